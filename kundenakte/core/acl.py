@@ -1,0 +1,157 @@
+"""The one permission choke point: who may read or edit which document.
+
+Rules (also in docs/architecture.md):
+
+* an inactive user may read nothing;
+* an active admin may read and edit every document;
+* a document's author and its responsible user may read and edit it;
+* a principal in the document's ACL with role ``read`` may read it, with role ``edit`` may read
+  and edit it; principals are ``*`` (every active user), ``u:<id>`` and ``g:<id>``, where a user
+  holds every group it is in directly or through nested groups.
+
+Every read path builds its query with :func:`readable_clause` or checks one document with
+:func:`can_read`; nothing else in the code base decides access to documents.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
+from sqlalchemy.orm import Session
+
+from kundenakte.core.models import Document, DocumentAcl, Group, User, group_members
+
+EVERYONE = "*"
+
+
+def user_principal(user_id: int) -> str:
+    return f"u:{user_id}"
+
+
+def group_principal(group_id: int) -> str:
+    return f"g:{group_id}"
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """What the ACL needs to know about the person asking; computed once per request."""
+
+    user_id: int | None
+    is_admin: bool
+    active: bool
+    principals: frozenset[str]
+
+    @property
+    def sees_all(self) -> bool:
+        return self.active and self.is_admin
+
+    @property
+    def sees_nothing(self) -> bool:
+        return not self.active or self.user_id is None
+
+
+NOBODY = Viewer(user_id=None, is_admin=False, active=False, principals=frozenset())
+
+
+def group_ids_of(session: Session, user_id: int) -> set[int]:
+    """The user's groups, direct and inherited through parent groups (cycles tolerated)."""
+    direct = set(session.scalars(select(group_members.c.group_id).where(group_members.c.user_id == user_id)))
+    if not direct:
+        return direct
+    parents = {gid: parent for gid, parent in session.execute(select(Group.id, Group.parent_id))}
+    result: set[int] = set()
+    stack = list(direct)
+    while stack:
+        gid = stack.pop()
+        if gid in result:
+            continue
+        result.add(gid)
+        parent = parents.get(gid)
+        if parent is not None:
+            stack.append(parent)
+    return result
+
+
+def viewer_for(session: Session, user: User | None) -> Viewer:
+    """Read the user's current rights from the database (never from a cache)."""
+    if user is None or not user.active:
+        return NOBODY
+    principals = {EVERYONE, user_principal(user.id)}
+    principals.update(group_principal(g) for g in group_ids_of(session, user.id))
+    return Viewer(user_id=user.id, is_admin=user.is_admin, active=True, principals=frozenset(principals))
+
+
+def readable_clause(viewer: Viewer) -> ColumnElement[bool]:
+    """SQL condition on ``Document`` rows the viewer may read."""
+    if viewer.sees_nothing:
+        return false()
+    if viewer.sees_all:
+        return true()
+    return or_(
+        Document.author_id == viewer.user_id,
+        Document.responsible_id == viewer.user_id,
+        exists().where(
+            and_(DocumentAcl.document_id == Document.id, DocumentAcl.principal.in_(sorted(viewer.principals)))
+        ),
+    )
+
+
+def editable_clause(viewer: Viewer) -> ColumnElement[bool]:
+    """SQL condition on ``Document`` rows the viewer may change."""
+    if viewer.sees_nothing:
+        return false()
+    if viewer.sees_all:
+        return true()
+    return or_(
+        Document.author_id == viewer.user_id,
+        Document.responsible_id == viewer.user_id,
+        exists().where(
+            and_(
+                DocumentAcl.document_id == Document.id,
+                DocumentAcl.principal.in_(sorted(viewer.principals)),
+                DocumentAcl.role == "edit",
+            )
+        ),
+    )
+
+
+def can_read(session: Session, viewer: Viewer, document_id: int) -> bool:
+    return bool(session.scalar(select(Document.id).where(Document.id == document_id, readable_clause(viewer))))
+
+
+def can_edit(session: Session, viewer: Viewer, document_id: int) -> bool:
+    return bool(session.scalar(select(Document.id).where(Document.id == document_id, editable_clause(viewer))))
+
+
+def readable_ids(session: Session, viewer: Viewer, ids: Iterable[int], *, chunk: int = 900) -> set[int]:
+    """The subset of ``ids`` the viewer may read (used to verify search hits at query time)."""
+    wanted = list(dict.fromkeys(ids))
+    if viewer.sees_nothing or not wanted:
+        return set()
+    result: set[int] = set()
+    for start in range(0, len(wanted), chunk):
+        part = wanted[start : start + chunk]
+        result.update(session.scalars(select(Document.id).where(Document.id.in_(part), readable_clause(viewer))))
+    return result
+
+
+def read_principals_of(document: Document) -> list[str]:
+    """Principals that may read a document, for the search index's coarse prefilter."""
+    principals = {entry.principal for entry in document.acl}
+    for uid in (document.author_id, document.responsible_id):
+        if uid is not None:
+            principals.add(user_principal(uid))
+    return sorted(principals)
+
+
+def parse_principal(text: str) -> str:
+    """Validate a principal string as stored in the ACL."""
+    text = text.strip()
+    if text == EVERYONE:
+        return text
+    kind, _, ident = text.partition(":")
+    if kind in ("u", "g") and ident.isdigit():
+        return f"{kind}:{int(ident)}"
+    raise ValueError(f"Ungültiger Berechtigter: {text!r}")

@@ -1,0 +1,88 @@
+"""Small value objects plugins return from hooks: menu entries, overview sections, placeholders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    """An entry of a "…" menu, the left navigation or the settings page.
+
+    ``group`` is the heading it is shown under (e.g. "Kommunikation"); lower ``order`` comes first.
+    Either ``url`` is given, or ``type_key`` for "create a new document of this type here".
+    """
+
+    label: str
+    url: str = ""
+    type_key: str = ""
+    group: str = ""
+    order: int = 100
+    icon: str = ""
+    label_en: str = ""
+    method: str = "get"  # "post" for actions that change something (rendered as a form with CSRF token)
+    plugin: str = ""  # filled by the caller of the hook
+
+    def label_for(self, language: str) -> str:
+        return self.label_en if language == "en" and self.label_en else self.label
+
+
+@dataclass(frozen=True)
+class OverviewFilter:
+    """One radio button of an overview section; ``statuses`` None means "alle"."""
+
+    value: str
+    label: str
+    statuses: tuple[str, ...] | None = None
+    label_en: str = ""
+
+
+@dataclass(frozen=True)
+class OverviewSection:
+    """A section of the company/contact overview, declared rather than hand-built.
+
+    The core runs one grouped, ACL-filtered query per section for the counts and one for the page,
+    so a plugin gets filters, counts, sums and paging without writing a query.
+    """
+
+    key: str
+    label: str
+    type_keys: tuple[str, ...]
+    filters: tuple[OverviewFilter, ...] = (OverviewFilter("all", "alle", None, "all"),)
+    default_filter: str = "all"
+    columns: tuple[str, ...] = ()  # declared field names shown next to title, date and status
+    show_sum: bool = False  # sum of Document.amount per filter
+    order: int = 100
+    label_en: str = ""
+    plugin: str = ""
+
+
+@dataclass(frozen=True)
+class Placeholder:
+    """A template placeholder: ``{{ group.key }}``; ``resolve`` gets the render context dicts."""
+
+    group: str
+    key: str
+    label: str
+    resolve: Callable[[dict[str, Any]], str] | None = None
+    label_en: str = ""
+    example: str = ""
+    plugin: str = ""
+
+    @property
+    def path(self) -> str:
+        return f"{self.group}.{self.key}"
+
+
+@dataclass
+class PluginReport:
+    """What the plugin manager knows about one plugin, for ``kundenakte plugins list`` and the admin page."""
+
+    name: str
+    module: str = ""
+    builtin: bool = False
+    loaded: bool = False
+    enabled: bool = True
+    error: str = ""
+    types: list[str] = field(default_factory=list)

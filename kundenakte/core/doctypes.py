@@ -1,0 +1,280 @@
+"""Declared document types: fields, statuses and defaults from which forms, lists, index and API follow.
+
+A plugin returns ``DocumentType`` objects from ``register_document_types``; the core never knows a
+type by name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any, Iterable, Mapping
+
+FIELD_KINDS = ("text", "longtext", "richtext", "date", "money", "decimal", "integer", "choice", "user", "contact", "boolean")
+
+CATEGORIES = {
+    "communication": ("Kommunikation", "Communication"),
+    "tasks": ("Aufgaben", "Tasks"),
+    "sales": ("Vertrieb", "Sales"),
+    "contracts": ("Verträge", "Contracts"),
+    "projects": ("Projekte", "Projects"),
+}
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+    label_en: str = ""
+
+
+@dataclass(frozen=True)
+class Field:
+    """One type-specific field; its value lives in ``Document.data[name]``."""
+
+    name: str
+    kind: str
+    label: str
+    label_en: str = ""
+    required: bool = False
+    choices: tuple[Choice, ...] = ()
+    searchable: bool = False
+    in_list: bool = False
+    help: str = ""
+    min_value: Decimal | None = None
+    max_value: Decimal | None = None
+    max_length: int = 2000
+    default: Any = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in FIELD_KINDS:
+            raise ValueError(f"field {self.name!r}: unknown kind {self.kind!r} (one of {', '.join(FIELD_KINDS)})")
+        if self.kind == "choice" and not self.choices:
+            raise ValueError(f"field {self.name!r}: a choice field needs choices")
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", self.name):
+            raise ValueError(f"field name {self.name!r} must be lower_snake_case")
+
+
+@dataclass(frozen=True)
+class Status:
+    value: str
+    label: str
+    label_en: str = ""
+    closed: bool = False  # counts as done/closed in "offen" filters
+
+
+@dataclass(frozen=True)
+class DocumentType:
+    key: str
+    label: str
+    label_en: str
+    category: str
+    fields: tuple[Field, ...] = ()
+    statuses: tuple[Status, ...] = ()
+    default_folders: tuple[str, ...] = ()
+    retention_days: int | None = None
+    default_readers: tuple[str, ...] = ()
+    default_editors: tuple[str, ...] = ()
+    in_contact_menu: bool = True
+    menu_order: int = 100
+    # Names of one declared field each, mirrored into Document.amount / Document.due_date.
+    amount_field: str | None = None
+    due_field: str | None = None
+    icon: str = "file"
+    plugin: str = ""  # filled by the registry: which plugin declared it
+
+    def __post_init__(self) -> None:
+        names = [f.name for f in self.fields]
+        if len(names) != len(set(names)):
+            raise ValueError(f"document type {self.key!r} declares a field twice")
+        for ref in (self.amount_field, self.due_field):
+            if ref and ref not in names:
+                raise ValueError(f"document type {self.key!r} mirrors unknown field {ref!r}")
+
+    def field(self, name: str) -> Field | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+    def status(self, value: str) -> Status | None:
+        return next((s for s in self.statuses if s.value == value), None)
+
+    @property
+    def open_statuses(self) -> tuple[str, ...]:
+        return tuple(s.value for s in self.statuses if not s.closed)
+
+    @property
+    def default_status(self) -> str:
+        return self.statuses[0].value if self.statuses else ""
+
+    def label_for(self, language: str) -> str:
+        return self.label_en if language == "en" and self.label_en else self.label
+
+
+class ValidationError(Exception):
+    """Every field error at once: ``errors`` maps a field name to a sentence a user understands."""
+
+    def __init__(self, errors: Mapping[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = dict(errors)
+
+
+_DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d.%m.%y")
+
+
+def parse_date(raw: Any) -> dt.date:
+    if isinstance(raw, dt.datetime):
+        return raw.date()
+    if isinstance(raw, dt.date):
+        return raw
+    text = str(raw).strip()
+    for fmt in _DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError("Bitte ein gültiges Datum angeben (TT.MM.JJJJ).")
+
+
+def parse_decimal(raw: Any) -> Decimal:
+    """Accept "1.234,56", "1234,56", "1234.56" and numbers; reject anything else.
+
+    A comma is always the decimal separator (German input). Without a comma, a dot followed by
+    exactly three digits is a thousands separator only when more than one group exists; a single
+    dot is a decimal point, so "1.5" is one and a half, as the API's JSON numbers are.
+    """
+    if isinstance(raw, Decimal):
+        return raw
+    if isinstance(raw, bool):
+        raise ValueError("Bitte eine Zahl angeben.")
+    if isinstance(raw, (int, float)):
+        return Decimal(str(raw))
+    text = str(raw).strip().replace("€", "").replace("\u00a0", "").replace(" ", "")
+    if "," in text:
+        text = text.replace(".", "").replace(",", ".")
+    elif text.count(".") > 1:
+        text = text.replace(".", "")
+    if not re.fullmatch(r"[-+]?\d+(\.\d+)?", text):
+        raise ValueError("Bitte eine Zahl angeben, z. B. 1.234,56.")
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        raise ValueError("Bitte eine Zahl angeben, z. B. 1.234,56.") from None
+
+
+def _is_blank(raw: Any) -> bool:
+    return raw is None or (isinstance(raw, str) and raw.strip() == "")
+
+
+def clean_value(f: Field, raw: Any, *, known_users: set[int] | None = None, known_contacts: set[int] | None = None) -> Any:
+    """Convert one submitted value to its stored JSON form, or raise ValueError with a user message."""
+    if f.kind == "boolean":
+        if isinstance(raw, bool):
+            return raw
+        return str(raw).strip().lower() in {"1", "true", "on", "yes", "ja"}
+    if _is_blank(raw):
+        if f.required:
+            raise ValueError("Dieses Feld ist ein Pflichtfeld.")
+        return None
+    if f.kind in ("text", "longtext", "richtext"):
+        text = str(raw)
+        if f.kind == "text":
+            text = text.strip()
+        if len(text) > f.max_length and f.kind != "richtext":
+            raise ValueError(f"Höchstens {f.max_length} Zeichen.")
+        return text
+    if f.kind == "date":
+        return parse_date(raw).isoformat()
+    if f.kind in ("money", "decimal", "integer"):
+        number = parse_decimal(raw)
+        if f.kind == "integer":
+            if number != number.to_integral_value():
+                raise ValueError("Bitte eine ganze Zahl angeben.")
+            number = Decimal(int(number))
+        if f.kind == "money":
+            if number.as_tuple().exponent < -2:  # type: ignore[operator]
+                raise ValueError("Beträge haben höchstens zwei Nachkommastellen.")
+            number = number.quantize(Decimal("0.01"))
+        if f.min_value is not None and number < f.min_value:
+            raise ValueError(f"Der Wert darf nicht kleiner als {f.min_value} sein.")
+        if f.max_value is not None and number > f.max_value:
+            raise ValueError(f"Der Wert darf nicht größer als {f.max_value} sein.")
+        return int(number) if f.kind == "integer" else str(number)
+    if f.kind == "choice":
+        value = str(raw)
+        if value not in {c.value for c in f.choices}:
+            raise ValueError("Bitte einen der angebotenen Werte wählen.")
+        return value
+    if f.kind in ("user", "contact"):
+        try:
+            ident = int(raw)
+        except (TypeError, ValueError):
+            raise ValueError("Ungültige Auswahl.") from None
+        known = known_users if f.kind == "user" else known_contacts
+        if known is not None and ident not in known:
+            raise ValueError("Unbekannter Benutzer." if f.kind == "user" else "Unbekannter Kontakt.")
+        return ident
+    raise AssertionError(f.kind)
+
+
+def validate_data(
+    doctype: DocumentType,
+    raw: Mapping[str, Any],
+    *,
+    known_users: set[int] | None = None,
+    known_contacts: set[int] | None = None,
+    partial: bool = False,
+) -> dict[str, Any]:
+    """Clean every declared field; raise ValidationError with all errors at once.
+
+    Unknown keys are refused rather than silently dropped, so an API client learns of a typo.
+    """
+    errors: dict[str, str] = {}
+    declared = {f.name for f in doctype.fields}
+    for key in raw:
+        if key not in declared:
+            errors[key] = "Unbekanntes Feld."
+    cleaned: dict[str, Any] = {}
+    for f in doctype.fields:
+        if partial and f.name not in raw:
+            continue
+        try:
+            cleaned[f.name] = clean_value(f, raw.get(f.name, f.default), known_users=known_users, known_contacts=known_contacts)
+        except ValueError as exc:
+            errors[f.name] = str(exc)
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+class TypeRegistry:
+    """Every declared type by key, with the plugin that declared it."""
+
+    def __init__(self, types: Iterable[DocumentType] = ()) -> None:
+        self._types: dict[str, DocumentType] = {}
+        for t in types:
+            self.add(t)
+
+    def add(self, doctype: DocumentType) -> None:
+        if doctype.key in self._types:
+            other = self._types[doctype.key].plugin
+            raise ValueError(f"document type {doctype.key!r} is declared by {other!r} and {doctype.plugin!r}")
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", doctype.key):
+            raise ValueError(f"document type key {doctype.key!r} must be lower_snake_case")
+        self._types[doctype.key] = doctype
+
+    def get(self, key: str) -> DocumentType | None:
+        return self._types.get(key)
+
+    def all(self) -> list[DocumentType]:
+        return list(self._types.values())
+
+    def enabled(self, disabled_plugins: Iterable[str]) -> list[DocumentType]:
+        off = set(disabled_plugins)
+        return [t for t in self._types.values() if t.plugin not in off]
+
+    def by_category(self, category: str, disabled_plugins: Iterable[str] = ()) -> list[DocumentType]:
+        return [t for t in self.enabled(disabled_plugins) if t.category == category]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._types

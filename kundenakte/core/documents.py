@@ -1,0 +1,356 @@
+"""Creating, changing, archiving and deleting documents: validation, permission, audit, events.
+
+Every write checks permission before it changes anything, validates against the type's
+declaration (all field errors at once), queues the index update in the same transaction and fires
+the ``document_*`` events only once the transaction has committed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from kundenakte.core import acl, audit
+from kundenakte.core.doctypes import DocumentType, ValidationError, parse_date, validate_data
+from kundenakte.core.html import sanitize_html
+from kundenakte.core.models import Company, Contact, Document, DocumentAcl, Folder, IndexQueue, User
+
+if TYPE_CHECKING:
+    from kundenakte.core.runtime import Kundenakte
+
+
+class NotFound(Exception):
+    """The document does not exist or the viewer may not read it (indistinguishable on purpose)."""
+
+
+class Forbidden(Exception):
+    """The viewer may read the document but not change it."""
+
+
+class Conflict(Exception):
+    """Someone else saved the document since the viewer loaded it."""
+
+    def __init__(self, current_version: int) -> None:
+        super().__init__("Das Dokument wurde inzwischen von jemand anderem gespeichert.")
+        self.current_version = current_version
+
+
+class ReadOnly(Exception):
+    """Archived (or sent) documents cannot be changed."""
+
+
+@dataclass
+class DocumentInput:
+    """What a form or API call submits; unset fields keep their current value on update."""
+
+    title: str | None = None
+    company_id: int | None = None
+    contact_id: int | None = None
+    document_date: Any = None
+    status: str | None = None
+    content: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    folder_ids: list[int] | None = None
+    retention_days: Any = None
+    readers: list[str] | None = None
+    editors: list[str] | None = None
+    responsible_id: int | None = None
+    parent_id: int | None = None
+    given: set[str] = field(default_factory=set)  # which of the above were submitted at all
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> DocumentInput:
+        known = {f for f in cls.__dataclass_fields__ if f != "given"}
+        unknown = set(values) - known
+        if unknown:
+            raise ValidationError({k: "Unbekanntes Feld." for k in sorted(unknown)})
+        inp = cls(**{k: v for k, v in values.items()})
+        inp.given = set(values)
+        return inp
+
+
+def queue_index(session: Session, key: str) -> None:
+    session.add(IndexQueue(object_key=key))
+
+
+def _after_commit(ka: Kundenakte, session: Session, hook: str, **kwargs: Any) -> None:
+    session.info.setdefault("kundenakte_events", []).append((hook, kwargs))
+
+
+def _load_for_write(session: Session, viewer: acl.Viewer, document_id: int) -> Document:
+    doc = session.get(Document, document_id)
+    if doc is None or not acl.can_read(session, viewer, document_id):
+        raise NotFound()
+    if not acl.can_edit(session, viewer, document_id):
+        raise Forbidden()
+    return doc
+
+
+def _optional_int(value: Any, name: str, errors: dict[str, str]) -> int | None:
+    if value in (None, "", 0, "0"):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        errors[name] = "Ungültige Auswahl."
+        return None
+
+
+def _apply(
+    ka: Kundenakte,
+    session: Session,
+    viewer: acl.Viewer,
+    doc: Document,
+    doctype: DocumentType,
+    inp: DocumentInput,
+    *,
+    creating: bool,
+) -> None:
+    """Validate everything first, then change the row; raise ValidationError with all errors."""
+    errors: dict[str, str] = {}
+    given = inp.given if inp.given else set(DocumentInput.__dataclass_fields__)
+
+    title = doc.title
+    if creating or "title" in given:
+        title = (inp.title or "").strip()
+        if not title:
+            errors["title"] = "Bitte einen Titel angeben."
+        elif len(title) > 300:
+            errors["title"] = "Höchstens 300 Zeichen."
+
+    company_id = doc.company_id
+    contact_id = doc.contact_id
+    if creating or "company_id" in given:
+        company_id = _optional_int(inp.company_id, "company_id", errors)
+        if company_id is not None and session.get(Company, company_id) is None:
+            errors["company_id"] = "Unbekanntes Unternehmen."
+    if creating or "contact_id" in given:
+        contact_id = _optional_int(inp.contact_id, "contact_id", errors)
+        contact = session.get(Contact, contact_id) if contact_id is not None else None
+        if contact_id is not None and contact is None:
+            errors["contact_id"] = "Unbekannter Kontakt."
+        elif contact is not None:
+            if company_id is None:
+                company_id = contact.company_id
+            elif contact.company_id not in (None, company_id):
+                errors["contact_id"] = "Der Kontakt gehört zu einem anderen Unternehmen."
+
+    document_date = doc.document_date
+    if creating or "document_date" in given:
+        if inp.document_date in (None, ""):
+            document_date = ka.clock.today()
+        else:
+            try:
+                document_date = parse_date(inp.document_date)
+            except ValueError as exc:
+                errors["document_date"] = str(exc)
+
+    status = doc.status
+    if creating or "status" in given:
+        status = inp.status or (doc.status if not creating else doctype.default_status)
+        if doctype.statuses and doctype.status(status) is None:
+            errors["status"] = "Bitte einen der angebotenen Status wählen."
+
+    retention = doc.retention_days
+    if creating or "retention_days" in given:
+        raw = inp.retention_days
+        if raw in (None, ""):
+            retention = doctype.retention_days if creating else None
+        else:
+            try:
+                retention = int(raw)
+                if retention < 0 or retention > 365 * 100:
+                    raise ValueError
+            except (TypeError, ValueError):
+                errors["retention_days"] = "Bitte eine Anzahl Tage zwischen 0 und 36500 angeben."
+
+    responsible_id = doc.responsible_id
+    if creating or "responsible_id" in given:
+        responsible_id = _optional_int(inp.responsible_id, "responsible_id", errors)
+        if responsible_id is not None and session.get(User, responsible_id) is None:
+            errors["responsible_id"] = "Unbekannter Benutzer."
+        if creating and responsible_id is None:
+            responsible_id = viewer.user_id
+
+    parent_id = doc.parent_id
+    if creating or "parent_id" in given:
+        parent_id = _optional_int(inp.parent_id, "parent_id", errors)
+        if parent_id is not None and not acl.can_read(session, viewer, parent_id):
+            errors["parent_id"] = "Unbekanntes Dokument."
+
+    folders: list[Folder] | None = None
+    if creating or "folder_ids" in given:
+        ids = [int(i) for i in (inp.folder_ids or []) if str(i).strip()]
+        if not ids and creating and doctype.default_folders:
+            ids = list(session.scalars(select(Folder.id).where(Folder.name.in_(doctype.default_folders))))
+        folders = list(session.scalars(select(Folder).where(Folder.id.in_(ids)))) if ids else []
+        if len(folders) != len(set(ids)):
+            errors["folder_ids"] = "Unbekannter Ordner."
+
+    acl_rows: list[tuple[str, str]] | None = None
+    if creating or "readers" in given or "editors" in given:
+        readers = inp.readers if inp.readers is not None else ([] if not creating else list(doctype.default_readers))
+        editors = inp.editors if inp.editors is not None else ([] if not creating else list(doctype.default_editors))
+        try:
+            acl_rows = _acl_rows(session, readers, editors)
+        except ValueError as exc:
+            errors["readers"] = str(exc)
+
+    data = dict(doc.data or {})
+    if creating or "data" in given:
+        users = set(session.scalars(select(User.id)))
+        try:
+            cleaned = validate_data(doctype, inp.data or {}, known_users=users, partial=not creating)
+            data.update(cleaned)
+        except ValidationError as exc:
+            errors.update({f"data.{k}": v for k, v in exc.errors.items()})
+
+    if errors:
+        raise ValidationError(errors)
+
+    doc.title = title
+    doc.company_id = company_id
+    doc.contact_id = contact_id
+    doc.document_date = document_date
+    doc.status = status
+    doc.retention_days = retention
+    doc.responsible_id = responsible_id
+    doc.parent_id = parent_id
+    doc.data = data
+    if creating or "content" in given:
+        doc.content = sanitize_html(inp.content)
+    if folders is not None:
+        doc.folders = folders
+    if acl_rows is not None:
+        doc.acl = [DocumentAcl(principal=p, role=r) for p, r in acl_rows]
+    doc.amount = _mirror_amount(doctype, data)
+    doc.due_date = _mirror_due(doctype, data)
+    doc.archive_due = archive_due_date(doc)
+
+
+def _acl_rows(session: Session, readers: Iterable[str], editors: Iterable[str]) -> list[tuple[str, str]]:
+    rows: dict[str, str] = {}
+    for raw in readers:
+        if str(raw).strip():
+            rows[acl.parse_principal(str(raw))] = "read"
+    for raw in editors:
+        if str(raw).strip():
+            rows[acl.parse_principal(str(raw))] = "edit"
+    from kundenakte.core.models import Group
+
+    user_ids = {int(p[2:]) for p in rows if p.startswith("u:")}
+    group_ids = {int(p[2:]) for p in rows if p.startswith("g:")}
+    if user_ids and len(set(session.scalars(select(User.id).where(User.id.in_(user_ids))))) != len(user_ids):
+        raise ValueError("Unbekannter Benutzer in Leser/Bearbeiter.")
+    if group_ids and len(set(session.scalars(select(Group.id).where(Group.id.in_(group_ids))))) != len(group_ids):
+        raise ValueError("Unbekannte Gruppe in Leser/Bearbeiter.")
+    return sorted(rows.items())
+
+
+def _mirror_amount(doctype: DocumentType, data: Mapping[str, Any]) -> Any:
+    from decimal import Decimal
+
+    if not doctype.amount_field:
+        return None
+    value = data.get(doctype.amount_field)
+    return Decimal(str(value)) if value not in (None, "") else None
+
+
+def _mirror_due(doctype: DocumentType, data: Mapping[str, Any]) -> dt.date | None:
+    if not doctype.due_field:
+        return None
+    value = data.get(doctype.due_field)
+    return dt.date.fromisoformat(value) if value else None
+
+
+def archive_due_date(doc: Document) -> dt.date | None:
+    """The day a document's retention period ends; counted from its date (or creation)."""
+    if doc.retention_days is None:
+        return None
+    start = doc.document_date or (doc.created_at.date() if doc.created_at else dt.date.today())
+    return start + dt.timedelta(days=doc.retention_days)
+
+
+def create_document(ka: Kundenakte, session: Session, viewer: acl.Viewer, type_key: str, inp: DocumentInput) -> Document:
+    """Create a document of an enabled type for the viewer; the caller commits."""
+    if viewer.sees_nothing:
+        raise Forbidden()
+    doctype = ka.types.get(type_key)
+    if doctype is None or doctype.plugin in ka.disabled_plugins(session):
+        raise ValidationError({"type_key": "Unbekannter Dokumenttyp."})
+    now = ka.clock.now()
+    doc = Document(type_key=type_key, author_id=viewer.user_id, version=1, created_at=now, updated_at=now, data={})
+    _apply(ka, session, viewer, doc, doctype, inp, creating=True)
+    session.add(doc)
+    ka.plugins.call("prepare_document", disabled=ka.disabled_plugins(session), ka=ka, session=session, document=doc, created=True)
+    _raise_plugin_errors(session)
+    session.flush()
+    queue_index(session, f"doc:{doc.id}")
+    audit.record(session, viewer.user_id, "created", "document", doc.id, type=type_key, title=doc.title)
+    _after_commit(ka, session, "document_saved", document_id=doc.id, created=True, user_id=viewer.user_id)
+    return doc
+
+
+def update_document(
+    ka: Kundenakte,
+    session: Session,
+    viewer: acl.Viewer,
+    document_id: int,
+    inp: DocumentInput,
+    *,
+    expected_version: int | None,
+) -> Document:
+    """Change a document the viewer may edit; a stale ``expected_version`` raises Conflict."""
+    doc = _load_for_write(session, viewer, document_id)
+    if doc.archived_at is not None or (doc.data or {}).get("_locked"):
+        raise ReadOnly("Archivierte oder versendete Dokumente können nicht mehr geändert werden.")
+    if expected_version is not None and doc.version != int(expected_version):
+        raise Conflict(doc.version)
+    doctype = ka.types.get(doc.type_key)
+    if doctype is None:
+        raise ValidationError({"type_key": "Der Dokumenttyp ist nicht verfügbar (Plugin deaktiviert)."})
+    before = {"title": doc.title, "status": doc.status}
+    _apply(ka, session, viewer, doc, doctype, inp, creating=False)
+    ka.plugins.call("prepare_document", disabled=ka.disabled_plugins(session), ka=ka, session=session, document=doc, created=False)
+    _raise_plugin_errors(session)
+    doc.updated_at = ka.clock.now()  # also makes the row dirty, so the version check always runs
+    try:
+        session.flush()
+    except StaleDataError:
+        # Another transaction committed a new version between our read and our write.
+        session.rollback()
+        raise Conflict(int(session.scalar(select(Document.version).where(Document.id == document_id)) or 0)) from None
+    queue_index(session, f"doc:{doc.id}")
+    changed = sorted(k for k in inp.given if k != "given") if inp.given else []
+    audit.record(session, viewer.user_id, "changed", "document", doc.id, fields=changed, before=before)
+    _after_commit(ka, session, "document_saved", document_id=doc.id, created=False, user_id=viewer.user_id)
+    return doc
+
+
+def _raise_plugin_errors(session: Session) -> None:
+    errors = session.info.pop("kundenakte_plugin_errors", None)
+    if errors:
+        raise ValidationError(errors)
+
+
+def delete_document(ka: Kundenakte, session: Session, viewer: acl.Viewer, document_id: int) -> None:
+    doc = _load_for_write(session, viewer, document_id)
+    shas = [a.sha256 for a in doc.attachments]
+    audit.record(session, viewer.user_id, "deleted", "document", doc.id, type=doc.type_key, title=doc.title)
+    session.delete(doc)
+    queue_index(session, f"doc:{document_id}")
+    _after_commit(ka, session, "document_deleted", document_id=document_id, user_id=viewer.user_id)
+    session.info.setdefault("kundenakte_blobs_to_check", []).extend(shas)
+
+
+def get_readable(session: Session, viewer: acl.Viewer, document_id: int) -> Document:
+    """Load one document the viewer may read, else NotFound (never reveal that it exists)."""
+    doc = session.scalar(select(Document).where(Document.id == document_id, acl.readable_clause(viewer)))
+    if doc is None:
+        raise NotFound()
+    return doc

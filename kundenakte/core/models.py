@@ -1,0 +1,329 @@
+"""The core's tables. Plugins keep their own tables in their own modules (same ``Base``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dict[str, Any]: JSON, Decimal: Numeric(14, 2)}
+
+
+group_members = Table(
+    "group_members",
+    Base.metadata,
+    Column("group_id", ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_group_members_user", "user_id"),
+)
+
+document_folders = Table(
+    "document_folders",
+    Base.metadata,
+    Column("document_id", ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True),
+    Column("folder_id", ForeignKey("folders.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_document_folders_folder", "folder_id"),
+)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    login: Mapped[str] = mapped_column(String(80), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254), default="")
+    phone: Mapped[str] = mapped_column(String(60), default="")
+    signature: Mapped[str] = mapped_column(Text, default="")
+    password_hash: Mapped[str] = mapped_column(String(255), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    language: Mapped[str] = mapped_column(String(5), default="de")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    groups: Mapped[list[Group]] = relationship(secondary=group_members, back_populates="members")
+
+    def __repr__(self) -> str:
+        return f"<User {self.login}>"
+
+
+class Group(Base):
+    __tablename__ = "groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    # A group may sit inside another: members of the child hold the parent's rights too.
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id", ondelete="SET NULL"))
+
+    members: Mapped[list[User]] = relationship(secondary=group_members, back_populates="groups")
+    parent: Mapped[Group | None] = relationship(remote_side="Group.id")
+
+
+class Company(Base):
+    __tablename__ = "companies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    # Case- and umlaut-folded copies for the wildcard filters (see core.text.fold).
+    name_folded: Mapped[str] = mapped_column(String(200), default="", index=True)
+    street: Mapped[str] = mapped_column(String(200), default="")
+    postal_code: Mapped[str] = mapped_column(String(20), default="", index=True)
+    city: Mapped[str] = mapped_column(String(120), default="")
+    city_folded: Mapped[str] = mapped_column(String(120), default="", index=True)
+    country: Mapped[str] = mapped_column(String(80), default="Deutschland")
+    phone: Mapped[str] = mapped_column(String(60), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    web: Mapped[str] = mapped_column(String(254), default="")
+    account_manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    account_manager: Mapped[User | None] = relationship()
+    contacts: Mapped[list[Contact]] = relationship(back_populates="company")
+
+
+GENDERS = ("female", "male", "diverse", "unknown")
+
+
+class Contact(Base):
+    __tablename__ = "contacts"
+    __table_args__ = (
+        Index("ix_contacts_filter", "postal_code", "company_id", "account_manager_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    gender: Mapped[str] = mapped_column(String(10), default="unknown")
+    title: Mapped[str] = mapped_column(String(60), default="")
+    first_name: Mapped[str] = mapped_column(String(120), default="")
+    last_name: Mapped[str] = mapped_column(String(120))
+    name_folded: Mapped[str] = mapped_column(String(250), default="", index=True)
+    salutation_override: Mapped[str] = mapped_column(String(200), default="")
+    language: Mapped[str] = mapped_column(String(5), default="de")
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id", ondelete="SET NULL"), index=True)
+    position: Mapped[str] = mapped_column(String(120), default="")
+    email: Mapped[str] = mapped_column(String(254), default="", index=True)
+    phone: Mapped[str] = mapped_column(String(60), default="")
+    # When true the contact's postal address is its company's.
+    use_company_address: Mapped[bool] = mapped_column(Boolean, default=True)
+    street: Mapped[str] = mapped_column(String(200), default="")
+    postal_code: Mapped[str] = mapped_column(String(20), default="")
+    city: Mapped[str] = mapped_column(String(120), default="")
+    city_folded: Mapped[str] = mapped_column(String(120), default="", index=True)
+    country: Mapped[str] = mapped_column(String(80), default="")
+    account_manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    company: Mapped[Company | None] = relationship(back_populates="contacts")
+    account_manager: Mapped[User | None] = relationship()
+
+    @property
+    def full_name(self) -> str:
+        parts = [self.title, self.first_name, self.last_name]
+        return " ".join(p for p in parts if p)
+
+
+class Folder(Base):
+    __tablename__ = "folders"
+    __table_args__ = (UniqueConstraint("parent_id", "name", name="uq_folders_parent_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("folders.id", ondelete="CASCADE"))
+
+    parent: Mapped[Folder | None] = relationship(remote_side="Folder.id")
+
+
+class Document(Base):
+    __tablename__ = "documents"
+    __table_args__ = (
+        Index("ix_documents_company_type", "company_id", "type_key"),
+        Index("ix_documents_contact_type", "contact_id", "type_key"),
+        Index("ix_documents_archive_due", "archive_due"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    type_key: Mapped[str] = mapped_column(String(60), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id", ondelete="SET NULL"))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    responsible_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    # A document may belong to another (a task to a contract, a voucher to its predecessor, a file to a project).
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id", ondelete="SET NULL"), index=True)
+    document_date: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(40), default="")
+    content: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Generic mirrors of one declared field each, so sums and deadlines are plain SQL.
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    due_date: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    retention_days: Mapped[int | None] = mapped_column(Integer)
+    archive_due: Mapped[dt.date | None] = mapped_column(Date)
+    archived_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    # Optimistic locking: every UPDATE says "WHERE version = <the one we read>" and bumps it.
+    __mapper_args__ = {"version_id_col": version}
+
+    company: Mapped[Company | None] = relationship()
+    contact: Mapped[Contact | None] = relationship()
+    author: Mapped[User | None] = relationship(foreign_keys=[author_id])
+    responsible: Mapped[User | None] = relationship(foreign_keys=[responsible_id])
+    folders: Mapped[list[Folder]] = relationship(secondary=document_folders)
+    acl: Mapped[list[DocumentAcl]] = relationship(cascade="all, delete-orphan", back_populates="document")
+    attachments: Mapped[list[Attachment]] = relationship(
+        cascade="all, delete-orphan", back_populates="document", order_by="Attachment.id"
+    )
+
+    @property
+    def archived(self) -> bool:
+        return self.archived_at is not None
+
+
+class DocumentAcl(Base):
+    """One principal's right on one document: ``role`` is ``read`` or ``edit`` (edit implies read)."""
+
+    __tablename__ = "document_acl"
+    __table_args__ = (Index("ix_document_acl_principal", "principal", "document_id"),)
+
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True)
+    principal: Mapped[str] = mapped_column(String(40), primary_key=True)  # "*", "u:<id>", "g:<id>"
+    role: Mapped[str] = mapped_column(String(10), default="read")
+
+    document: Mapped[Document] = relationship(back_populates="acl")
+
+
+class Attachment(Base):
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    mime_type: Mapped[str] = mapped_column(String(120))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    # Inline images of the rich-text content are attachments too, but not listed as files.
+    inline: Mapped[bool] = mapped_column(Boolean, default=False)
+    text: Mapped[str | None] = mapped_column(Text)  # extracted text, filled by the indexer
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    document: Mapped[Document] = relationship(back_populates="attachments")
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_object", "object_type", "object_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(40))  # created, changed, archived, deleted, sent, ...
+    object_type: Mapped[str] = mapped_column(String(40))
+    object_id: Mapped[int | None] = mapped_column(Integer)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class PluginState(Base):
+    """Admins' choice per plugin; a plugin without a row is enabled."""
+
+    __tablename__ = "plugin_state"
+
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class IndexQueue(Base):
+    """Documents whose index entry must be refreshed; written in the same transaction as the change."""
+
+    __tablename__ = "index_queue"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    object_key: Mapped[str] = mapped_column(String(40), index=True)  # "doc:1", "contact:2", "company:3"
+    queued_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+# -- derived columns and index queue for master data ---------------------------------------------
+# Mapper events keep the folded filter columns and the index queue right for every writer (web,
+# API, import, demo) without each having to remember it.
+
+from sqlalchemy import event, insert  # noqa: E402
+
+
+def _fold_company(_mapper: Any, _conn: Any, target: Company) -> None:
+    from kundenakte.core.text import fold
+
+    target.name_folded = fold(target.name)
+    target.city_folded = fold(target.city)
+
+
+def _fold_contact(_mapper: Any, _conn: Any, target: Contact) -> None:
+    from kundenakte.core.text import fold
+
+    target.name_folded = fold(f"{target.first_name} {target.last_name}")
+    target.city_folded = fold(target.city)
+
+
+def _queue(kind: str) -> Any:
+    def _listener(_mapper: Any, conn: Any, target: Any) -> None:
+        conn.execute(insert(IndexQueue).values(object_key=f"{kind}:{target.id}", queued_at=utcnow()))
+
+    return _listener
+
+
+for _event in ("before_insert", "before_update"):
+    event.listen(Company, _event, _fold_company)
+    event.listen(Contact, _event, _fold_contact)
+for _event in ("after_insert", "after_update", "after_delete"):
+    event.listen(Company, _event, _queue("company"))
+    event.listen(Contact, _event, _queue("contact"))

@@ -1,0 +1,109 @@
+"""``Kundenakte``: everything one running instance needs, created by the app factory and the CLI."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Iterable
+
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from kundenakte.core.clock import Clock
+from kundenakte.core.config import Settings
+from kundenakte.core.db import Database
+from kundenakte.core.doctypes import DocumentType, TypeRegistry
+from kundenakte.core.models import Attachment, PluginState
+from kundenakte.core.plugins import PluginHost
+from kundenakte.core.storage import BlobStore
+
+log = logging.getLogger(__name__)
+
+
+class Kundenakte:
+    def __init__(self, settings: Settings, *, extra_plugins: Iterable[tuple[str, object]] = ()) -> None:
+        self.settings = settings
+        settings.instance.mkdir(parents=True, exist_ok=True)
+        self.db = Database(settings.effective_database_url)
+        self.clock = Clock()
+        self.plugins = PluginHost(
+            allowed=settings.plugins_allowed, blocked=settings.plugins_blocked, extra=extra_plugins
+        )
+        self.types = self._build_types()
+        self.storage = BlobStore(settings.files_dir, max_bytes=settings.max_upload_mb * 1024 * 1024)
+        self.storage._referenced_checker = self._blob_referenced  # type: ignore[assignment]
+        for factory in (self.db._read_factory, self.db._write_factory):
+            event.listen(factory, "after_commit", self._after_commit)
+            event.listen(factory, "after_soft_rollback", self._after_rollback)
+        from kundenakte.search.service import SearchService
+
+        self.search = SearchService(self)
+
+    # -- plugins -----------------------------------------------------------------------------
+
+    def _build_types(self) -> TypeRegistry:
+        registry = TypeRegistry()
+        for plugin, doctype in self.plugins.collect("register_document_types"):
+            if not isinstance(doctype, DocumentType):
+                self.plugins.reports[plugin].error = f"register_document_types returned {type(doctype).__name__}"
+                continue
+            from dataclasses import replace
+
+            doctype = replace(doctype, plugin=plugin)
+            try:
+                registry.add(doctype)
+            except ValueError as exc:
+                log.error("plugin %s: %s", plugin, exc)
+                self.plugins.reports[plugin].error = str(exc)
+                continue
+            self.plugins.reports[plugin].types.append(doctype.key)
+        return registry
+
+    def disabled_plugins(self, session: Session | None = None) -> frozenset[str]:
+        """Plugins an admin switched off; read from the database once per session (request)."""
+        if session is not None and "kundenakte_disabled" in session.info:
+            return session.info["kundenakte_disabled"]
+        if session is None:
+            with self.db.read() as s:
+                names = frozenset(s.scalars(select(PluginState.name).where(PluginState.enabled.is_(False))))
+        else:
+            names = frozenset(session.scalars(select(PluginState.name).where(PluginState.enabled.is_(False))))
+            session.info["kundenakte_disabled"] = names
+        return names
+
+    def call(self, hook: str, session: Session | None = None, **kwargs: Any) -> list[tuple[str, Any]]:
+        """Call a hook on the enabled plugins."""
+        return self.plugins.call(hook, disabled=self.disabled_plugins(session), **kwargs)
+
+    def collect(self, hook: str, session: Session | None = None, **kwargs: Any) -> list[tuple[str, Any]]:
+        return self.plugins.collect(hook, disabled=self.disabled_plugins(session), **kwargs)
+
+    def enabled_types(self, session: Session | None = None) -> list[DocumentType]:
+        return self.types.enabled(self.disabled_plugins(session))
+
+    # -- transaction events ------------------------------------------------------------------
+
+    def _after_commit(self, session: Session) -> None:
+        session.info.pop("kundenakte_disabled", None)
+        events = session.info.pop("kundenakte_events", [])
+        shas = session.info.pop("kundenakte_blobs_to_check", [])
+        for sha in shas:
+            self.storage.remove_if_unreferenced(sha)
+        if not events:
+            return
+        self.search.notify()
+        for hook, kwargs in events:
+            self.call(hook, ka=self, **kwargs)
+
+    def _after_rollback(self, session: Session, previous: Any) -> None:
+        if getattr(previous, "parent", None) is None:
+            session.info.pop("kundenakte_events", None)
+            session.info.pop("kundenakte_blobs_to_check", None)
+            session.info.pop("kundenakte_disabled", None)
+
+    def _blob_referenced(self, sha: str) -> bool:
+        with self.db.read() as s:
+            return s.scalar(select(Attachment.id).where(Attachment.sha256 == sha).limit(1)) is not None
+
+    def close(self) -> None:
+        self.search.close()
+        self.db.dispose()

@@ -1,0 +1,184 @@
+"""Every hook a Kundenakte plugin can implement.
+
+Hook families follow Datasette's naming: ``register_*`` hooks return lists of things the plugin
+adds, ``*_actions`` and ``*_links`` return menu entries, ``extra_*`` add to something the core
+builds, and ``document_*`` are events fired after a database commit succeeded. A plugin implements
+any subset, with any subset of the parameters, decorated with ``kundenakte.hookimpl``.
+
+Hooks are called for enabled plugins only. A hook that raises is reported with the plugin's name
+and skipped; it never takes a page or the app down.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    import click
+    from flask import Blueprint
+    from sqlalchemy.orm import Session
+
+    from kundenakte.core.acl import Viewer
+    from kundenakte.core.contributions import MenuItem, OverviewSection, Placeholder
+    from kundenakte.core.doctypes import DocumentType
+    from kundenakte.core.models import Company, Contact, Document
+    from kundenakte.core.runtime import Kundenakte
+
+hookspec = pluggy.HookspecMarker("kundenakte")
+hookimpl = pluggy.HookimplMarker("kundenakte")
+
+
+@hookspec
+def startup(ka: Kundenakte) -> None:
+    """Called once when an instance is ready (app or CLI), after migrations were looked up.
+
+    :param ka: the running instance (settings, database, type registry, storage, search).
+    Not ``firstresult``; return values are ignored.
+    """
+
+
+@hookspec
+def register_document_types() -> list[DocumentType]:
+    """Return the document types this plugin declares.
+
+    Called once when the type registry is built. Keys must be unique across plugins; a clash is
+    reported as an error of the second plugin. The declaration drives forms, lists, index and API.
+    """
+
+
+@hookspec
+def register_migrations() -> list[str]:
+    """Return paths of Alembic version folders holding this plugin's own tables.
+
+    Called by ``kundenakte db upgrade``. Each folder's first revision must carry a branch label
+    named after the plugin and ``depends_on`` the core's first revision.
+    """
+
+
+@hookspec
+def register_blueprints() -> list[Blueprint]:
+    """Return Flask blueprints with the plugin's own pages.
+
+    Called once by the application factory. Views must load documents through the core's
+    permission functions (``kundenakte.core.acl``).
+    """
+
+
+@hookspec
+def register_commands(cli: click.Group) -> None:
+    """Add click commands or groups to the ``kundenakte`` command line.
+
+    :param cli: the top-level command group; call ``cli.add_command(...)`` or decorate with
+        ``@cli.command()``. Called once when the CLI starts.
+    """
+
+
+@hookspec
+def register_overview_sections() -> list[OverviewSection]:
+    """Return the sections this plugin adds to the company and contact overview.
+
+    Called when an overview page is built. Sections are sorted by their ``order``.
+    """
+
+
+@hookspec
+def register_placeholders() -> list[Placeholder]:
+    """Return placeholders users may insert into templates, with a resolver for each.
+
+    Called when a template is validated or rendered and when the placeholder picker is shown.
+    The resolver receives only plain dictionaries (contact, company, sender, dates), never
+    database objects.
+    """
+
+
+@hookspec
+def contact_actions(contact: Contact, viewer: Viewer) -> list[MenuItem]:
+    """Return entries for the "…" menu of a contact page.
+
+    :param contact: the contact shown; :param viewer: the person asking (principals, admin flag).
+    Entries with ``type_key`` open a new document of that type pre-filled with the contact and its
+    company. Called on every contact page.
+    """
+
+
+@hookspec
+def company_actions(company: Company, viewer: Viewer) -> list[MenuItem]:
+    """Return entries for the "…" menu of a company page. Called on every company page."""
+
+
+@hookspec
+def document_actions(document: Document, viewer: Viewer, can_edit: bool) -> list[MenuItem]:
+    """Return entries for the "…" menu of a document the viewer may read.
+
+    :param can_edit: whether the viewer may change it; offer changing actions only then.
+    """
+
+
+@hookspec
+def navigation_links(viewer: Viewer) -> list[MenuItem]:
+    """Return entries for the left navigation (e.g. "Aufgaben"). Called on every page."""
+
+
+@hookspec
+def settings_links(viewer: Viewer) -> list[MenuItem]:
+    """Return entries for the Einstellungen page (e.g. "Kommunikation → Vorlagen")."""
+
+
+@hookspec
+def extra_template_dirs() -> list[str]:
+    """Return folders searched for templates before the core's, to override or extend pages."""
+
+
+@hookspec
+def prepare_document(ka: Kundenakte, session: Session, document: Document, created: bool) -> None:
+    """Called inside the write transaction just before a document is flushed.
+
+    A plugin may compute derived values (totals, numbers, deadlines) for its own types, or raise
+    ``kundenakte.core.doctypes.ValidationError`` to refuse the save with field errors. Check
+    ``document.type_key`` first: the hook is called for every type.
+    """
+
+
+@hookspec
+def extra_index_fields(document: Document) -> dict[str, str]:
+    """Return extra searchable text for a document's index entry, as ``{field name: text}``.
+
+    Called when a document is (re)indexed, after its commit. Keys become searchable with
+    ``name:word`` in the search syntax.
+    """
+
+
+@hookspec
+def document_saved(ka: Kundenakte, document_id: int, created: bool, user_id: int | None) -> None:
+    """Called after the transaction that created or changed a document has committed.
+
+    Never called for a rolled-back transaction. Open your own session through ``ka.db`` if you
+    need one.
+    """
+
+
+@hookspec
+def document_deleted(ka: Kundenakte, document_id: int, user_id: int | None) -> None:
+    """Called after the transaction that deleted a document has committed."""
+
+
+@hookspec
+def document_archived(ka: Kundenakte, document_id: int) -> None:
+    """Called after a document was archived by retention (``kundenakte archive``) and committed."""
+
+
+def hook_names() -> list[str]:
+    """Every hookspec defined here, for documentation checks."""
+    import inspect
+
+    return [name for name, obj in globals().items() if inspect.isfunction(obj) and hasattr(obj, "kundenakte_spec")]
+
+
+def describe(name: str) -> dict[str, Any]:
+    """Signature and docstring of one hookspec."""
+    import inspect
+
+    func = globals()[name]
+    return {"name": name, "signature": str(inspect.signature(func)), "doc": inspect.getdoc(func) or ""}

@@ -1,0 +1,102 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any, Mapping
+
+from flask import Flask, g, request
+from flask_babel import Babel
+from flask_login import LoginManager, current_user
+from flask_wtf.csrf import CSRFProtect
+from jinja2 import ChoiceLoader, FileSystemLoader
+
+from kundenakte.core.config import instance_secret, load_settings
+from kundenakte.core.runtime import Kundenakte
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).resolve().parent
+csrf = CSRFProtect()
+login_manager = LoginManager()
+babel = Babel()
+
+
+def _locale() -> str:
+    user = current_user
+    if getattr(user, "is_authenticated", False) and getattr(user, "language", "") in ("de", "en"):
+        return user.language
+    return current_app_settings_language()
+
+
+def current_app_settings_language() -> str:
+    from flask import current_app
+
+    return current_app.extensions["kundenakte"].settings.default_language
+
+
+def create_app(test_config: Mapping[str, Any] | None = None, *, ka: Kundenakte | None = None) -> Flask:
+    """Build the app; ``test_config`` overrides settings (``KUNDENAKTE_*`` names, lower case)."""
+    if ka is None:
+        overrides = dict(test_config or {})
+        extra_plugins = overrides.pop("extra_plugins", ())
+        ka = Kundenakte(load_settings(overrides), extra_plugins=extra_plugins)
+    settings = ka.settings
+    app = Flask(__name__, static_folder=str(HERE / "static"), template_folder=str(HERE / "templates"))
+    app.extensions["kundenakte"] = ka
+    app.config.update(
+        SECRET_KEY=instance_secret(settings),
+        MAX_CONTENT_LENGTH=settings.max_upload_mb * 1024 * 1024 + 1024 * 1024,  # room for the form fields
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.session_cookie_secure,
+        REMEMBER_COOKIE_SECURE=settings.session_cookie_secure,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        WTF_CSRF_TIME_LIMIT=None,
+        TESTING=settings.testing,
+        BABEL_DEFAULT_LOCALE=settings.default_language,
+        BABEL_TRANSLATION_DIRECTORIES=str(HERE / "translations"),
+    )
+
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    babel.init_app(app, locale_selector=_locale)
+
+    # Plugins' template folders come first so that they can override the core's pages.
+    plugin_dirs = [str(d) for _p, d in ka.collect("extra_template_dirs")]
+    app.jinja_loader = ChoiceLoader([FileSystemLoader(plugin_dirs), FileSystemLoader(str(HERE / "templates"))])
+
+    from kundenakte.web import auth, context, errors, pages
+
+    auth.init_app(app)
+    context.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(pages.bp)
+
+    for plugin, bp in ka.collect("register_blueprints"):
+        try:
+            app.register_blueprint(bp)
+        except Exception:
+            log.exception("blueprint of plugin %s could not be registered", plugin)
+
+    @app.teardown_appcontext
+    def _close_session(_exc: BaseException | None) -> None:
+        session = g.pop("db", None)
+        if session is not None:
+            session.close()
+
+    @app.after_request
+    def _security_headers(response: Any) -> Any:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+            "script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+        )
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
+
+    _ = request
+    return app

@@ -1,0 +1,182 @@
+"""Shared fixtures: ``ka`` (an instance), ``app``, ``client``, ``runner``, users and a test type.
+
+Every test that uses ``ka`` runs on SQLite and on PostgreSQL (127.0.0.1:5432, database ``test``,
+or ``KUNDENAKTE_TEST_PG_URL``). PostgreSQL tests are skipped when no server answers, unless
+``KUNDENAKTE_REQUIRE_PG=1`` (set by CI), where an unreachable server fails them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from kundenakte.core import acl, migrate
+from kundenakte.core.config import load_settings
+from kundenakte.core.models import Base, Folder, Group, User
+from kundenakte.core.runtime import Kundenakte
+from kundenakte.core.users import add_members, create_group, create_user
+from tests import testplugin
+
+PG_URL = os.environ.get("KUNDENAKTE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REQUIRE_PG = os.environ.get("KUNDENAKTE_REQUIRE_PG") == "1"
+PASSWORD = "geheim-123"
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sqlite_only: run only on the embedded database")
+
+
+def _pg_available() -> str | None:
+    try:
+        engine = create_engine(PG_URL)
+        with engine.connect() as conn:
+            conn.execute(text("select 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
+        return f"{type(exc).__name__}: {exc}".splitlines()[0]
+
+
+@pytest.fixture(scope="session")
+def _pg_ready(tmp_path_factory: pytest.TempPathFactory) -> str:
+    reason = _pg_available()
+    if reason:
+        if REQUIRE_PG:
+            pytest.fail(f"PostgreSQL required (KUNDENAKTE_REQUIRE_PG=1) but unreachable: {reason}")
+        pytest.skip(f"PostgreSQL not reachable: {reason}")
+    engine = create_engine(PG_URL)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    ka = Kundenakte(load_settings({"instance": tmp_path_factory.mktemp("pgmig"), "database_url": PG_URL}),
+                    extra_plugins=[("testtypes", testplugin)])
+    migrate.upgrade(ka)
+    ka.close()
+    return PG_URL
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("sqlite-template")
+    ka = Kundenakte(load_settings({"instance": folder}), extra_plugins=[("testtypes", testplugin)])
+    migrate.upgrade(ka)
+    ka.close()
+    return folder / "kundenakte.sqlite3"
+
+
+def _truncate_pg(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        names = [t.name for t in Base.metadata.sorted_tables]
+        existing = set(conn.execute(text("select tablename from pg_tables where schemaname='public'")).scalars())
+        names = [n for n in names if n in existing]
+        if names:
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{n}"' for n in names) + " RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        template = request.getfixturevalue("_sqlite_template")
+        shutil.copy(template, tmp_path / "kundenakte.sqlite3")
+        return "sqlite"
+    if request.node.get_closest_marker("sqlite_only"):
+        pytest.skip("embedded database only")
+    url = request.getfixturevalue("_pg_ready")
+    _truncate_pg(url)
+    return url
+
+
+def make_ka(tmp_path: Path, database: str, **overrides: Any) -> Kundenakte:
+    settings: dict[str, Any] = {"instance": tmp_path, "index_async": False, "testing": True}
+    if database != "sqlite":
+        settings["database_url"] = database
+    settings.update(overrides)
+    extra = settings.pop("extra_plugins", [("testtypes", testplugin)])
+    return Kundenakte(load_settings(settings), extra_plugins=extra)
+
+
+@pytest.fixture
+def ka(tmp_path: Path, database: str) -> Iterator[Kundenakte]:
+    instance = make_ka(tmp_path, database)
+    yield instance
+    instance.close()
+
+
+_HASHES: dict[str, str] = {}
+
+
+def password_hash() -> str:
+    """scrypt takes ~0.3 s on purpose; hash the shared test password once per run."""
+    if PASSWORD not in _HASHES:
+        from kundenakte.web.passwords import hash_password
+
+        _HASHES[PASSWORD] = hash_password(PASSWORD)
+    return _HASHES[PASSWORD]
+
+
+class People:
+    """The cast of the permission tests, created once per test."""
+
+    def __init__(self, ka: Kundenakte) -> None:
+        with ka.db.write() as s:
+            create_group(s, "Vertrieb")
+            create_group(s, "Vertrieb Nord", parent="Vertrieb")
+            self.users: dict[str, int] = {}
+            for login, admin in (("owner", False), ("reader", False), ("grouped", False), ("nested", False),
+                                 ("editor", False), ("outsider", False), ("admin", True), ("nobody", False)):
+                self.users[login] = create_user(s, login, PASSWORD, display_name=login.title(), is_admin=admin,
+                                                email=f"{login}@example.org", password_hash=password_hash()).id
+            add_members(s, "Vertrieb", ["grouped"])
+            add_members(s, "Vertrieb Nord", ["nested"])
+            self.groups = {g.name: g.id for g in s.query(Group)}
+            s.add_all([Folder(name="DOCHOUSE 4"), Folder(name="Schriftverkehr")])
+            s.flush()
+            self.folders = {f.name: f.id for f in s.query(Folder)}
+        with ka.db.write() as s:
+            s.get(User, self.users["nobody"]).active = False
+        self.ka = ka
+
+    def viewer(self, login: str) -> acl.Viewer:
+        with self.ka.db.read() as s:
+            return acl.viewer_for(s, s.get(User, self.users[login]))
+
+
+@pytest.fixture
+def people(ka: Kundenakte) -> People:
+    return People(ka)
+
+
+@pytest.fixture
+def app(ka: Kundenakte):  # type: ignore[no-untyped-def]
+    from kundenakte.web.app import create_app
+
+    flask_app = create_app(ka=ka)
+    flask_app.config.update(TESTING=True)
+    return flask_app
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):  # type: ignore[no-untyped-def]
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def shared_pdf() -> Path:
+    folder = SHARED / "testdata" / "pdf"
+    if not folder.is_dir():
+        pytest.skip("../shared/testdata/pdf is not available")
+    return folder

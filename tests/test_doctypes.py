@@ -1,0 +1,85 @@
+from decimal import Decimal
+
+import pytest
+
+from kundenakte.core.doctypes import DocumentType, Field, TypeRegistry, ValidationError, parse_decimal, validate_data
+from tests.testplugin import NOTE
+
+
+def test_valid_values_are_cleaned_for_every_field_kind():
+    data = validate_data(
+        NOTE,
+        {
+            "subject": "  Rückruf  ", "details": "x\ny", "body": "<p>hi</p>", "due": "31.12.2026",
+            "price": "1.234,50", "ratio": "0,5", "minutes": "15", "direction": "in", "owner": "3",
+            "person": "7", "urgent": "on",
+        },
+        known_users={3}, known_contacts={7},
+    )
+    assert data == {
+        "subject": "Rückruf", "details": "x\ny", "body": "<p>hi</p>", "due": "2026-12-31",
+        "price": "1234.50", "ratio": "0.5", "minutes": 15, "direction": "in", "owner": 3,
+        "person": 7, "urgent": True,
+    }
+
+
+def test_every_error_is_reported_at_once():
+    with pytest.raises(ValidationError) as info:
+        validate_data(
+            NOTE,
+            {"subject": "", "due": "32.13.2026", "price": "zwölf", "minutes": "1,5", "direction": "sideways",
+             "owner": "99", "typo": "x"},
+            known_users={1},
+        )
+    errors = info.value.errors
+    assert errors["subject"] == "Dieses Feld ist ein Pflichtfeld."
+    assert "gültiges Datum" in errors["due"]
+    assert "Zahl" in errors["price"]
+    assert "ganze Zahl" in errors["minutes"]
+    assert "angebotenen" in errors["direction"]
+    assert "Unbekannter Benutzer" in errors["owner"]
+    assert errors["typo"] == "Unbekanntes Feld."
+    assert len(errors) == 7
+
+
+@pytest.mark.parametrize("raw,message", [
+    ("-1", "kleiner"), ("12,345", "zwei Nachkommastellen"), ("1e5", "Zahl"), ("", None),
+])
+def test_money_rules(raw, message):
+    if message is None:
+        assert validate_data(NOTE, {"subject": "x", "price": raw})["price"] is None
+        return
+    with pytest.raises(ValidationError) as info:
+        validate_data(NOTE, {"subject": "x", "price": raw})
+    assert message in info.value.errors["price"]
+
+
+def test_integer_bounds_and_text_length():
+    with pytest.raises(ValidationError) as info:
+        validate_data(NOTE, {"subject": "x" * 51, "minutes": "601"})
+    assert "50 Zeichen" in info.value.errors["subject"]
+    assert "größer" in info.value.errors["minutes"]
+
+
+@pytest.mark.parametrize("raw,expected", [
+    ("1.234,56", Decimal("1234.56")), ("1234,56", Decimal("1234.56")), ("1234.56", Decimal("1234.56")),
+    ("1.234.567", Decimal("1234567")), ("12 €", Decimal("12")), (3, Decimal("3")),
+])
+def test_parse_decimal(raw, expected):
+    assert parse_decimal(raw) == expected
+
+
+def test_bad_declarations_are_refused():
+    with pytest.raises(ValueError, match="unknown kind"):
+        Field("x", "colour", "X")
+    with pytest.raises(ValueError, match="needs choices"):
+        Field("x", "choice", "X")
+    with pytest.raises(ValueError, match="twice"):
+        DocumentType("t", "T", "T", "tasks", fields=(Field("a", "text", "A"), Field("a", "text", "A")))
+    registry = TypeRegistry([NOTE])
+    with pytest.raises(ValueError, match="declared by"):
+        registry.add(NOTE)
+
+
+def test_partial_validation_only_touches_given_fields():
+    assert validate_data(NOTE, {"minutes": "5"}, partial=True) == {"minutes": 5}
