@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any, Mapping
 
-from flask import Flask, g, request
+from flask import Flask, g
 from flask_babel import Babel
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
@@ -67,12 +67,13 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, ka: Kundenakte |
     plugin_dirs = [str(d) for _p, d in ka.collect("extra_template_dirs")]
     app.jinja_loader = ChoiceLoader([FileSystemLoader(plugin_dirs), FileSystemLoader(str(HERE / "templates"))])
 
-    from kundenakte.web import auth, context, errors, pages
+    from kundenakte.web import auth, companies, contacts, context, documents, errors, overview, pages, search, settings
 
     auth.init_app(app)
     context.init_app(app)
     errors.init_app(app)
-    app.register_blueprint(pages.bp)
+    for module in (pages, contacts, companies, overview, documents, search, settings):
+        app.register_blueprint(module.bp)
 
     for plugin, bp in ka.collect("register_blueprints"):
         try:
@@ -98,5 +99,4 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, ka: Kundenakte |
         response.headers.setdefault("X-Frame-Options", "DENY")
         return response
 
-    _ = request
     return app
