@@ -52,6 +52,10 @@ class DemoInfo:
 
 def _value_for(field: Field, fake: Faker, rnd: random.Random, users: list[int]) -> Any:
     kind = field.kind
+    if field.computed:
+        return None
+    if field.default is not None and kind in ("integer", "choice", "text"):
+        return field.default
     if kind == "text":
         return fake.catch_phrase()[: min(field.max_length, 80)]
     if kind == "longtext":

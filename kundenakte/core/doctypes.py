@@ -47,6 +47,8 @@ class Field:
     max_value: Decimal | None = None
     max_length: int = 2000
     default: Any = None
+    # Computed by the declaring plugin (prepare_document); shown read-only, never taken from input.
+    computed: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in FIELD_KINDS:
@@ -236,7 +238,7 @@ def validate_data(
             errors[key] = "Unbekanntes Feld."
     cleaned: dict[str, Any] = {}
     for f in doctype.fields:
-        if partial and f.name not in raw:
+        if f.computed or (partial and f.name not in raw):
             continue
         try:
             cleaned[f.name] = clean_value(f, raw.get(f.name, f.default), known_users=known_users, known_contacts=known_contacts)

@@ -61,7 +61,8 @@ class DocumentInput:
     editors: list[str] | None = None
     responsible_id: int | None = None
     parent_id: int | None = None
-    given: set[str] = field(default_factory=set)  # which of the above were submitted at all
+    # Which of the above were submitted; None means "all of them" (a complete form or create call).
+    given: set[str] | None = None
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> DocumentInput:
@@ -113,7 +114,7 @@ def _apply(
 ) -> None:
     """Validate everything first, then change the row; raise ValidationError with all errors."""
     errors: dict[str, str] = {}
-    given = inp.given if inp.given else set(DocumentInput.__dataclass_fields__)
+    given = inp.given if inp.given is not None else set(DocumentInput.__dataclass_fields__)
 
     title = doc.title
     if creating or "title" in given:
@@ -287,7 +288,7 @@ def create_document(ka: Kundenakte, session: Session, viewer: acl.Viewer, type_k
     doc = Document(type_key=type_key, author_id=viewer.user_id, version=1, created_at=now, updated_at=now, data={})
     _apply(ka, session, viewer, doc, doctype, inp, creating=True)
     session.add(doc)
-    ka.plugins.call("prepare_document", disabled=ka.disabled_plugins(session), ka=ka, session=session, document=doc, created=True)
+    ka.plugins.call("prepare_document", disabled=ka.disabled_plugins(session), strict=True, ka=ka, session=session, document=doc, created=True)
     _raise_plugin_errors(session)
     session.flush()
     queue_index(session, f"doc:{doc.id}")
@@ -316,7 +317,7 @@ def update_document(
         raise ValidationError({"type_key": "Der Dokumenttyp ist nicht verfügbar (Plugin deaktiviert)."})
     before = {"title": doc.title, "status": doc.status}
     _apply(ka, session, viewer, doc, doctype, inp, creating=False)
-    ka.plugins.call("prepare_document", disabled=ka.disabled_plugins(session), ka=ka, session=session, document=doc, created=False)
+    ka.plugins.call("prepare_document", disabled=ka.disabled_plugins(session), strict=True, ka=ka, session=session, document=doc, created=False)
     _raise_plugin_errors(session)
     doc.updated_at = ka.clock.now()  # also makes the row dirty, so the version check always runs
     try:
@@ -326,7 +327,7 @@ def update_document(
         session.rollback()
         raise Conflict(int(session.scalar(select(Document.version).where(Document.id == document_id)) or 0)) from None
     queue_index(session, f"doc:{doc.id}")
-    changed = sorted(k for k in inp.given if k != "given") if inp.given else []
+    changed = sorted(inp.given) if inp.given is not None else ["*"]
     audit.record(session, viewer.user_id, "changed", "document", doc.id, fields=changed, before=before)
     _after_commit(ka, session, "document_saved", document_id=doc.id, created=False, user_id=viewer.user_id)
     return doc

@@ -18,6 +18,7 @@ import pluggy
 
 from kundenakte import hookspecs
 from kundenakte.core.contributions import PluginReport
+from kundenakte.core.doctypes import ValidationError
 
 log = logging.getLogger(__name__)
 
@@ -77,11 +78,13 @@ class PluginHost:
     def loaded_names(self) -> list[str]:
         return [n for n, r in self.reports.items() if r.loaded]
 
-    def call(self, hook_name: str, *, disabled: Iterable[str] = (), **kwargs: Any) -> list[tuple[str, Any]]:
+    def call(self, hook_name: str, *, disabled: Iterable[str] = (), strict: bool = False, **kwargs: Any) -> list[tuple[str, Any]]:
         """Call a hook on every enabled plugin separately; returns ``(plugin name, result)`` pairs.
 
         Each implementation runs on its own so that one raising plugin is reported and skipped
-        instead of failing the whole call (pluggy would propagate the first exception).
+        instead of failing the whole call (pluggy would propagate the first exception). With
+        ``strict`` a failure propagates: used where skipping would store wrong data (a voucher
+        without its number), so the transaction rolls back instead.
         """
         off = set(disabled)
         caller = getattr(self.pm.hook, hook_name)
@@ -96,7 +99,11 @@ class PluginHost:
                 continue
             try:
                 result = impl.function(**args)
+            except ValidationError:
+                raise  # a plugin refusing a save with field errors is an answer, not a failure
             except Exception:
+                if strict:
+                    raise
                 log.exception("hook %s of plugin %s failed", hook_name, impl.plugin_name)
                 if impl.plugin_name in self.reports:
                     self.reports[impl.plugin_name].error = f"hook {hook_name} failed"
