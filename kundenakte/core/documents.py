@@ -316,10 +316,13 @@ def update_document(
     if doctype is None:
         raise ValidationError({"type_key": "Der Dokumenttyp ist nicht verfügbar (Plugin deaktiviert)."})
     before = {"title": doc.title, "status": doc.status}
-    _apply(ka, session, viewer, doc, doctype, inp, creating=False)
-    ka.plugins.call("prepare_document", disabled=ka.disabled_plugins(session), strict=True, ka=ka, session=session, document=doc, created=False)
-    _raise_plugin_errors(session)
-    doc.updated_at = ka.clock.now()  # also makes the row dirty, so the version check always runs
+    disabled = ka.disabled_plugins(session)
+    # One UPDATE per save (one version step): no flush until every change, plugins' included, is made.
+    with session.no_autoflush:
+        _apply(ka, session, viewer, doc, doctype, inp, creating=False)
+        doc.updated_at = ka.clock.now()  # also makes the row dirty, so the version check always runs
+        ka.plugins.call("prepare_document", disabled=disabled, strict=True, ka=ka, session=session, document=doc, created=False)
+        _raise_plugin_errors(session)
     try:
         session.flush()
     except StaleDataError:

@@ -91,6 +91,8 @@ class BlobStore:
         Raises UploadTooLarge (leaving nothing behind) when the stream exceeds the limit.
         """
         self.tmp.mkdir(parents=True, exist_ok=True)
+        if session is not None:
+            session.connection()  # begin now, so that a rollback of this session is always seen
         digest = hashlib.sha256()
         size = 0
         head = b""

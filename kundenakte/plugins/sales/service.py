@@ -71,7 +71,7 @@ def store_totals(document: Document, totals: Totals) -> None:
 
 
 def replace_lines(session: Session, document: Document, items: Sequence[LineItem]) -> Totals:
-    session.execute(delete(LineItemRow).where(LineItemRow.document_id == document.id))
+    session.execute(delete(LineItemRow).where(LineItemRow.document_id == document.id), execution_options={"synchronize_session": False})
     for i, item in enumerate(items, start=1):
         session.add(LineItemRow(
             document_id=document.id, position=item.position or i, article=item.article, description=item.description,
@@ -85,12 +85,18 @@ def replace_lines(session: Session, document: Document, items: Sequence[LineItem
 
 def save_lines(ka: Kundenakte, session: Session, viewer: acl.Viewer, document_id: int, items: Sequence[LineItem], *, expected_version: int | None) -> Totals:
     """Replace a voucher's lines (editor rights required) and recompute its totals."""
-    from kundenakte.core.documents import update_document
+    from kundenakte.core.documents import Conflict, Forbidden, update_document
 
-    doc = update_document(ka, session, viewer, document_id, DocumentInput.from_mapping({}), expected_version=expected_version)
-    totals = replace_lines(session, doc, items)
+    doc = get_readable(session, viewer, document_id)
+    if not acl.can_edit(session, viewer, document_id):
+        raise Forbidden()
+    if expected_version is not None and doc.version != expected_version:
+        raise Conflict(doc.version)
+    replace_lines(session, doc, items)
     session.flush()
-    return totals
+    # The save recomputes the totals from the new lines (on_prepare) in the document's one update.
+    update_document(ka, session, viewer, document_id, DocumentInput.from_mapping({}), expected_version=expected_version)
+    return compute_totals(items)
 
 
 def create_followup(ka: Kundenakte, session: Session, viewer: acl.Viewer, source_id: int, target_type: str) -> Document:
