@@ -44,22 +44,30 @@ def _pg_available() -> str | None:
 
 
 @pytest.fixture(scope="session")
-def _pg_ready(tmp_path_factory: pytest.TempPathFactory) -> str:
+def _pg_ready(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     reason = _pg_available()
     if reason:
         if REQUIRE_PG:
             pytest.fail(f"PostgreSQL required (KUNDENAKTE_REQUIRE_PG=1) but unreachable: {reason}")
         pytest.skip(f"PostgreSQL not reachable: {reason}")
+    # A schema of this run's own, so parallel test runs on one server do not clobber each other.
+    schema = f"ka_test_{os.getpid()}"
     engine = create_engine(PG_URL)
     with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
     engine.dispose()
-    ka = Kundenakte(load_settings({"instance": tmp_path_factory.mktemp("pgmig"), "database_url": PG_URL}),
+    sep = "&" if "?" in PG_URL else "?"
+    url = f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    ka = Kundenakte(load_settings({"instance": tmp_path_factory.mktemp("pgmig"), "database_url": url}),
                     extra_plugins=[("testtypes", testplugin)])
     migrate.upgrade(ka)
     ka.close()
-    return PG_URL
+    yield url
+    engine = create_engine(PG_URL)
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+    engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -75,7 +83,7 @@ def _truncate_pg(url: str) -> None:
     engine = create_engine(url)
     with engine.begin() as conn:
         names = [t.name for t in Base.metadata.sorted_tables]
-        existing = set(conn.execute(text("select tablename from pg_tables where schemaname='public'")).scalars())
+        existing = set(conn.execute(text("select tablename from pg_tables where schemaname = current_schema()")).scalars())
         names = [n for n in names if n in existing]
         if names:
             conn.execute(text("TRUNCATE " + ", ".join(f'"{n}"' for n in names) + " RESTART IDENTITY CASCADE"))
