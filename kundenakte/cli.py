@@ -321,10 +321,7 @@ def storage() -> None:
 @pass_ctx
 def storage_gc(c: Context, min_age: int) -> None:
     """Remove files that no attachment row names (left by a crash before commit)."""
-    from kundenakte.core.models import Attachment
-
-    with c.ka.db.read() as session:
-        referenced = set(session.scalars(select(Attachment.sha256)))
+    referenced = c.ka.referenced_blobs()
     removed = c.ka.storage.garbage_collect(referenced, min_age_s=min_age)
     click.echo(f"{len(removed)} verwaiste Datei(en) entfernt.")
 

@@ -142,6 +142,16 @@ def prepare_document(ka: Kundenakte, session: Session, document: Document, creat
 
 
 @hookspec
+def blob_references(session: Session, sha256s: list[str]) -> list[str]:
+    """Return which of the given attachment content hashes this plugin's own tables still use.
+
+    Called before a stored file is deleted (after its last attachment row went) and by
+    ``kundenakte storage gc``. A plugin that keeps its own file rows (e.g. template files) must
+    answer, or its files could be removed. Not ``firstresult``: every plugin is asked.
+    """
+
+
+@hookspec
 def extra_index_fields(document: Document) -> dict[str, str]:
     """Return extra searchable text for a document's index entry, as ``{field name: text}``.
 

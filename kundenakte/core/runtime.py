@@ -37,6 +37,7 @@ class Kundenakte:
         from kundenakte.search.service import SearchService
 
         self.search = SearchService(self)
+        self.plugins.call("startup", ka=self)
 
     # -- plugins -----------------------------------------------------------------------------
 
@@ -101,8 +102,26 @@ class Kundenakte:
             session.info.pop("kundenakte_disabled", None)
 
     def _blob_referenced(self, sha: str) -> bool:
+        return bool(self.referenced_blobs([sha]))
+
+    def referenced_blobs(self, sha256s: list[str] | None = None) -> set[str]:
+        """Content hashes still named by an attachment row or by a plugin's own table.
+
+        Plugins are asked even when disabled: their rows keep their files.
+        """
         with self.db.read() as s:
-            return s.scalar(select(Attachment.id).where(Attachment.sha256 == sha).limit(1)) is not None
+            stmt = select(Attachment.sha256).distinct()
+            if sha256s is not None:
+                stmt = stmt.where(Attachment.sha256.in_(sha256s))
+            used = set(s.scalars(stmt))
+            if sha256s is None:
+                candidates = [sha for sha, _path in self.storage.iter_blobs() if sha not in used]
+            else:
+                candidates = [sha for sha in sha256s if sha not in used]
+            if candidates:
+                for _plugin, found in self.plugins.collect("blob_references", session=s, sha256s=candidates):
+                    used.add(str(found))
+        return used
 
     def close(self) -> None:
         self.search.close()

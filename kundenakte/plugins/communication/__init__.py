@@ -1,0 +1,99 @@
+"""Kommunikation: e-mails, letters, reports, templates (Vorlagen) and the outbox."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from kundenakte import hookimpl
+from kundenakte.core.acl import Viewer
+from kundenakte.core.contributions import MenuItem, OverviewFilter, OverviewSection
+from kundenakte.core.doctypes import DocumentType
+from kundenakte.core.models import Contact, Document
+from kundenakte.plugins.communication.types import COMM_KEYS, COMM_TYPES
+
+
+@hookimpl
+def register_document_types() -> list[DocumentType]:
+    return list(COMM_TYPES)
+
+
+@hookimpl
+def blob_references(session: Any, sha256s: list[str]) -> list[str]:
+    from kundenakte.plugins.communication.templates_service import template_blob_references
+
+    return template_blob_references(session, sha256s)
+
+
+@hookimpl
+def register_migrations() -> list[str]:
+    return [str(Path(__file__).resolve().parent / "migrations")]
+
+
+@hookimpl
+def contact_actions(contact: Contact, viewer: Viewer) -> list[MenuItem]:
+    items = [MenuItem(t.label, type_key=t.key, group="Kommunikation", order=t.menu_order, label_en=t.label_en)
+             for t in COMM_TYPES]
+    items.append(MenuItem("Vorlage auswählen …", url=f"/kommunikation/vorlage?contact_id={contact.id}",
+                          group="Vorlage auswählen", order=90, label_en="Choose template …"))
+    return items
+
+
+@hookimpl
+def document_actions(document: Document, viewer: Viewer, can_edit: bool) -> list[MenuItem]:
+    if document.type_key == "email" and can_edit and document.status in ("draft", "failed"):
+        return [MenuItem("Senden", url=f"/kommunikation/{document.id}/senden", method="post", group="Kommunikation",
+                         order=10, label_en="Send")]
+    return []
+
+
+@hookimpl
+def settings_links(viewer: Viewer) -> list[MenuItem]:
+    return [MenuItem("Kommunikation – Vorlagen", url="/einstellungen/kommunikation", group="Kommunikation",
+                     order=30, label_en="Communication – templates")]
+
+
+@hookimpl
+def register_overview_sections() -> list[OverviewSection]:
+    return [
+        OverviewSection(
+            key="communication",
+            label="Kommunikation",
+            label_en="Communication",
+            type_keys=COMM_KEYS,
+            filters=(
+                OverviewFilter("all", "alle", None, "all"),
+                OverviewFilter("drafts", "Entwürfe", ("draft",), "drafts"),
+                OverviewFilter("sent", "versendet", ("sent",), "sent"),
+            ),
+            columns=("subject",),
+            order=10,
+        )
+    ]
+
+
+@hookimpl
+def register_blueprints():  # type: ignore[no-untyped-def]
+    from kundenakte.plugins.communication.views import bp
+
+    return [bp]
+
+
+@hookimpl
+def register_commands(cli: Any) -> None:
+    import click
+
+    @cli.group("mail")
+    def mail_group() -> None:
+        """E-Mail-Versand."""
+
+    @mail_group.command("send-queued")
+    @click.option("--limit", default=50, show_default=True)
+    def send_queued(limit: int) -> None:
+        """Deliver every due e-mail of the outbox (never resends uncertain ones)."""
+        from kundenakte.cli import Context
+        from kundenakte.plugins.communication.outbox import deliver_queued
+
+        ka = click.get_current_context().ensure_object(Context).ka
+        summary = deliver_queued(ka, limit=limit)
+        click.echo(str(summary))

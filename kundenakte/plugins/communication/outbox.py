@@ -1,0 +1,270 @@
+"""The outbox: queueing e-mail documents and delivering them at most once.
+
+Delivery protocol per row: claim it (state ``sending``) and COMMIT, then send, then record the
+outcome in a new transaction. A row still ``sending`` when a run starts means a run died between
+sending and recording; it becomes ``uncertain`` and is never sent again automatically.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from kundenakte.core import acl, audit
+from kundenakte.core.doctypes import ValidationError
+from kundenakte.core.documents import Forbidden, NotFound, ReadOnly, _after_commit, queue_index
+from kundenakte.core.models import Document, User
+from kundenakte.plugins.communication.mime import _address, build_message, make_message_id
+from kundenakte.plugins.communication.models import OutboxEntry
+from kundenakte.plugins.communication.smtp import DeliveryOutcome, DeliveryStatus, SmtpConfig, deliver, retry_delay
+
+if TYPE_CHECKING:
+    from kundenakte.core.runtime import Kundenakte
+
+QUEUEABLE = ("draft", "failed")
+
+
+@dataclass
+class DeliverySummary:
+    sent: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    retry: list[int] = field(default_factory=list)
+    uncertain: list[int] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return (f"{len(self.sent)} versendet, {len(self.retry)} später erneut, {len(self.failed)} fehlgeschlagen, "
+                f"{len(self.uncertain)} unklar")
+
+
+def _domain(ka: Kundenakte) -> str:
+    sender = ka.settings.mail_from or ""
+    domain = sender.rpartition("@")[2].strip(" >")
+    return domain or "kundenakte.localhost"
+
+
+def _set_doc(ka: Kundenakte, session: Session, doc: Document, status: str, user_id: int | None, **data: Any) -> None:
+    new = dict(doc.data or {})
+    for key, value in data.items():
+        if value is None:
+            new.pop(key, None)
+        else:
+            new[key] = value
+    doc.data = new
+    doc.status = status
+    doc.updated_at = ka.clock.now()
+    queue_index(session, f"doc:{doc.id}")
+    _after_commit(ka, session, "document_saved", document_id=doc.id, created=False, user_id=user_id)
+
+
+def queue_email(ka: Kundenakte, session: Session, viewer: acl.Viewer, document_id: int) -> OutboxEntry:
+    """Queue an e-mail document for delivery; same transaction marks it queued and read-only."""
+    doc = session.get(Document, document_id)
+    if doc is None or not acl.can_read(session, viewer, document_id):
+        raise NotFound()
+    if not acl.can_edit(session, viewer, document_id):
+        raise Forbidden()
+    if doc.type_key != "email":
+        raise ValidationError({"type_key": "Nur E-Mails können versendet werden."})
+    if doc.archived_at is not None:
+        raise ReadOnly("Archivierte Dokumente können nicht versendet werden.")
+    if doc.status not in QUEUEABLE:
+        raise ReadOnly("Die E-Mail ist bereits versendet oder in der Warteschlange.")
+    data = doc.data or {}
+    to_email = str(data.get("to_email") or "").strip()
+    if not to_email:
+        raise ValidationError({"data.to_email": "Bitte eine Empfängeradresse angeben."})
+    try:
+        _address(str(data.get("to_name") or ""), to_email, "recipient")
+    except ValueError:
+        raise ValidationError({"data.to_email": "Die Empfängeradresse ist ungültig."}) from None
+    if not str(data.get("subject") or "").strip():
+        raise ValidationError({"data.subject": "Bitte einen Betreff angeben."})
+    now = ka.clock.now()
+    entry = OutboxEntry(document_id=doc.id, message_id=make_message_id(_domain(ka)), state="queued", attempts=0,
+                        next_attempt_at=now, last_error="", created_at=now, eml_path="")
+    session.add(entry)
+    _set_doc(ka, session, doc, "queued", viewer.user_id, delivery_status="queued", message_id=entry.message_id,
+             delivery_error=None, _locked=True)
+    session.flush()
+    audit.record(session, viewer.user_id, "queued", "document", doc.id, message_id=entry.message_id)
+    return entry
+
+
+def smtp_config(ka: Kundenakte) -> SmtpConfig | None:
+    s = ka.settings
+    if not s.smtp_host:
+        return None
+    return SmtpConfig(host=s.smtp_host, port=int(s.smtp_port), security=s.smtp_security,  # type: ignore[arg-type]
+                      username=s.smtp_username, password=s.smtp_password, timeout=20.0, local_hostname="localhost")
+
+
+def build_for(ka: Kundenakte, session: Session, doc: Document, message_id: str, now: dt.datetime) -> Any:
+    data = doc.data or {}
+    author = session.get(User, doc.author_id) if doc.author_id else None
+    author_name = author.display_name if author else ""
+    author_email = author.email if author else ""
+    sender_email = ka.settings.mail_from or author_email
+    if not sender_email:
+        raise ValueError("Es ist kein Absender konfiguriert (mail_from).")
+    reply_to = author_email if ka.settings.mail_from and author_email and author_email != sender_email else None
+    html_body = doc.content or ""
+    appendix = str(data.get("appendix") or "")
+    if appendix.strip():
+        html_body += f'<hr><div class="appendix">{appendix}</div>'
+    files = []
+    for att in doc.attachments:
+        if att.inline:
+            continue
+        with ka.storage.open(att.sha256) as fh:
+            files.append((att.filename, att.mime_type, fh.read()))
+    return build_message(
+        sender_name=author_name, sender_email=sender_email, to_name=str(data.get("to_name") or ""),
+        to_email=str(data.get("to_email") or ""), subject=str(data.get("subject") or ""), html_body=html_body,
+        attachments=files, message_id=message_id, date=now.replace(tzinfo=dt.timezone.utc), reply_to=reply_to,
+    )
+
+
+def _write_eml(ka: Kundenakte, message: Any, message_id: str) -> Path:
+    folder = ka.settings.outbox_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    name = "".join(c if c.isalnum() or c in "-._@" else "_" for c in message_id.strip("<>")) + ".eml"
+    target = folder / name
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".eml-")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(message.as_bytes())
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return target
+
+
+def _recover_stuck(ka: Kundenakte) -> list[int]:
+    """Rows left in ``sending`` by a run that died: the server may have the message; never resend."""
+    found: list[int] = []
+    with ka.db.write() as session:
+        for entry in session.scalars(select(OutboxEntry).where(OutboxEntry.state == "sending")):
+            entry.state = "uncertain"
+            entry.last_error = ("Der Versand wurde unterbrochen; ob der Mailserver die Nachricht angenommen hat, "
+                                "ist unklar. Sie wird nicht automatisch erneut gesendet.")
+            doc = session.get(Document, entry.document_id)
+            if doc is not None:
+                _set_doc(ka, session, doc, "uncertain", None, delivery_status="uncertain", delivery_error=entry.last_error)
+                audit.record(session, None, "uncertain", "document", doc.id, message_id=entry.message_id)
+            found.append(entry.document_id)
+    return found
+
+
+def _claim(ka: Kundenakte, entry_id: int) -> bool:
+    with ka.db.write() as session:
+        result = session.execute(
+            update(OutboxEntry).where(OutboxEntry.id == entry_id, OutboxEntry.state == "queued")
+            .values(state="sending", attempts=OutboxEntry.attempts + 1)
+        )
+        return result.rowcount == 1
+
+
+def _record(ka: Kundenakte, entry_id: int, outcome: DeliveryOutcome, now: dt.datetime, eml: str = "") -> str:
+    with ka.db.write() as session:
+        entry = session.get(OutboxEntry, entry_id)
+        assert entry is not None
+        doc = session.get(Document, entry.document_id)
+        status = outcome.status
+        if status is DeliveryStatus.SENT:
+            entry.state, entry.sent_at, entry.last_error, entry.eml_path = "sent", now, "", eml
+            if doc is not None:
+                _set_doc(ka, session, doc, "sent", None, delivery_status="sent", sent_at=now.isoformat(timespec="seconds"),
+                         delivery_error=None, _locked=True)
+                audit.record(session, None, "sent", "document", doc.id, message_id=entry.message_id, eml=eml or None)
+            return "sent"
+        if status is DeliveryStatus.TEMPORARY_FAILURE:
+            entry.state = "queued"
+            entry.last_error = outcome.detail
+            entry.next_attempt_at = now + retry_delay(entry.attempts)
+            if doc is not None:
+                _set_doc(ka, session, doc, "queued", None, delivery_status="queued",
+                         delivery_error=f"Wird erneut versucht: {outcome.detail}")
+            return "retry"
+        if status is DeliveryStatus.PERMANENT_FAILURE:
+            entry.state, entry.last_error = "failed", outcome.detail
+            if doc is not None:
+                # Unlocked again so the user can correct the address and send anew.
+                _set_doc(ka, session, doc, "failed", None, delivery_status="failed",
+                         delivery_error=f"Versand fehlgeschlagen: {outcome.detail}", _locked=None)
+                audit.record(session, None, "failed", "document", doc.id, message_id=entry.message_id,
+                             error=outcome.detail, smtp_code=outcome.smtp_code)
+            return "failed"
+        entry.state, entry.last_error = "uncertain", outcome.detail
+        if doc is not None:
+            _set_doc(ka, session, doc, "uncertain", None, delivery_status="uncertain",
+                     delivery_error=f"Unklar, ob die Nachricht angekommen ist: {outcome.detail}")
+            audit.record(session, None, "uncertain", "document", doc.id, message_id=entry.message_id, error=outcome.detail)
+        return "uncertain"
+
+
+def deliver_one(ka: Kundenakte, entry_id: int, now: dt.datetime) -> str | None:
+    """Claim, send and record one row; None when another run claimed it first."""
+    if not _claim(ka, entry_id):
+        return None
+    eml = ""
+    try:
+        with ka.db.read() as session:
+            entry = session.get(OutboxEntry, entry_id)
+            doc = session.get(Document, entry.document_id) if entry is not None else None
+            if entry is None or doc is None:
+                outcome = DeliveryOutcome(DeliveryStatus.PERMANENT_FAILURE, "Das Dokument existiert nicht mehr.")
+                message = None
+            else:
+                message = build_for(ka, session, doc, entry.message_id, now)
+                outcome = None
+        if message is not None:
+            config = smtp_config(ka)
+            if config is None:
+                eml = str(_write_eml(ka, message, entry.message_id))
+                outcome = DeliveryOutcome(DeliveryStatus.SENT, "als .eml-Datei abgelegt")
+            else:
+                outcome = deliver(message, config)
+    except (ValueError, FileNotFoundError) as exc:
+        # Nothing was handed to a server: invalid addresses or a missing attachment blob.
+        outcome = DeliveryOutcome(DeliveryStatus.PERMANENT_FAILURE, str(exc))
+    assert outcome is not None
+    return _record(ka, entry_id, outcome, now, eml)
+
+
+def deliver_queued(ka: Kundenakte, *, now: dt.datetime | None = None, limit: int = 50,
+                   document_id: int | None = None, recover: bool = True) -> DeliverySummary:
+    """Deliver due rows; ``recover=False`` (the web's immediate attempt) leaves ``sending`` rows to the
+    worker, so an in-flight send of a concurrent run is not mistaken for a crash."""
+    summary = DeliverySummary()
+    if recover:
+        summary.uncertain.extend(_recover_stuck(ka))
+    now = now or ka.clock.now()
+    with ka.db.read() as session:
+        query = (select(OutboxEntry.id, OutboxEntry.document_id)
+                 .where(OutboxEntry.state == "queued",
+                        (OutboxEntry.next_attempt_at.is_(None)) | (OutboxEntry.next_attempt_at <= now))
+                 .order_by(OutboxEntry.next_attempt_at, OutboxEntry.id).limit(limit))
+        if document_id is not None:
+            query = query.where(OutboxEntry.document_id == document_id)
+        due = list(session.execute(query))
+    for entry_id, doc_id in due:
+        result = deliver_one(ka, entry_id, now)
+        if result is not None:
+            getattr(summary, result).append(doc_id)
+    return summary
+
+
+def outbox_entry_for(session: Session, document_id: int) -> OutboxEntry | None:
+    return session.scalar(select(OutboxEntry).where(OutboxEntry.document_id == document_id)
+                          .order_by(OutboxEntry.id.desc()).limit(1))

@@ -1,0 +1,409 @@
+"""Vorlagen (templates): saving with validation, visibility, search and "create document from template"."""
+
+from __future__ import annotations
+
+import html as html_lib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, BinaryIO, Iterable, Mapping
+
+from markupsafe import escape
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kundenakte.core import acl, audit
+from kundenakte.core.doctypes import ValidationError
+from kundenakte.core.documents import DocumentInput, Forbidden, NotFound, create_document, queue_index
+from kundenakte.core.html import html_to_text, sanitize_html
+from kundenakte.core.models import Attachment, Company, Contact, Document, Folder, User
+from kundenakte.core.text import fold
+from kundenakte.plugins.communication.models import CommTemplate, CommTemplateFile
+from kundenakte.plugins.communication.rendering import (
+    BASE_PLACEHOLDER_KEYS,
+    TemplateRenderError,
+    build_context,
+    render,
+    validate_template,
+)
+from kundenakte.plugins.communication.salutation import closing, letter_salutation
+from kundenakte.plugins.communication.types import TEMPLATE_BASE_TYPES
+
+if TYPE_CHECKING:
+    from kundenakte.core.runtime import Kundenakte
+
+SENDER_FORMATS = {"name_address": "Name und Anschrift", "company": "Firma"}
+SENDER_MODES = {"current_user": "Angemeldeter Benutzer", "fixed": "Fester Absender"}
+TEMPLATE_FIELDS = ("subject", "body", "appendix", "display_title")
+FIELD_LABELS = {"subject": "Betreff", "body": "Inhalt", "appendix": "Anhänge", "display_title": "Angezeigter Titel"}
+
+
+# -- visibility: the one place that decides ------------------------------------------------------
+
+
+def template_access(viewer: acl.Viewer, template: CommTemplate) -> str | None:
+    """``"edit"``, ``"read"`` or None: what the viewer may do with the template itself.
+
+    Mirrors the core document rules: inactive users nothing, admins everything, the creator may
+    edit, principals in ``editors`` may edit, principals in ``readers`` may read (``"*"`` = all).
+    """
+    if viewer.sees_nothing:
+        return None
+    if viewer.sees_all or (template.created_by is not None and template.created_by == viewer.user_id):
+        return "edit"
+    if set(template.editors or ()) & viewer.principals:
+        return "edit"
+    if set(template.readers or ()) & viewer.principals:
+        return "read"
+    return None
+
+
+def can_see(viewer: acl.Viewer, template: CommTemplate) -> bool:
+    return template_access(viewer, template) is not None
+
+
+def can_change(viewer: acl.Viewer, template: CommTemplate) -> bool:
+    return template_access(viewer, template) == "edit"
+
+
+def visible_templates(session: Session, viewer: acl.Viewer) -> list[CommTemplate]:
+    """Every template the viewer may see, by name; every list, search and create path uses this."""
+    if viewer.sees_nothing:
+        return []
+    rows = session.scalars(select(CommTemplate).order_by(CommTemplate.name, CommTemplate.id))
+    return [t for t in rows if can_see(viewer, t)]
+
+
+def get_visible(session: Session, viewer: acl.Viewer, template_id: int) -> CommTemplate:
+    template = session.get(CommTemplate, template_id)
+    if template is None or not can_see(viewer, template):
+        raise NotFound()
+    return template
+
+
+def search_templates(session: Session, viewer: acl.Viewer, query: str = "") -> list[CommTemplate]:
+    """Visible templates whose name, subject or body contain every word (case/umlaut-insensitive)."""
+    words = fold(query).split()
+    result = []
+    for template in visible_templates(session, viewer):
+        haystack = fold(" ".join((template.name, template.subject, html_to_text(template.body), template.kind)))
+        if all(w in haystack for w in words):
+            result.append(template)
+    return result
+
+
+# -- saving -------------------------------------------------------------------------------------
+
+
+def allowed_placeholders(ka: Kundenakte, session: Session | None = None) -> set[str]:
+    keys = set(BASE_PLACEHOLDER_KEYS)
+    for _plugin, placeholder in ka.collect("register_placeholders", session):
+        path = getattr(placeholder, "path", None)
+        if path:
+            keys.add(path)
+    return keys
+
+
+def plugin_placeholder_values(ka: Kundenakte, session: Session | None, plain: dict[str, Any]) -> dict[str, dict[str, str]]:
+    extra: dict[str, dict[str, str]] = {}
+    for _plugin, placeholder in ka.collect("register_placeholders", session):
+        path = getattr(placeholder, "path", "")
+        if not path or path in BASE_PLACEHOLDER_KEYS:
+            continue
+        value = ""
+        if placeholder.resolve is not None:
+            try:
+                value = str(placeholder.resolve(plain) or "")
+            except Exception:  # noqa: BLE001 - a broken plugin resolver must not break the letter
+                value = ""
+        extra.setdefault(placeholder.group, {})[placeholder.key] = value
+    return extra
+
+
+def _principals(raw: Any) -> list[str]:
+    if raw is None:
+        return []
+    if isinstance(raw, str):
+        raw = raw.replace(",", " ").split()
+    return [acl.parse_principal(str(p)) for p in raw if str(p).strip()]
+
+
+def _int_list(raw: Any) -> list[int]:
+    if raw is None:
+        return []
+    if isinstance(raw, str):
+        raw = raw.replace(",", " ").split()
+    return [int(x) for x in raw if str(x).strip()]
+
+
+def save_template(
+    ka: Kundenakte, session: Session, viewer: acl.Viewer, values: Mapping[str, Any], *, template_id: int | None = None
+) -> CommTemplate:
+    """Create or change a template; raise ValidationError with every field error (German) at once."""
+    if viewer.sees_nothing:
+        raise Forbidden()
+    if template_id is not None:
+        template = get_visible(session, viewer, template_id)
+        if not can_change(viewer, template):
+            raise Forbidden()
+    else:
+        template = CommTemplate(created_by=viewer.user_id, version=1, created_at=ka.clock.now())
+    errors: dict[str, str] = {}
+
+    name = str(values.get("name") or "").strip()
+    if not name:
+        errors["name"] = "Bitte eine Bezeichnung angeben."
+    elif len(name) > 200:
+        errors["name"] = "Höchstens 200 Zeichen."
+    base_type = str(values.get("base_type") or "email")
+    if base_type not in TEMPLATE_BASE_TYPES:
+        errors["base_type"] = "Bitte einen der angebotenen Typen wählen."
+    sender_format = str(values.get("sender_format") or "name_address")
+    if sender_format not in SENDER_FORMATS:
+        errors["sender_format"] = "Bitte eine der angebotenen Absenderangaben wählen."
+    sender_mode = str(values.get("sender_mode") or "current_user")
+    sender_user_id = None
+    if sender_mode not in SENDER_MODES:
+        errors["sender_mode"] = "Bitte einen der angebotenen Absender wählen."
+    elif sender_mode == "fixed":
+        try:
+            sender_user_id = int(values.get("sender_user_id") or 0) or None
+        except (TypeError, ValueError):
+            sender_user_id = None
+        if sender_user_id is None or session.get(User, sender_user_id) is None:
+            errors["sender_user_id"] = "Bitte einen Benutzer als festen Absender wählen."
+
+    folders: list[int] = []
+    try:
+        raw_folders = values.get("folders") or []
+        if isinstance(raw_folders, str):
+            raw_folders = raw_folders.replace(",", " ").split()
+        for item in raw_folders:
+            item = str(item).strip()
+            if not item:
+                continue
+            fid = int(item) if item.isdigit() else session.scalar(select(Folder.id).where(Folder.name == item))
+            if fid is None or session.get(Folder, fid) is None:
+                raise ValueError
+            folders.append(fid)
+    except (TypeError, ValueError):
+        errors["folders"] = "Unbekannter Ordner."
+
+    retention: int | None = None
+    raw_retention = values.get("retention_days")
+    if raw_retention not in (None, ""):
+        try:
+            retention = int(raw_retention)
+            if not 0 <= retention <= 36500:
+                raise ValueError
+        except (TypeError, ValueError):
+            errors["retention_days"] = "Bitte eine Anzahl Tage zwischen 0 und 36500 angeben."
+
+    principals: dict[str, list[str]] = {}
+    for key in ("doc_readers", "doc_editors", "readers", "editors"):
+        try:
+            principals[key] = _principals(values.get(key))
+        except ValueError as exc:
+            errors[key] = str(exc)
+            principals[key] = []
+
+    allowed = allowed_placeholders(ka, session)
+    texts: dict[str, str] = {}
+    for key in TEMPLATE_FIELDS:
+        text = str(values.get(key) or "")
+        texts[key] = text
+        problems = validate_template(text, allowed) if text else []
+        if problems:
+            errors[key] = f"{FIELD_LABELS[key]}: " + " ".join(problems)
+    if errors:
+        raise ValidationError(errors)
+
+    before_version = template.version
+    template.name = name
+    template.base_type = base_type
+    template.kind = str(values.get("kind") or "").strip()[:120]
+    template.display_title = texts["display_title"].strip()[:300]
+    template.sender_format = sender_format
+    template.sender_mode = sender_mode
+    template.sender_user_id = sender_user_id
+    template.folders = folders
+    template.retention_days = retention
+    template.doc_readers = principals["doc_readers"]
+    template.doc_editors = principals["doc_editors"]
+    template.readers = principals["readers"]
+    template.editors = principals["editors"]
+    template.subject = texts["subject"].strip()
+    # Validated first, then sanitised: the sanitiser never sees Jinja syntax it could mangle unnoticed.
+    template.body = sanitize_html(texts["body"])
+    template.appendix = sanitize_html(texts["appendix"])
+    template.updated_at = ka.clock.now()
+    if template_id is None:
+        session.add(template)
+    else:
+        template.version = before_version + 1
+    session.flush()
+    audit.record(session, viewer.user_id, "created" if template_id is None else "changed", "comm_template", template.id,
+                 name=template.name)
+    return template
+
+
+def add_template_file(
+    ka: Kundenakte, session: Session, viewer: acl.Viewer, template: CommTemplate, stream: BinaryIO, filename: str
+) -> CommTemplateFile:
+    if not can_change(viewer, template):
+        raise Forbidden()
+    from kundenakte.core.attachments import clean_filename
+
+    blob = ka.storage.put(stream, session=session, filename=filename)
+    row = CommTemplateFile(filename=clean_filename(filename), mime_type=(blob.mime_type or "application/octet-stream")[:120],
+                           size=blob.size, sha256=blob.sha256)
+    template.files.append(row)
+    session.flush()
+    return row
+
+
+def remove_template_file(session: Session, viewer: acl.Viewer, template: CommTemplate, file_id: int) -> None:
+    if not can_change(viewer, template):
+        raise Forbidden()
+    for row in list(template.files):
+        if row.id == file_id:
+            template.files.remove(row)
+
+
+def delete_template(session: Session, viewer: acl.Viewer, template_id: int) -> None:
+    template = get_visible(session, viewer, template_id)
+    if not can_change(viewer, template):
+        raise Forbidden()
+    audit.record(session, viewer.user_id, "deleted", "comm_template", template.id, name=template.name)
+    session.delete(template)
+
+
+# -- create a document from a template ----------------------------------------------------------
+
+
+def contact_dict(contact: Contact | None) -> dict[str, Any] | None:
+    if contact is None:
+        return None
+    return {
+        "gender": contact.gender, "title": contact.title, "first_name": contact.first_name,
+        "last_name": contact.last_name, "salutation_override": contact.salutation_override,
+        "language": contact.language, "email": contact.email, "position": contact.position,
+    }
+
+
+def company_dict(company: Company | None) -> dict[str, Any] | None:
+    if company is None:
+        return None
+    return {"name": company.name, "street": company.street, "postal_code": company.postal_code,
+            "city": company.city, "country": company.country}
+
+
+def sender_dict(user: User | None) -> dict[str, Any]:
+    if user is None:
+        return {"name": "", "email": "", "phone": "", "signature": ""}
+    return {"name": user.display_name, "email": user.email, "phone": user.phone, "signature": user.signature or ""}
+
+
+@dataclass
+class Rendered:
+    title: str
+    subject: str
+    body: str
+    appendix: str
+
+
+def _lines_html(text: str) -> str:
+    return "<br>".join(str(escape(line)) for line in text.splitlines())
+
+
+def render_template_for(
+    ka: Kundenakte, session: Session, template: CommTemplate, contact: Contact | None, sender: User | None
+) -> Rendered:
+    plain_contact = contact_dict(contact)
+    company = contact.company if contact is not None else None
+    plain_company = company_dict(company)
+    plain_sender = sender_dict(sender)
+    today = ka.clock.today()
+    plain = {"contact": plain_contact or {}, "company": plain_company or {}, "sender": plain_sender,
+             "today": today.isoformat()}
+    context = build_context(plain_contact, plain_company, plain_sender, today,
+                            extra=plugin_placeholder_values(ka, session, plain))
+    language = (plain_contact or {}).get("language") or "de"
+    language = language if language in ("de", "en") else "de"
+    subject = render(template.subject, context, html=False) if template.subject else ""
+    title_source = template.display_title or ""
+    title = render(title_source, context, html=False) if title_source else ""
+    title = (title or subject or template.name).strip()[:300]
+    body = render(template.body, context, html=True) if template.body else ""
+    appendix = render(template.appendix, context, html=True) if template.appendix else ""
+    parts = [f"<p>{escape(letter_salutation(plain_contact, language=language))}</p>", body,
+             f"<p>{escape(closing(language))}</p>"]
+    if plain_sender["name"]:
+        parts.append(f"<p>{escape(plain_sender['name'])}</p>")
+    if plain_sender["signature"].strip():
+        parts.append(f'<p class="signature">{_lines_html(plain_sender["signature"])}</p>')
+    return Rendered(title=title, subject=subject, body=sanitize_html("".join(parts)), appendix=sanitize_html(appendix))
+
+
+def create_from_template(ka: Kundenakte, session: Session, viewer: acl.Viewer, template_id: int, contact_id: int | None) -> Document:
+    """A new unsent document of the template's base type for the contact; the caller commits.
+
+    Raises NotFound for a template the viewer may not see, ValidationError for rendering problems.
+    """
+    if viewer.sees_nothing:
+        raise Forbidden()
+    template = get_visible(session, viewer, template_id)
+    contact = session.get(Contact, contact_id) if contact_id else None
+    if contact_id and contact is None:
+        raise ValidationError({"contact_id": "Unbekannter Kontakt."})
+    sender_id = template.sender_user_id if template.sender_mode == "fixed" and template.sender_user_id else viewer.user_id
+    sender = session.get(User, sender_id) if sender_id else None
+    try:
+        rendered = render_template_for(ka, session, template, contact, sender)
+    except TemplateRenderError as exc:
+        raise ValidationError({"template": f"Die Vorlage „{template.name}“ konnte nicht ausgefüllt werden: {exc.message}"}) from None
+    data: dict[str, Any] = {"subject": rendered.subject, "appendix": rendered.appendix}
+    if template.base_type == "email":
+        data["to_email"] = (contact.email if contact is not None else "") or ""
+        data["to_name"] = contact.full_name if contact is not None else ""
+    folder_ids = [f for f in (template.folders or []) if session.get(Folder, f) is not None]
+    inp = DocumentInput(
+        title=rendered.title,
+        company_id=contact.company_id if contact is not None else None,
+        contact_id=contact.id if contact is not None else None,
+        status="draft",
+        content=rendered.body,
+        data=data,
+        folder_ids=folder_ids,
+        retention_days=template.retention_days,
+        readers=list(template.doc_readers or []),
+        editors=list(template.doc_editors or []),
+    )
+    doc = create_document(ka, session, viewer, template.base_type, inp)
+    now = ka.clock.now()
+    for row in template.files:
+        if not ka.storage.exists(row.sha256):
+            continue
+        att = Attachment(document_id=doc.id, filename=row.filename, mime_type=row.mime_type, size=row.size,
+                         sha256=row.sha256, inline=False, created_at=now)
+        doc.attachments.append(att)
+    session.flush()
+    if template.files:
+        queue_index(session, f"doc:{doc.id}")
+    audit.record(session, viewer.user_id, "from_template", "document", doc.id, template_id=template.id,
+                 template=template.name)
+    return doc
+
+
+def template_blob_references(session: Session, sha256s: list[str]) -> list[str]:
+    """The given content hashes that template files still name (their blobs must stay)."""
+    return list(session.scalars(select(CommTemplateFile.sha256).where(CommTemplateFile.sha256.in_(sha256s)).distinct()))
+
+
+def summary(template: CommTemplate, length: int = 160) -> str:
+    text = html_to_text(template.body)
+    return html_lib.unescape(text[:length])
+
+
+__all__: Iterable[str] = (
+    "template_access", "can_see", "can_change", "visible_templates", "search_templates", "save_template",
+    "add_template_file", "create_from_template", "allowed_placeholders",
+)

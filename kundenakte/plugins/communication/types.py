@@ -1,0 +1,88 @@
+"""The communication document types: free document, e-mail, letter, short letter and reports."""
+
+from __future__ import annotations
+
+from kundenakte.core.doctypes import Choice, DocumentType, Field, Status
+
+EMAIL_STATUSES = (
+    Status("draft", "Entwurf", "Draft"),
+    Status("queued", "in Warteschlange", "Queued"),
+    Status("sent", "versendet", "Sent", closed=True),
+    Status("failed", "fehlgeschlagen", "Failed"),
+    Status("uncertain", "unklar", "Uncertain"),
+)
+SIMPLE_STATUSES = (
+    Status("draft", "Entwurf", "Draft"),
+    Status("sent", "versendet", "Sent", closed=True),
+)
+RETENTION = 720
+
+FREE_DOCUMENT = DocumentType(
+    key="free_document", label="Freies Dokument", label_en="Free document", category="communication",
+    retention_days=RETENTION, icon="file", menu_order=100,
+)
+EMAIL = DocumentType(
+    key="email", label="E-Mail", label_en="E-mail", category="communication",
+    fields=(
+        Field("to_email", "text", "An (E-Mail-Adresse)", "To (e-mail address)", max_length=254, in_list=True),
+        Field("to_name", "text", "An (Name)", "To (name)", max_length=200),
+        Field("subject", "text", "Betreff", "Subject", searchable=True, in_list=True, max_length=500),
+        Field("appendix", "richtext", "Anhänge", "Postscript"),
+        Field("sent_at", "text", "Versendet am", "Sent at", computed=True),
+        Field("message_id", "text", "Message-ID", "Message-ID", computed=True),
+        Field("delivery_status", "text", "Versandstatus", "Delivery status", computed=True),
+        Field("delivery_error", "text", "Versandhinweis", "Delivery note", computed=True),
+    ),
+    statuses=EMAIL_STATUSES, retention_days=RETENTION, icon="mail", menu_order=110,
+)
+LETTER = DocumentType(
+    key="letter", label="Brief", label_en="Letter", category="communication",
+    fields=(
+        Field("subject", "text", "Betreff", "Subject", searchable=True, in_list=True, max_length=500),
+        Field("appendix", "richtext", "Anhänge", "Postscript"),
+    ),
+    statuses=SIMPLE_STATUSES, retention_days=RETENTION, icon="mail", menu_order=120,
+)
+SHORT_LETTER = DocumentType(
+    key="short_letter", label="Kurzbrief", label_en="Short letter", category="communication",
+    fields=(
+        Field("subject", "text", "Betreff", "Subject", searchable=True, in_list=True, max_length=500),
+        Field("appendix", "richtext", "Anhänge", "Postscript"),
+    ),
+    statuses=SIMPLE_STATUSES, retention_days=RETENTION, icon="mail", menu_order=130,
+)
+VISIT_REPORT = DocumentType(
+    key="visit_report", label="Besuchsbericht", label_en="Visit report", category="communication",
+    fields=(
+        Field("visit_date", "date", "Besuchsdatum", "Visit date", in_list=True),
+        Field("participants", "longtext", "Teilnehmer", "Participants", searchable=True),
+        Field("location", "text", "Ort", "Location", searchable=True),
+    ),
+    retention_days=RETENTION, icon="users", menu_order=140,
+)
+CONTACT_REPORT = DocumentType(
+    key="contact_report", label="Kontaktbericht", label_en="Contact report", category="communication",
+    fields=(
+        Field("contact_kind", "choice", "Kontaktart", "Kind of contact", in_list=True, choices=(
+            Choice("phone", "Telefon", "Phone"), Choice("visit", "Besuch", "Visit"),
+            Choice("email", "E-Mail", "E-mail"), Choice("fair", "Messe", "Trade fair"),
+            Choice("other", "Sonstiges", "Other"),
+        )),
+        Field("summary", "longtext", "Zusammenfassung", "Summary", searchable=True),
+    ),
+    retention_days=RETENTION, icon="message", menu_order=150,
+)
+PHONE_NOTE = DocumentType(
+    key="phone_note", label="Telefonnotiz", label_en="Phone note", category="communication",
+    fields=(
+        Field("direction", "choice", "Richtung", "Direction", in_list=True,
+              choices=(Choice("in", "eingehend", "incoming"), Choice("out", "ausgehend", "outgoing"))),
+        Field("number", "text", "Rufnummer", "Number", max_length=60),
+        Field("duration_minutes", "integer", "Dauer (Minuten)", "Duration (minutes)", min_value=0, max_value=1440),
+    ),
+    retention_days=RETENTION, icon="phone", menu_order=160,
+)
+
+COMM_TYPES = (FREE_DOCUMENT, EMAIL, LETTER, SHORT_LETTER, VISIT_REPORT, CONTACT_REPORT, PHONE_NOTE)
+COMM_KEYS = tuple(t.key for t in COMM_TYPES)
+TEMPLATE_BASE_TYPES = ("email", "letter", "short_letter")

@@ -1,0 +1,198 @@
+"""Einstellungen → Kommunikation (Vorlagen), the "Vorlage auswählen" dialog and "Senden"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request
+from flask_login import login_required
+from sqlalchemy import select
+
+from kundenakte.core.doctypes import ValidationError
+from kundenakte.core.documents import Forbidden, NotFound, ReadOnly
+from kundenakte.core.models import Contact, Folder, Group, User
+from kundenakte.core.storage import UploadTooLarge
+from kundenakte.plugins.communication import outbox, templates_service as svc
+from kundenakte.plugins.communication.models import CommTemplate
+from kundenakte.plugins.communication.rendering import PLACEHOLDERS
+from kundenakte.plugins.communication.types import TEMPLATE_BASE_TYPES
+from kundenakte.web.context import current_ka, db, viewer
+
+bp = Blueprint("communication", __name__, template_folder="templates")
+
+BASE_TYPE_LABELS = {"email": "E-Mail", "letter": "Brief", "short_letter": "Kurzbrief"}
+LIST_FIELDS = ("folders", "doc_readers", "doc_editors", "readers", "editors")
+
+
+def _placeholders() -> list[dict[str, str]]:
+    items = [{"path": p.key, "label": p.label_de, "group": p.group} for p in PLACEHOLDERS]
+    for plugin, ph in current_ka().collect("register_placeholders", db()):
+        items.append({"path": ph.path, "label": ph.label, "group": ph.group})
+    return items
+
+
+def _form_values(template: CommTemplate | None) -> dict[str, Any]:
+    if request.method == "POST":
+        values: dict[str, Any] = {k: v for k, v in request.form.items() if k != "csrf_token"}
+        for key in LIST_FIELDS:
+            values[key] = [v for v in request.form.getlist(key) if v.strip()]
+        return values
+    if template is None:
+        return {"base_type": "email", "sender_format": "name_address", "sender_mode": "current_user",
+                "retention_days": "720", "readers": ["*"], "editors": [], "folders": [], "doc_readers": [],
+                "doc_editors": []}
+    return {
+        "name": template.name, "base_type": template.base_type, "kind": template.kind,
+        "display_title": template.display_title, "sender_format": template.sender_format,
+        "sender_mode": template.sender_mode, "sender_user_id": template.sender_user_id or "",
+        "folders": [str(f) for f in template.folders or []],
+        "retention_days": "" if template.retention_days is None else str(template.retention_days),
+        "doc_readers": list(template.doc_readers or []), "doc_editors": list(template.doc_editors or []),
+        "readers": list(template.readers or []), "editors": list(template.editors or []),
+        "subject": template.subject, "body": template.body, "appendix": template.appendix,
+    }
+
+
+def _principal_choices() -> list[tuple[str, str]]:
+    choices = [("*", "Alle Benutzer")]
+    choices += [(f"g:{g.id}", f"Gruppe {g.name}") for g in db().scalars(select(Group).order_by(Group.name))]
+    choices += [(f"u:{u.id}", u.display_name) for u in db().scalars(select(User).where(User.active.is_(True)).order_by(User.display_name))]
+    return choices
+
+
+@bp.route("/einstellungen/kommunikation")
+@login_required
+def template_list():  # type: ignore[no-untyped-def]
+    templates = svc.visible_templates(db(), viewer())
+    return render_template("communication/template_list.html", templates=templates, labels=BASE_TYPE_LABELS,
+                           can_change=lambda t: svc.can_change(viewer(), t))
+
+
+@bp.route("/einstellungen/kommunikation/neu", methods=["GET", "POST"])
+@bp.route("/einstellungen/kommunikation/<int:template_id>", methods=["GET", "POST"])
+@login_required
+def template_form(template_id: int | None = None):  # type: ignore[no-untyped-def]
+    ka = current_ka()
+    template = None
+    if template_id is not None:
+        try:
+            template = svc.get_visible(db(), viewer(), template_id)
+        except NotFound:
+            abort(404)
+    editable = template is None or svc.can_change(viewer(), template)
+    values = _form_values(template)
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        if not editable:
+            abort(403)
+        try:
+            saved = svc.save_template(ka, db(), viewer(), values, template_id=template_id)
+            for upload in request.files.getlist("files"):
+                if upload and upload.filename:
+                    svc.add_template_file(ka, db(), viewer(), saved, upload.stream, upload.filename)
+            for raw in request.form.getlist("remove_file"):
+                if raw.isdigit():
+                    svc.remove_template_file(db(), viewer(), saved, int(raw))
+            db().commit()
+            flash("Vorlage gespeichert.")
+            return redirect(f"/einstellungen/kommunikation/{saved.id}")
+        except ValidationError as exc:
+            db().rollback()
+            errors = exc.errors
+            status = 400
+        except UploadTooLarge as exc:
+            db().rollback()
+            errors = {"files": str(exc)}
+            status = 400
+        except Forbidden:
+            abort(403)
+    folders = list(db().scalars(select(Folder).order_by(Folder.name)))
+    users = list(db().scalars(select(User).where(User.active.is_(True)).order_by(User.display_name)))
+    return render_template(
+        "communication/template_form.html", template=template, values=values, errors=errors, editable=editable,
+        base_types=[(k, BASE_TYPE_LABELS[k]) for k in TEMPLATE_BASE_TYPES], sender_formats=svc.SENDER_FORMATS,
+        sender_modes=svc.SENDER_MODES, folders=folders, users=users, principals=_principal_choices(),
+        placeholders=_placeholders(),
+    ), status
+
+
+@bp.route("/einstellungen/kommunikation/<int:template_id>/loeschen", methods=["POST"])
+@login_required
+def template_delete(template_id: int):  # type: ignore[no-untyped-def]
+    try:
+        svc.delete_template(db(), viewer(), template_id)
+    except NotFound:
+        abort(404)
+    except Forbidden:
+        abort(403)
+    db().commit()
+    flash("Vorlage gelöscht.")
+    return redirect("/einstellungen/kommunikation")
+
+
+@bp.route("/kommunikation/vorlage", methods=["GET", "POST"])
+@login_required
+def choose_template():  # type: ignore[no-untyped-def]
+    contact_id = request.values.get("contact_id", type=int)
+    contact = db().get(Contact, contact_id) if contact_id else None
+    if contact_id and contact is None:
+        abort(404)
+    query = request.values.get("q", "")
+    error = ""
+    status = 200
+    if request.method == "POST":
+        template_id = request.form.get("template_id", type=int)
+        if template_id is None:
+            error = "Bitte eine Vorlage auswählen."
+            status = 400
+        else:
+            try:
+                doc = svc.create_from_template(current_ka(), db(), viewer(), template_id, contact_id)
+                db().commit()
+                return redirect(f"/dokumente/{doc.id}/bearbeiten")
+            except NotFound:
+                db().rollback()
+                abort(404)
+            except Forbidden:
+                db().rollback()
+                abort(403)
+            except ValidationError as exc:
+                db().rollback()
+                error = " ".join(exc.errors.values())
+                status = 400
+    templates = svc.search_templates(db(), viewer(), query)
+    return render_template("communication/choose.html", templates=templates, contact=contact, query=query,
+                           error=error, labels=BASE_TYPE_LABELS, summary=svc.summary), status
+
+
+@bp.route("/kommunikation/<int:document_id>/senden", methods=["POST"])
+@login_required
+def send(document_id: int):  # type: ignore[no-untyped-def]
+    ka = current_ka()
+    try:
+        outbox.queue_email(ka, db(), viewer(), document_id)
+        db().commit()
+    except NotFound:
+        db().rollback()
+        abort(404)
+    except Forbidden:
+        db().rollback()
+        abort(403)
+    except (ValidationError, ReadOnly) as exc:
+        db().rollback()
+        flash(" ".join(exc.errors.values()) if isinstance(exc, ValidationError) else str(exc))
+        return redirect(f"/dokumente/{document_id}")
+    # One immediate attempt; a temporary failure stays queued for `kundenakte mail send-queued`.
+    summary = outbox.deliver_queued(ka, document_id=document_id, limit=1, recover=False)
+    if document_id in summary.sent:
+        flash("Die E-Mail wurde versendet.")
+    elif document_id in summary.failed:
+        with ka.db.read() as s:
+            entry = outbox.outbox_entry_for(s, document_id)
+            flash(f"Versand fehlgeschlagen: {entry.last_error if entry else ''}")
+    elif document_id in summary.uncertain:
+        flash("Unklar, ob die E-Mail angekommen ist; sie wird nicht automatisch erneut gesendet.")
+    else:
+        flash("Die E-Mail ist in der Warteschlange und wird später erneut versucht.")
+    return redirect(f"/dokumente/{document_id}")

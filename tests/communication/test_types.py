@@ -1,0 +1,64 @@
+"""The communication document types, menu entries and overview section."""
+
+from __future__ import annotations
+
+import pytest
+
+from kundenakte.core.doctypes import ValidationError, validate_data
+from kundenakte.core.models import Contact
+from kundenakte.plugins.communication import contact_actions, document_actions, register_overview_sections, settings_links
+from kundenakte.plugins.communication.types import COMM_KEYS
+
+EXPECTED = {
+    "free_document": "Freies Dokument", "email": "E-Mail", "letter": "Brief", "short_letter": "Kurzbrief",
+    "visit_report": "Besuchsbericht", "contact_report": "Kontaktbericht", "phone_note": "Telefonnotiz",
+}
+
+
+def test_types_registered(ka):  # type: ignore[no-untyped-def]
+    for key, label in EXPECTED.items():
+        doctype = ka.types.get(key)
+        assert doctype is not None and doctype.label == label
+        assert doctype.category == "communication"
+        assert doctype.plugin == "communication"
+    email = ka.types.get("email")
+    assert [s.value for s in email.statuses] == ["draft", "queued", "sent", "failed", "uncertain"]
+    assert email.status("sent").closed and email.status("sent").label == "versendet"
+    assert email.field("subject").searchable
+    assert email.field("appendix").kind == "richtext" and email.field("appendix").label == "Anhänge"
+    assert all(email.field(n).computed for n in ("sent_at", "message_id", "delivery_status"))
+
+
+def test_validation(ka):  # type: ignore[no-untyped-def]
+    phone = ka.types.get("phone_note")
+    assert validate_data(phone, {"direction": "in", "number": "+49 89 1", "duration_minutes": "12"}) == {
+        "direction": "in", "number": "+49 89 1", "duration_minutes": 12}
+    with pytest.raises(ValidationError) as exc:
+        validate_data(phone, {"direction": "sideways"})
+    assert "direction" in exc.value.errors
+    email = ka.types.get("email")
+    cleaned = validate_data(email, {"to_email": "a@example.org", "subject": "Hallo"})
+    assert "sent_at" not in cleaned  # computed, never taken from input
+    visit = ka.types.get("visit_report")
+    assert validate_data(visit, {"visit_date": "27.11.2026"})["visit_date"] == "2026-11-27"
+    report = ka.types.get("contact_report")
+    assert validate_data(report, {"contact_kind": "phone", "summary": "ok"})["contact_kind"] == "phone"
+
+
+def test_menus_and_overview() -> None:
+    contact = Contact(id=7, last_name="Muster")
+    items = contact_actions(contact=contact, viewer=None)
+    comm = [i for i in items if i.group == "Kommunikation"]
+    assert {i.type_key for i in comm} == set(COMM_KEYS)
+    chooser = [i for i in items if i.group == "Vorlage auswählen"]
+    assert chooser[0].label == "Vorlage auswählen …" and "contact_id=7" in chooser[0].url
+    (section,) = register_overview_sections()
+    assert section.key == "communication" and section.order == 10 and set(section.type_keys) == set(COMM_KEYS)
+    assert [f.label for f in section.filters] == ["alle", "Entwürfe", "versendet"]
+    assert settings_links(viewer=None)[0].url == "/einstellungen/kommunikation"
+
+    class Doc:
+        id, type_key, status = 5, "email", "draft"
+
+    assert document_actions(document=Doc, viewer=None, can_edit=True)[0].url == "/kommunikation/5/senden"
+    assert document_actions(document=Doc, viewer=None, can_edit=False) == []
