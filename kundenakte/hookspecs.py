@@ -32,10 +32,11 @@ hookimpl = pluggy.HookimplMarker("kundenakte")
 
 @hookspec
 def startup(ka: Kundenakte) -> None:
-    """Called once when an instance is ready (app or CLI), after migrations were looked up.
+    """Called once when an instance has been created (web app, CLI, tests), before any request.
 
     :param ka: the running instance (settings, database, type registry, storage, search).
-    Not ``firstresult``; return values are ignored.
+    The database may not be migrated yet, so do not query it here. Not ``firstresult``; return
+    values are ignored.
     """
 
 
