@@ -101,7 +101,10 @@ def attach_blob(
     )
     session.add(att)
     document.attachments.append(att)
-    _touch(ka, session, viewer, document)
+    if not inline:
+        # An editor image arrives while the edit form is open; bumping the version here would turn
+        # the user's own save into a conflict. The content that references it is saved with the form.
+        _touch(ka, session, viewer, document)
     session.flush()
     audit.record(
         session, viewer.user_id, "attachment_added", "document", document.id,
@@ -121,6 +124,9 @@ def add_attachment(
     inline: bool = False,
 ) -> Attachment:
     """Store ``stream`` and attach it; needs edit rights. Raises UploadTooLarge leaving nothing behind.
+
+    A regular file bumps the document's ``updated_at`` (and so its version) and queues the index;
+    an ``inline`` image of the rich-text content does not (see ``attach_blob``).
 
     The MIME type is sniffed from the content by the store; the client's claim is never used.
     """

@@ -182,6 +182,11 @@ def clean_value(f: Field, raw: Any, *, known_users: set[int] | None = None, know
         text = str(raw)
         if f.kind == "text":
             text = text.strip()
+        if f.kind == "richtext":
+            from kundenakte.core.html import sanitize_html
+
+            # Every writer (form, API, import) gets the same cleaning, not only the web form.
+            return sanitize_html(text)
         if len(text) > f.max_length and f.kind != "richtext":
             raise ValueError(f"Höchstens {f.max_length} Zeichen.")
         return text

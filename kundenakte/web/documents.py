@@ -1,7 +1,689 @@
-"""Blueprint: documents (being built)."""
+"""Blueprint: document pages (new, view, edit, delete, attachments), derived from the type declaration.
+
+Every load goes through ``kundenakte.core.documents`` / ``kundenakte.core.attachments``, which ask
+``core.acl``; a document the viewer may not read answers 404 exactly like a missing one.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import re
+import unicodedata
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any, Collection, Sequence
+from urllib.parse import quote, urlsplit
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import login_required
+from sqlalchemy import select
+from werkzeug.routing import BuildError
+
+from kundenakte.core import acl, audit
+from kundenakte.core.attachments import INLINE_IMAGE_TYPES, add_attachment, attach_blob, open_attachment, remove_attachment
+from kundenakte.core.doctypes import DocumentType, Field, ValidationError, parse_date, parse_decimal
+from kundenakte.core.documents import (
+    Conflict,
+    DocumentInput,
+    Forbidden,
+    NotFound,
+    ReadOnly,
+    create_document,
+    delete_document,
+    get_readable,
+    update_document,
+)
+from kundenakte.core.html import sanitize_html
+from kundenakte.core.models import Company, Contact, Document, Folder, Group, User
+from kundenakte.core.storage import UploadTooLarge
+from kundenakte.web import uploads
+from kundenakte.web.context import current_ka, db, viewer
+from kundenakte.web.errors import MESSAGES
+from kundenakte.web.uploads import PendingUpload
 
 bp = Blueprint("documents", __name__)
+
+HISTORY_LIMIT = 10
+ACTION_LABELS = {
+    "created": "angelegt",
+    "changed": "geändert",
+    "archived": "archiviert",
+    "deleted": "gelöscht",
+    "sent": "versendet",
+    "attachment_added": "Anhang hinzugefügt",
+    "attachment_removed": "Anhang entfernt",
+}
+GENERAL_LABELS = {
+    "title": "Titel",
+    "company_id": "Unternehmen",
+    "contact_id": "Kontakt",
+    "document_date": "Datum",
+    "status": "Status",
+    "responsible_id": "Verantwortlich",
+    "folder_ids": "Ordner",
+    "retention_days": "Aufbewahrungsfrist",
+    "readers": "Leser",
+    "editors": "Bearbeiter",
+    "content": "Inhalt",
+    "attachments": "Dateianhänge",
+    "parent_id": "Übergeordnetes Dokument",
+    "type_key": "Dokumenttyp",
+}
+
+
+# -- formatting (German) ---------------------------------------------------------------------
+
+
+def format_number(value: Any, places: int | None = None) -> str:
+    """``1234.5`` → ``1.234,5``; with ``places`` rounded to that many decimals."""
+    if value in (None, ""):
+        return ""
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    if places is not None:
+        number = number.quantize(Decimal(1).scaleb(-places))
+    sign = "-" if number < 0 else ""
+    whole, _, frac = f"{abs(number):f}".partition(".")
+    whole = re.sub(r"(?<=\d)(?=(\d{3})+$)", ".", whole)
+    return sign + whole + ("," + frac if frac else "")
+
+
+def format_money(value: Any) -> str:
+    return f"{format_number(value, 2)} €" if value not in (None, "") else ""
+
+
+def format_date(value: Any) -> str:
+    if value in (None, ""):
+        return ""
+    if isinstance(value, str):
+        try:
+            value = parse_date(value)
+        except ValueError:
+            return value
+    return value.strftime("%d.%m.%Y")
+
+
+def format_size(size: int | None) -> str:
+    if size is None:
+        return ""
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{format_number(size / 1024, 1)} KB"
+    return f"{format_number(size / (1024 * 1024), 1)} MB"
+
+
+bp.add_app_template_filter(format_money, "doc_money")
+bp.add_app_template_filter(format_date, "doc_date")
+bp.add_app_template_filter(format_number, "doc_number")
+bp.add_app_template_filter(format_size, "doc_size")
+
+
+def content_disposition(kind: str, filename: str) -> str:
+    """``attachment; filename="…"; filename*=UTF-8''…`` (RFC 6266 / RFC 5987) for any file name."""
+    fallback = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
+    fallback = re.sub(r'[^A-Za-z0-9._ ()+,-]', "_", fallback).strip() or "datei"
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def _maybe_url(endpoint: str, **values: Any) -> str | None:
+    """A link to another area's page when that page exists (areas are built independently)."""
+    try:
+        return url_for(endpoint, **values)
+    except BuildError:
+        return None
+
+
+# -- lookups ----------------------------------------------------------------------------------
+
+
+def _doctype_or_404(type_key: str) -> DocumentType:
+    doctype = current_ka().types.get(type_key)
+    if doctype is None or doctype.plugin in current_ka().disabled_plugins(db()):
+        abort(404)
+    return doctype
+
+
+def _int_or_none(raw: Any) -> int | None:
+    try:
+        value = int(str(raw).strip())
+    except (TypeError, ValueError):
+        return None
+    return value if value > 0 else None
+
+
+@dataclass
+class Options:
+    """Everything the form's selects offer."""
+
+    companies: list[tuple[int, str]]
+    contacts: list[tuple[int, str, int | None]]
+    users: list[tuple[int, str]]
+    groups: list[tuple[int, str]]
+    folders: list[tuple[int, str]]
+
+    @property
+    def principals(self) -> list[tuple[str, str]]:
+        return (
+            [("*", "Alle (*)")]
+            + [(f"g:{gid}", f"Gruppe: {name}") for gid, name in self.groups]
+            + [(f"u:{uid}", name) for uid, name in self.users]
+        )
+
+
+def _options(selected_users: Collection[int] = ()) -> Options:
+    s = db()
+    folders = {f.id: f for f in s.scalars(select(Folder))}
+
+    def path(folder: Folder) -> str:
+        parts, seen = [folder.name], {folder.id}
+        while folder.parent_id is not None and folder.parent_id in folders and folder.parent_id not in seen:
+            folder = folders[folder.parent_id]
+            seen.add(folder.id)
+            parts.append(folder.name)
+        return " / ".join(reversed(parts))
+
+    users = s.execute(select(User.id, User.display_name, User.active).order_by(User.display_name)).all()
+    return Options(
+        companies=[(c.id, c.name) for c in s.execute(select(Company.id, Company.name).order_by(Company.name))],
+        contacts=[
+            (c.id, c.full_name + (f" ({c.company.name})" if c.company else ""), c.company_id)
+            for c in s.scalars(select(Contact).order_by(Contact.last_name, Contact.first_name))
+        ],
+        users=[(u.id, u.display_name) for u in users if u.active or u.id in selected_users],
+        groups=[(g.id, g.name) for g in s.execute(select(Group.id, Group.name).order_by(Group.name))],
+        folders=sorted(((fid, path(f)) for fid, f in folders.items()), key=lambda x: x[1].lower()),
+    )
+
+
+# -- form values ------------------------------------------------------------------------------
+# A form is a plain dict of what the inputs show: strings, lists of strings, and "data" for the
+# type's fields. It is built from defaults, from a document or from the request, so a re-rendered
+# form shows exactly what the user typed.
+
+
+def _field_input_value(f: Field, value: Any) -> Any:
+    if value is None:
+        return False if f.kind == "boolean" else ""
+    if f.kind == "boolean":
+        return bool(value)
+    if f.kind == "money":
+        return format_number(value, 2)
+    if f.kind == "decimal":
+        return format_number(value)
+    if f.kind == "richtext":
+        return sanitize_html(str(value))
+    return str(value)
+
+
+def _form_defaults(doctype: DocumentType, *, contact_id: int | None, company_id: int | None, parent_id: int | None) -> dict[str, Any]:
+    s = db()
+    contact = s.get(Contact, contact_id) if contact_id else None
+    if contact_id and contact is None:
+        contact_id = None
+    if contact is not None and contact.company_id:
+        company_id = contact.company_id
+    if company_id and s.get(Company, company_id) is None:
+        company_id = None
+    folder_ids = []
+    if doctype.default_folders:
+        folder_ids = [str(i) for i in s.scalars(select(Folder.id).where(Folder.name.in_(doctype.default_folders)))]
+    return {
+        "title": "",
+        "company_id": str(company_id or ""),
+        "contact_id": str(contact_id or ""),
+        "document_date": current_ka().clock.today().isoformat(),
+        "status": doctype.default_status,
+        "responsible_id": str(viewer().user_id or ""),
+        "parent_id": str(parent_id or ""),
+        "folder_ids": folder_ids,
+        "retention_days": "" if doctype.retention_days is None else str(doctype.retention_days),
+        "readers": list(doctype.default_readers),
+        "editors": list(doctype.default_editors),
+        "content": "",
+        "data": {f.name: _field_input_value(f, f.default) for f in doctype.fields},
+    }
+
+
+def _form_from_doc(doc: Document, doctype: DocumentType | None) -> dict[str, Any]:
+    data = doc.data or {}
+    return {
+        "title": doc.title,
+        "company_id": str(doc.company_id or ""),
+        "contact_id": str(doc.contact_id or ""),
+        "document_date": doc.document_date.isoformat() if doc.document_date else "",
+        "status": doc.status or "",
+        "responsible_id": str(doc.responsible_id or ""),
+        "parent_id": str(doc.parent_id or ""),
+        "folder_ids": [str(f.id) for f in doc.folders],
+        "retention_days": "" if doc.retention_days is None else str(doc.retention_days),
+        "readers": sorted(e.principal for e in doc.acl if e.role == "read"),
+        "editors": sorted(e.principal for e in doc.acl if e.role == "edit"),
+        "content": doc.content or "",
+        "data": {f.name: _field_input_value(f, data.get(f.name)) for f in (doctype.fields if doctype else ())},
+    }
+
+
+def _form_from_request(doctype: DocumentType) -> dict[str, Any]:
+    form = request.form
+    data: dict[str, Any] = {}
+    for f in doctype.fields:
+        key = f"data.{f.name}"
+        if f.kind == "boolean":
+            data[f.name] = key in form
+        elif f.kind == "richtext":
+            # The core keeps richtext field values as given; HTML is only ever stored sanitised.
+            data[f.name] = sanitize_html(form.get(key, ""))
+        else:
+            data[f.name] = form.get(key, "")
+    return {
+        "title": form.get("title", ""),
+        "company_id": form.get("company_id", ""),
+        "contact_id": form.get("contact_id", ""),
+        "document_date": form.get("document_date", ""),
+        "status": form.get("status", ""),
+        "responsible_id": form.get("responsible_id", ""),
+        "parent_id": form.get("parent_id", ""),
+        "folder_ids": [v for v in form.getlist("folder_ids") if v],
+        "retention_days": form.get("retention_days", ""),
+        "readers": [v for v in form.getlist("readers") if v],
+        "editors": [v for v in form.getlist("editors") if v],
+        "content": sanitize_html(form.get("content", "")),
+        "data": data,
+    }
+
+
+def _input_from_form(values: dict[str, Any], doctype: DocumentType, *, creating: bool) -> DocumentInput:
+    data = {f.name: values["data"].get(f.name) for f in doctype.fields}
+    fields: dict[str, Any] = {
+        "title": values["title"],
+        "company_id": values["company_id"] or None,
+        "contact_id": values["contact_id"] or None,
+        "document_date": values["document_date"],
+        "content": values["content"],
+        "data": data,
+        "folder_ids": values["folder_ids"],
+        "retention_days": values["retention_days"],
+        "readers": values["readers"],
+        "editors": values["editors"],
+        "responsible_id": values["responsible_id"] or None,
+    }
+    if doctype.statuses:
+        fields["status"] = values["status"]
+    if creating:
+        fields["parent_id"] = values["parent_id"] or None
+    return DocumentInput.from_mapping(fields)
+
+
+# -- rendering --------------------------------------------------------------------------------
+
+
+def _render_form(
+    doctype: DocumentType,
+    values: dict[str, Any],
+    *,
+    doc: Document | None = None,
+    errors: dict[str, str] | None = None,
+    pending: Sequence[PendingUpload] = (),
+    conflict: dict[str, Any] | None = None,
+    version: int | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    errors = errors or {}
+    known = {"title", "company_id", "contact_id", "document_date", "status", "responsible_id", "folder_ids",
+             "retention_days", "readers", "editors", "content", "attachments", "parent_id"}
+    known.update(f"data.{f.name}" for f in doctype.fields)
+    loose = {k: v for k, v in errors.items() if k not in known}
+    selected = {_int_or_none(values.get("responsible_id"))} | {
+        _int_or_none(values["data"].get(f.name)) for f in doctype.fields if f.kind == "user"
+    }
+    opts = _options({u for u in selected if u})
+    attachments = [a for a in (doc.attachments if doc else []) if not a.inline]
+    html = render_template(
+        "documents/form.html",
+        doctype=doctype,
+        doc=doc,
+        values=values,
+        errors=errors,
+        loose_errors={GENERAL_LABELS.get(k, k): v for k, v in loose.items()},
+        opts=opts,
+        pending=pending,
+        attachments=attachments,
+        removed=set(request.form.getlist("remove_attachment")) if request.method == "POST" else set(),
+        conflict=conflict,
+        version=version if version is not None else (doc.version if doc else None),
+        upload_url=url_for("documents.upload_image", doc_id=doc.id) if doc else "",
+    )
+    return html, status
+
+
+def _principal_labels() -> dict[str, str]:
+    s = db()
+    labels = {"*": "Alle"}
+    labels.update({f"u:{uid}": name for uid, name in s.execute(select(User.id, User.display_name))})
+    labels.update({f"g:{gid}": f"Gruppe: {name}" for gid, name in s.execute(select(Group.id, Group.name))})
+    return labels
+
+
+def _display_value(f: Field, value: Any) -> str:
+    """A stored field value as text for the read view and the conflict table (not for richtext)."""
+    if value in (None, ""):
+        return ""
+    if f.kind == "money":
+        return format_money(value)
+    if f.kind == "decimal":
+        return format_number(value)
+    if f.kind == "date":
+        return format_date(value)
+    if f.kind == "boolean":
+        return "Ja" if value else "Nein"
+    if f.kind == "choice":
+        return next((c.label for c in f.choices if c.value == str(value)), str(value))
+    if f.kind == "user":
+        user = db().get(User, _int_or_none(value) or 0)
+        return user.display_name if user else f"#{value}"
+    if f.kind == "contact":
+        contact = db().get(Contact, _int_or_none(value) or 0)
+        return contact.full_name if contact else f"#{value}"
+    return str(value)
+
+
+def _describe_form(values: dict[str, Any], doctype: DocumentType) -> dict[str, str]:
+    """Form values as text a person compares (names instead of ids), keyed by a German label."""
+    s = db()
+    labels = _principal_labels()
+
+    def name(model: Any, raw: Any, attr: str) -> str:
+        obj = s.get(model, _int_or_none(raw) or 0)
+        return getattr(obj, attr) if obj is not None else ""
+
+    folders = dict(s.execute(select(Folder.id, Folder.name)).all())
+    out = {
+        "Titel": values["title"].strip(),
+        "Unternehmen": name(Company, values["company_id"], "name"),
+        "Kontakt": name(Contact, values["contact_id"], "full_name"),
+        "Datum": format_date(values["document_date"]) if values["document_date"] else "",
+        "Verantwortlich": name(User, values["responsible_id"], "display_name"),
+        "Ordner": ", ".join(sorted(folders.get(_int_or_none(i) or 0, "?") for i in values["folder_ids"])),
+        "Aufbewahrungsfrist": values["retention_days"].strip(),
+        "Leser": ", ".join(sorted(labels.get(p, p) for p in values["readers"])),
+        "Bearbeiter": ", ".join(sorted(labels.get(p, p) for p in values["editors"])),
+        "Inhalt": sanitize_html(values["content"]),
+    }
+    if doctype.statuses:
+        status = doctype.status(values["status"])
+        out["Status"] = status.label if status else values["status"]
+    for f in doctype.fields:
+        raw = values["data"].get(f.name)
+        if f.kind == "richtext":
+            out[f.label] = sanitize_html(str(raw or ""))
+            continue
+        if f.kind in ("money", "decimal", "integer") and raw not in (None, ""):
+            try:
+                raw = parse_decimal(raw)
+            except ValueError:
+                pass
+        if f.kind == "date" and raw:
+            try:
+                raw = parse_date(raw).isoformat()
+            except ValueError:
+                pass
+        out[f.label] = _display_value(f, raw) if f.kind != "boolean" else ("Ja" if raw else "Nein")
+    return out
+
+
+def _conflict_info(doc: Document, doctype: DocumentType, mine: dict[str, Any]) -> dict[str, Any]:
+    theirs = _describe_form(_form_from_doc(doc, doctype), doctype)
+    yours = _describe_form(mine, doctype)
+    rows = [(label, yours.get(label, ""), theirs.get(label, "")) for label in theirs if yours.get(label, "") != theirs[label]]
+    entries = [e for e in audit.history(db(), "document", doc.id) if e.action != "created"][-5:]
+    users = dict(db().execute(select(User.id, User.display_name)).all())
+    recent = [(e.at, users.get(e.user_id, "unbekannt"), ACTION_LABELS.get(e.action, e.action)) for e in reversed(entries)]
+    return {"rows": rows, "recent": recent, "version": doc.version}
+
+
+# -- routes -----------------------------------------------------------------------------------
+
+
+@bp.errorhandler(Forbidden)
+def _forbidden(_exc: Forbidden):  # type: ignore[no-untyped-def]
+    # The viewer may read the document (else NotFound): saying "no right" reveals nothing new.
+    title, text = MESSAGES[403]
+    return render_template("error.html", code=403, title=title, text=text), 403
+
+
+@bp.errorhandler(ReadOnly)
+def _read_only(exc: ReadOnly):  # type: ignore[no-untyped-def]
+    doc_id = request.view_args.get("doc_id") if request.view_args else None
+    return render_template("documents/readonly.html", message=str(exc) or None, doc_id=doc_id), 409
+
+
+def _attach_pending(doc: Document, pending: Sequence[PendingUpload]) -> dict[str, str]:
+    """Create the rows for carried uploads; an error when a blob vanished meanwhile (gc)."""
+    missing = []
+    for upload in pending:
+        try:
+            attach_blob(current_ka(), db(), viewer(), doc, upload.blob, upload.filename)
+        except FileNotFoundError:
+            missing.append(upload.filename)
+    if missing:
+        return {"attachments": "Nicht mehr vorhanden, bitte erneut hochladen: " + ", ".join(missing)}
+    return {}
+
+
+@bp.route("/dokumente/neu/<type_key>", methods=["GET", "POST"])
+@login_required
+def new(type_key: str):  # type: ignore[no-untyped-def]
+    doctype = _doctype_or_404(type_key)
+    if request.method == "GET":
+        values = _form_defaults(
+            doctype,
+            contact_id=_int_or_none(request.args.get("contact_id")),
+            company_id=_int_or_none(request.args.get("company_id")),
+            parent_id=_int_or_none(request.args.get("parent_id")),
+        )
+        return _render_form(doctype, values)
+
+    pending = uploads.receive(viewer().user_id)
+    values = _form_from_request(doctype)
+    ka, s = current_ka(), db()
+    try:
+        doc = create_document(ka, s, viewer(), type_key, _input_from_form(values, doctype, creating=True))
+        errors = _attach_pending(doc, pending)
+        if errors:
+            raise ValidationError(errors)
+        s.commit()
+    except ValidationError as exc:
+        s.rollback()
+        return _render_form(doctype, values, errors=exc.errors, pending=pending, status=422)
+    flash("Dokument angelegt.")
+    return redirect(url_for("documents.view", doc_id=doc.id))
+
+
+@bp.get("/dokumente/<int:doc_id>")
+@login_required
+def view(doc_id: int):  # type: ignore[no-untyped-def]
+    s, v, ka = db(), viewer(), current_ka()
+    doc = get_readable(s, v, doc_id)
+    doctype = ka.types.get(doc.type_key)
+    editable = acl.can_edit(s, v, doc.id)
+    data = doc.data or {}
+    fields = []
+    for f in doctype.fields if doctype else ():
+        value = data.get(f.name)
+        if f.kind == "richtext":
+            fields.append((f, sanitize_html(str(value or "")), True))
+        else:
+            fields.append((f, _display_value(f, value), False))
+    labels = _principal_labels()
+    readers = [labels.get(e.principal, e.principal) for e in sorted(doc.acl, key=lambda e: e.principal) if e.role == "read"]
+    editors = [labels.get(e.principal, e.principal) for e in sorted(doc.acl, key=lambda e: e.principal) if e.role == "edit"]
+    actions = sorted(
+        (item for _plugin, item in ka.collect("document_actions", s, document=doc, viewer=v, can_edit=editable) if item),
+        key=lambda m: (m.group, m.order, m.label),
+    )
+    entries = audit.history(s, "document", doc.id)[-HISTORY_LIMIT:]
+    users = dict(s.execute(select(User.id, User.display_name)).all())
+    history = [
+        (e.at, users.get(e.user_id, "unbekannt"), ACTION_LABELS.get(e.action, e.action), (e.details or {}).get("filename", ""))
+        for e in reversed(entries)
+    ]
+    status = doctype.status(doc.status) if doctype and doc.status else None
+    read_only = doc.archived or bool(data.get("_locked"))
+    return render_template(
+        "documents/view.html",
+        doc=doc,
+        doctype=doctype,
+        fields=fields,
+        status_label=status.label if status else doc.status,
+        readers=readers,
+        editors=editors,
+        attachments=[a for a in doc.attachments if not a.inline],
+        history=history,
+        actions=actions,
+        can_edit=editable and not read_only,
+        can_delete=editable,
+        read_only=read_only,
+        company_url=_maybe_url("companies.view", company_id=doc.company_id) if doc.company_id else None,
+        contact_url=_maybe_url("contacts.view", contact_id=doc.contact_id) if doc.contact_id else None,
+        new_url=lambda item: url_for(
+            "documents.new", type_key=item.type_key, contact_id=doc.contact_id or None,
+            company_id=doc.company_id or None, parent_id=doc.id,
+        ),
+        content=sanitize_html(doc.content),
+    )
+
+
+@bp.route("/dokumente/<int:doc_id>/bearbeiten", methods=["GET", "POST"])
+@login_required
+def edit(doc_id: int):  # type: ignore[no-untyped-def]
+    s, v, ka = db(), viewer(), current_ka()
+    doc = get_readable(s, v, doc_id)
+    if not acl.can_edit(s, v, doc.id):
+        raise Forbidden()
+    if doc.archived or (doc.data or {}).get("_locked"):
+        raise ReadOnly("Archivierte oder versendete Dokumente können nicht mehr geändert werden.")
+    doctype = ka.types.get(doc.type_key)
+    if doctype is None:
+        abort(404)
+    if request.method == "GET":
+        return _render_form(doctype, _form_from_doc(doc, doctype), doc=doc)
+
+    pending = uploads.receive(v.user_id)
+    values = _form_from_request(doctype)
+    expected = _int_or_none(request.form.get("version"))
+    if expected is None:
+        abort(400)
+    try:
+        updated = update_document(ka, s, v, doc_id, _input_from_form(values, doctype, creating=False), expected_version=expected)
+        for raw in request.form.getlist("remove_attachment"):
+            att_id = _int_or_none(raw)
+            if att_id is not None and any(a.id == att_id for a in updated.attachments):
+                remove_attachment(ka, s, v, doc_id, att_id)
+        errors = _attach_pending(updated, pending)
+        if errors:
+            raise ValidationError(errors)
+        s.commit()
+    except ValidationError as exc:
+        s.rollback()
+        doc = get_readable(s, v, doc_id)
+        return _render_form(doctype, values, doc=doc, errors=exc.errors, pending=pending, version=expected, status=422)
+    except Conflict:
+        s.rollback()
+        doc = get_readable(s, v, doc_id)
+        info = _conflict_info(doc, doctype, values)
+        # The form now carries the current version: saving again is a conscious overwrite.
+        return _render_form(doctype, values, doc=doc, pending=pending, conflict=info, version=doc.version, status=409)
+    flash("Gespeichert.")
+    return redirect(url_for("documents.view", doc_id=doc_id))
+
+
+@bp.post("/dokumente/<int:doc_id>/loeschen")
+@login_required
+def delete(doc_id: int):  # type: ignore[no-untyped-def]
+    s = db()
+    doc = get_readable(s, viewer(), doc_id)
+    title = doc.title
+    # Back to where the document was filed, so the user sees the list it has left.
+    target = (
+        (_maybe_url("contacts.view", contact_id=doc.contact_id) if doc.contact_id else None)
+        or (_maybe_url("companies.view", company_id=doc.company_id) if doc.company_id else None)
+        or url_for("pages.home")
+    )
+    delete_document(current_ka(), s, viewer(), doc_id)
+    s.commit()
+    flash(f"„{title}“ wurde gelöscht.")
+    return redirect(target)
+
+
+@bp.get("/dokumente/<int:doc_id>/anhang/<int:attachment_id>")
+@login_required
+def download(doc_id: int, attachment_id: int):  # type: ignore[no-untyped-def]
+    att, stream = open_attachment(current_ka(), db(), viewer(), doc_id, attachment_id)
+    inline = att.mime_type in INLINE_IMAGE_TYPES and (att.inline or request.args.get("inline") == "1")
+    response: Response = send_file(stream, mimetype=att.mime_type, conditional=True, max_age=0,
+                                   etag=att.sha256, last_modified=att.created_at)
+    response.headers["Content-Disposition"] = content_disposition("inline" if inline else "attachment", att.filename)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    # A stored file is never a page of ours: no script, no plugins, even when opened directly.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@bp.post("/dokumente/<int:doc_id>/anhang/<int:attachment_id>/entfernen")
+@login_required
+def remove(doc_id: int, attachment_id: int):  # type: ignore[no-untyped-def]
+    s = db()
+    get_readable(s, viewer(), doc_id)
+    remove_attachment(current_ka(), s, viewer(), doc_id, attachment_id)
+    s.commit()
+    flash("Anhang entfernt.")
+    target = request.form.get("next", "")
+    parts = urlsplit(target)
+    if not target.startswith("/") or target.startswith("//") or parts.scheme or parts.netloc:
+        target = url_for("documents.view", doc_id=doc_id)
+    return redirect(target)
+
+
+@bp.post("/dokumente/<int:doc_id>/bilder")
+@login_required
+def upload_image(doc_id: int):  # type: ignore[no-untyped-def]
+    """An image pasted or chosen in the editor: stored as an inline attachment, answered with its URL."""
+    s, v, ka = db(), viewer(), current_ka()
+    try:
+        doc = get_readable(s, v, doc_id)
+    except NotFound:
+        return jsonify({"error": "Nicht gefunden."}), 404
+    part = request.files.get("image")
+    if part is None or not part.filename:
+        return jsonify({"error": "Keine Datei."}), 400
+    try:
+        att = add_attachment(ka, s, v, doc, part.stream, part.filename, inline=True)
+    except Forbidden:
+        return jsonify({"error": "Keine Berechtigung."}), 403
+    except ReadOnly as exc:
+        return jsonify({"error": str(exc)}), 409
+    except UploadTooLarge as exc:
+        s.rollback()
+        return jsonify({"error": str(exc)}), 413
+    if att.mime_type not in INLINE_IMAGE_TYPES:
+        s.rollback()  # also removes the blob just stored
+        return jsonify({"error": "Nur PNG-, JPEG-, GIF- oder WebP-Bilder."}), 400
+    s.commit()
+    return jsonify({"url": url_for("documents.download", doc_id=doc_id, attachment_id=att.id, inline=1)})
+
+
+__all__ = ["bp", "content_disposition", "format_date", "format_money", "format_number"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from kundenakte.core.documents import NotFound
+from kundenakte.core.documents import Forbidden, NotFound
 
 MESSAGES = {
     400: ("Ungültige Anfrage", "Die Anfrage war unvollständig oder fehlerhaft."),
@@ -37,6 +37,10 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(NotFound)
     def _not_found(_exc: NotFound):  # type: ignore[no-untyped-def]
         return _render(404)
+
+    @app.errorhandler(Forbidden)
+    def _forbidden(_exc: Forbidden):  # type: ignore[no-untyped-def]
+        return _render(403)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]
