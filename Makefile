@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test chromium bench
+.PHONY: run test chromium translations
 
 run: $(STAMP)
 	$(VENV)/bin/kundenakte serve --demo
@@ -22,3 +22,9 @@ chromium:
 	@test -x /usr/bin/chromium || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core; \
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core; fi; }
+
+# Refresh the English catalogue after changing UI strings: extract, merge, compile.
+translations: $(STAMP)
+	$(VENV)/bin/pybabel extract -q -F babel.cfg -k _ -k gettext -k lazy_gettext -o /tmp/kundenakte-messages.pot .
+	$(VENV)/bin/pybabel update -q -i /tmp/kundenakte-messages.pot -d kundenakte/web/translations
+	$(VENV)/bin/pybabel compile -q -d kundenakte/web/translations

@@ -12,9 +12,9 @@ the product and is benchmarked against raw SQL (bench/web_bench.py).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
-from sqlalchemy import ColumnElement, Row, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Integer, Row, Select, String, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from kundenakte.core.models import Company, Contact, User
@@ -69,49 +69,117 @@ def _literal_prefix(like: str) -> str | None:
     return head or None
 
 
-def match_folded(column: Any, pattern: str, *, ranged: bool = False) -> ColumnElement[bool] | None:
-    """Condition for a user pattern on an already folded column, or None for an empty pattern."""
-    if not pattern.strip():
-        return None
-    if not has_wildcard(pattern):
-        return column == fold(pattern)
-    like = wildcard_to_like(pattern)
-    if like.strip("%") == "":
-        return None  # "*" alone filters nothing
-    condition = column.like(like, escape=LIKE_ESCAPE)
+@dataclass(frozen=True)
+class Condition:
+    """One filter condition: ``shape`` names its SQL form (for the statement cache), ``params`` its values.
+
+    The SQL expression is built only when needed (``make``): with a cached statement only the
+    values change, and building expressions costs more than running the indexed query.
+    """
+
+    shape: str
+    make: Callable[[], ColumnElement[bool]]
+    params: dict[str, Any]
+
+    @property
+    def expression(self) -> ColumnElement[bool]:
+        return self.make()
+
+
+def _bind(name: str, value: Any) -> Any:
+    return bindparam(name, value, type_=String() if isinstance(value, str) else None)
+
+
+def _pattern_condition(column: Any, name: str, value: str, like: str | None, *, ranged: bool) -> Condition:
+    if like is None:
+        return Condition("eq", lambda: column == _bind(name, value), {name: value})
     prefix = _literal_prefix(like) if ranged else None
     if prefix:
         # SQLite cannot use an index for LIKE 'doc%' under its default (binary) collation; the
         # equivalent range can, and LIKE keeps deciding exactly. Only for binary collations, where
         # the range is provably the prefix set (PostgreSQL may run a linguistic collation).
-        condition = and_(column >= prefix, column < prefix + _TOP, condition)
-    return condition
+        lo, hi = f"{name}_lo", f"{name}_hi"
+        return Condition(
+            "range",
+            lambda: and_(column >= _bind(lo, prefix), column < _bind(hi, prefix + _TOP),
+                         column.like(_bind(name, like), escape=LIKE_ESCAPE)),
+            {name: like, lo: prefix, hi: prefix + _TOP},
+        )
+    return Condition("like", lambda: column.like(_bind(name, like), escape=LIKE_ESCAPE), {name: like})
 
 
-def match_postal_code(column: Any, pattern: str, *, ranged: bool = False) -> ColumnElement[bool] | None:
+def folded_condition(column: Any, pattern: str, name: str, *, ranged: bool = False) -> Condition | None:
+    """A user pattern on an already folded column; None when it filters nothing."""
+    if not pattern.strip():
+        return None
+    if not has_wildcard(pattern):
+        return _pattern_condition(column, name, fold(pattern), None, ranged=ranged)
+    like = wildcard_to_like(pattern)
+    if like.strip("%") == "":
+        return None  # "*" alone filters nothing
+    return _pattern_condition(column, name, "", like, ranged=ranged)
+
+
+def postal_condition(column: Any, pattern: str, name: str, *, ranged: bool = False) -> Condition | None:
+    """Postal codes are stored as typed (not folded): compare them literally, "*" still a wildcard."""
     pattern = pattern.strip()
     if not pattern:
         return None
     if not has_wildcard(pattern):
-        return column == pattern
-    like = wildcard_to_like(pattern)
+        return _pattern_condition(column, name, pattern, None, ranged=ranged)
+    escaped = pattern.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
+    like = escaped.replace("*", "%")
     if like.strip("%") == "":
         return None
-    prefix = _literal_prefix(like) if ranged else None
-    condition = column.like(like, escape=LIKE_ESCAPE)
-    if prefix:
-        condition = and_(column >= prefix, column < prefix + _TOP, condition)
-    return condition
+    return _pattern_condition(column, name, "", like, ranged=ranged)
 
 
-def match_person_name(column: Any, pattern: str) -> ColumnElement[bool] | None:
+def person_name_condition(column: Any, pattern: str, name: str) -> Condition | None:
     """A name matches from its start or from the start of any later word ("Müller" in "Lea Müller")."""
     if not pattern.strip():
         return None
     like = wildcard_to_like(pattern)
     if like.strip("%") == "":
         return None
-    return or_(column.like(like, escape=LIKE_ESCAPE), column.like("% " + like, escape=LIKE_ESCAPE))
+    word = f"{name}_word"
+    return Condition(
+        "words",
+        lambda: or_(column.like(_bind(name, like), escape=LIKE_ESCAPE), column.like(_bind(word, "% " + like), escape=LIKE_ESCAPE)),
+        {name: like, word: "% " + like},
+    )
+
+
+def match_folded(column: Any, pattern: str, *, ranged: bool = False) -> ColumnElement[bool] | None:
+    condition = folded_condition(column, pattern, "folded", ranged=ranged)
+    return condition.expression if condition else None
+
+
+def match_postal_code(column: Any, pattern: str, *, ranged: bool = False) -> ColumnElement[bool] | None:
+    condition = postal_condition(column, pattern, "postal", ranged=ranged)
+    return condition.expression if condition else None
+
+
+def match_person_name(column: Any, pattern: str) -> ColumnElement[bool] | None:
+    condition = person_name_condition(column, pattern, "person")
+    return condition.expression if condition else None
+
+
+# Compiled SQL per (dialect, statement shape). The filters are the hottest queries of the product;
+# building and compiling the expression on every call cost more than running it (bench/web_bench.py).
+_SQL: dict[tuple[Any, ...], tuple[str, tuple[str, ...] | None]] = {}
+
+
+def _run(session: Session, shape: tuple[Any, ...], build: Callable[[], Select[Any]], params: dict[str, Any]) -> list[Row[Any]]:
+    connection = session.connection()
+    key = (connection.dialect.name, *shape)
+    entry = _SQL.get(key)
+    if entry is None:
+        compiled = build().compile(dialect=connection.dialect)
+        entry = (str(compiled), tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None)
+        _SQL[key] = entry
+    sql, order = entry
+    args: Any = tuple(params[name] for name in order) if order is not None else params
+    return list(connection.exec_driver_sql(sql, args).all())
 
 
 def _page_bounds(page: int, per_page: int) -> tuple[int, int]:
@@ -139,20 +207,27 @@ def _ranged(session: Session) -> bool:
     return session.get_bind().dialect.name == "sqlite"
 
 
-def _contact_conditions(f: ContactFilter, ranged: bool) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool] | None] = [
-        match_postal_code(Contact.postal_code, f.postal_code, ranged=ranged),
-        match_folded(Contact.city_folded, f.city, ranged=ranged),
-        match_person_name(Contact.name_folded, f.name),
+def contact_conditions(f: ContactFilter, ranged: bool) -> list[Condition]:
+    found: list[Condition | None] = [
+        postal_condition(Contact.postal_code, f.postal_code, "plz", ranged=ranged),
+        folded_condition(Contact.city_folded, f.city, "city", ranged=ranged),
+        person_name_condition(Contact.name_folded, f.name, "name"),
     ]
     if f.account_manager_id:
-        conditions.append(Contact.account_manager_id == f.account_manager_id)
-    company = match_folded(Company.name_folded, f.company, ranged=ranged)
+        manager = f.account_manager_id
+        found.append(Condition("eq", lambda: Contact.account_manager_id == _bind("manager", manager), {"manager": manager}))
+    company = folded_condition(Company.name_folded, f.company, "company", ranged=ranged)
     if company is not None:
         # A subquery rather than a join: the planner resolves the (few) matching companies first
         # and then walks the contacts' (postal_code, company_id, account_manager_id) index.
-        conditions.append(Contact.company_id.in_(select(Company.id).where(company)))
-    return [c for c in conditions if c is not None]
+        inner = company
+        found.append(Condition("in:" + company.shape,
+                               lambda: Contact.company_id.in_(select(Company.id).where(inner.expression)), company.params))
+    return [c for c in found if c is not None]
+
+
+def _shape(conditions: list[Condition]) -> tuple[str, ...]:
+    return tuple(f"{sorted(c.params)}:{c.shape}" for c in conditions)
 
 
 def contact_query(f: ContactFilter, *, ranged: bool = False) -> Select[Any]:
@@ -160,7 +235,7 @@ def contact_query(f: ContactFilter, *, ranged: bool = False) -> Select[Any]:
     return (
         select(*CONTACT_COLUMNS, Company.name.label("company_name"))
         .outerjoin(Company, Company.id == Contact.company_id)
-        .where(*_contact_conditions(f, ranged))
+        .where(*(c.expression for c in contact_conditions(f, ranged)))
         .order_by(Contact.last_name, Contact.first_name, Contact.id)
     )
 
@@ -168,13 +243,27 @@ def contact_query(f: ContactFilter, *, ranged: bool = False) -> Select[Any]:
 def filter_contacts(session: Session, f: ContactFilter, *, page: int = 1, per_page: int = 50) -> tuple[list[Row[Any]], int]:
     """One page of contacts matching ``f`` and the number of all matches."""
     page, per_page = _page_bounds(page, per_page)
-    ranged = _ranged(session)
-    conditions = _contact_conditions(f, ranged)
-    total = session.scalar(select(func.count()).select_from(Contact).where(*conditions)) or 0
+    conditions = contact_conditions(f, _ranged(session))
+    params = {k: v for c in conditions for k, v in c.params.items()}
+    shape = _shape(conditions)
+    count = _run(session, ("contacts-count", *shape),
+                 lambda: select(func.count()).select_from(Contact).where(*(c.expression for c in conditions)), params)
+    total = int(count[0][0] or 0)
     if total == 0 or (page - 1) * per_page >= total:
-        return [], int(total)
-    rows = session.execute(contact_query(f, ranged=ranged).limit(per_page).offset((page - 1) * per_page)).all()
-    return list(rows), int(total)
+        return [], total
+
+    def page_query() -> Select[Any]:
+        return (
+            select(*CONTACT_COLUMNS, Company.name.label("company_name"))
+            .outerjoin(Company, Company.id == Contact.company_id)
+            .where(*(c.expression for c in conditions))
+            .order_by(Contact.last_name, Contact.first_name, Contact.id)
+            .limit(bindparam("limit_", type_=Integer()))
+            .offset(bindparam("offset_", type_=Integer()))
+        )
+
+    rows = _run(session, ("contacts-page", *shape), page_query, params | {"limit_": per_page, "offset_": (page - 1) * per_page})
+    return rows, total
 
 
 COMPANY_COLUMNS = (
@@ -189,32 +278,41 @@ COMPANY_COLUMNS = (
 )
 
 
-def _company_conditions(f: CompanyFilter, ranged: bool) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool] | None] = [
-        match_folded(Company.name_folded, f.name, ranged=ranged),
-        match_folded(Company.city_folded, f.city, ranged=ranged),
-        match_postal_code(Company.postal_code, f.postal_code, ranged=ranged),
+def company_conditions(f: CompanyFilter, ranged: bool) -> list[Condition]:
+    found: list[Condition | None] = [
+        folded_condition(Company.name_folded, f.name, "name", ranged=ranged),
+        folded_condition(Company.city_folded, f.city, "city", ranged=ranged),
+        postal_condition(Company.postal_code, f.postal_code, "plz", ranged=ranged),
     ]
     if f.account_manager_id:
-        conditions.append(Company.account_manager_id == f.account_manager_id)
-    return [c for c in conditions if c is not None]
+        manager = f.account_manager_id
+        found.append(Condition("eq", lambda: Company.account_manager_id == _bind("manager", manager), {"manager": manager}))
+    return [c for c in found if c is not None]
 
 
 def filter_companies(session: Session, f: CompanyFilter, *, page: int = 1, per_page: int = 50) -> tuple[list[Row[Any]], int]:
     """One page of companies matching ``f`` (ordered by name) and the number of all matches."""
     page, per_page = _page_bounds(page, per_page)
-    conditions = _company_conditions(f, _ranged(session))
-    total = session.scalar(select(func.count()).select_from(Company).where(*conditions)) or 0
+    conditions = company_conditions(f, _ranged(session))
+    params = {k: v for c in conditions for k, v in c.params.items()}
+    shape = _shape(conditions)
+    count = _run(session, ("companies-count", *shape),
+                 lambda: select(func.count()).select_from(Company).where(*(c.expression for c in conditions)), params)
+    total = int(count[0][0] or 0)
     if total == 0 or (page - 1) * per_page >= total:
-        return [], int(total)
-    stmt = (
-        select(*COMPANY_COLUMNS)
-        .where(*conditions)
-        .order_by(Company.name_folded, Company.id)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    )
-    return list(session.execute(stmt).all()), int(total)
+        return [], total
+
+    def page_query() -> Select[Any]:
+        return (
+            select(*COMPANY_COLUMNS)
+            .where(*(c.expression for c in conditions))
+            .order_by(Company.name_folded, Company.id)
+            .limit(bindparam("limit_", type_=Integer()))
+            .offset(bindparam("offset_", type_=Integer()))
+        )
+
+    rows = _run(session, ("companies-page", *shape), page_query, params | {"limit_": per_page, "offset_": (page - 1) * per_page})
+    return rows, total
 
 
 def user_names(session: Session, ids: Sequence[int | None]) -> dict[int, str]:

@@ -122,6 +122,7 @@ class Contact(Base):
     __tablename__ = "contacts"
     __table_args__ = (
         Index("ix_contacts_filter", "postal_code", "company_id", "account_manager_id"),
+        Index("ix_contacts_name_order", "last_name", "first_name", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

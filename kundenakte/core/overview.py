@@ -85,11 +85,14 @@ def sections_for(ka: Kundenakte, session: Session) -> list[OverviewSection]:
     for doctype in enabled.values():
         if doctype.key not in covered:
             by_category.setdefault(doctype.category, []).append(doctype)
+    taken = {s.label for s in result}
     for category, types in by_category.items():
         de, en = CATEGORIES.get(category, (category.title(), category.title()))
         key = FALLBACK_PREFIX + category
         if key in seen_keys:
             continue
+        if de in taken:  # a plugin's section already carries the category's name
+            de, en = f"{de} (weitere Arten)", f"{en} (other kinds)"
         result.append(
             OverviewSection(
                 key=key,

@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any, Mapping
 
-from flask import Flask, g
+from flask import Flask, abort, g, request
 from flask_babel import Babel
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
@@ -67,6 +67,8 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, ka: Kundenakte |
     plugin_dirs = [str(d) for _p, d in ka.collect("extra_template_dirs")]
     app.jinja_loader = ChoiceLoader([FileSystemLoader(plugin_dirs), FileSystemLoader(str(HERE / "templates"))])
 
+    from kundenakte.web.context import db
+
     from kundenakte.web import auth, companies, contacts, context, documents, errors, overview, pages, search, settings
 
     auth.init_app(app)
@@ -75,11 +77,20 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, ka: Kundenakte |
     for module in (pages, contacts, companies, overview, documents, search, settings):
         app.register_blueprint(module.bp)
 
+    plugin_of_blueprint: dict[str, str] = {}
     for plugin, bp in ka.collect("register_blueprints"):
         try:
             app.register_blueprint(bp)
+            plugin_of_blueprint[bp.name] = plugin
         except Exception:
             log.exception("blueprint of plugin %s could not be registered", plugin)
+
+    @app.before_request
+    def _hide_disabled_plugins() -> None:
+        # Blueprints are registered once; a plugin switched off later must vanish from its URLs too.
+        plugin = plugin_of_blueprint.get(request.blueprint or "")
+        if plugin and plugin in ka.disabled_plugins(db()):
+            abort(404)
 
     @app.teardown_appcontext
     def _close_session(_exc: BaseException | None) -> None:

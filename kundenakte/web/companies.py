@@ -1,7 +1,182 @@
-"""Blueprint: companies (being built)."""
+"""Unternehmen: the filtered list (with its "Übersicht" links), the company page and its form."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import re
+from typing import Any, Mapping
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from kundenakte.core import audit
+from kundenakte.core.directory import (
+    CompanyFilter,
+    account_managers,
+    filter_companies,
+    match_folded,
+    parse_user_id,
+    propagate_company_address,
+    user_names,
+)
+from kundenakte.core.models import Company, Contact, Document, User
+from kundenakte.web.context import current_ka, db, viewer
+from kundenakte.web.contacts import EMAIL_RE, action_groups, readable_documents
+from kundenakte.web.pages import Pager, int_arg
 
 bp = Blueprint("companies", __name__)
+
+PER_PAGE = 50
+CONTACTS_PER_PAGE = 50
+TEXT_LIMITS = {"name": 200, "street": 200, "postal_code": 20, "city": 120, "country": 80, "phone": 60, "email": 254, "web": 254}
+ADDRESS = ("street", "postal_code", "city", "country")
+
+
+def _filter_from_args(args: Mapping[str, str]) -> CompanyFilter:
+    def text(name: str) -> str:
+        return (args.get(name) or "").strip()[:200]
+
+    return CompanyFilter(name=text("name"), postal_code=text("plz"), city=text("ort"),
+                         account_manager_id=parse_user_id(args.get("betreuer")))
+
+
+@bp.route("/unternehmen")
+@login_required
+def index():  # type: ignore[no-untyped-def]
+    f = _filter_from_args(request.args)
+    page = int_arg("seite")
+    rows, total = filter_companies(db(), f, page=page, per_page=PER_PAGE)
+    return render_template(
+        "companies/index.html",
+        f=f,
+        rows=rows,
+        pager=Pager(page, PER_PAGE, total),
+        managers=user_names(db(), [r.account_manager_id for r in rows]),
+        users=account_managers(db()),
+    )
+
+
+@bp.route("/unternehmen/vorschlaege")
+@login_required
+def suggestions():  # type: ignore[no-untyped-def]
+    """Company names for the contact form's autocomplete (a prefix match on the folded name)."""
+    q = (request.args.get("q") or "").strip()[:100].replace("*", "")
+    if len(q) < 2:
+        return jsonify([])
+    condition = match_folded(Company.name_folded, q + "*", ranged=db().get_bind().dialect.name == "sqlite")
+    names = list(db().scalars(select(Company.name).where(condition).order_by(Company.name_folded).limit(10)))
+    return jsonify(names)
+
+
+def load_company(company_id: int) -> Company:
+    company = db().scalar(select(Company).where(Company.id == company_id).options(selectinload(Company.account_manager)))
+    if company is None or viewer().sees_nothing:
+        abort(404)
+    return company
+
+
+@bp.route("/unternehmen/<int:company_id>")
+@login_required
+def view(company_id: int):  # type: ignore[no-untyped-def]
+    company = load_company(company_id)
+    contact_page = int_arg("kontakte_seite")
+    contact_rows, contact_total = _company_contacts(company.id, contact_page)
+    archived = request.args.get("archiviert") == "1"
+    docs, pager = readable_documents(Document.company_id == company.id, archived=archived, page=int_arg("seite"))
+    return render_template(
+        "companies/view.html",
+        company=company,
+        contacts=contact_rows,
+        contact_pager=Pager(contact_page, CONTACTS_PER_PAGE, contact_total),
+        documents=docs,
+        pager=pager,
+        archived=archived,
+        menu=action_groups("company_actions", company=company),
+        types={t.key: t for t in current_ka().types.all()},
+    )
+
+
+def _company_contacts(company_id: int, page: int) -> tuple[list[Any], int]:
+    total = db().scalar(select(func.count()).select_from(Contact).where(Contact.company_id == company_id)) or 0
+    rows = db().execute(
+        select(Contact.id, Contact.title, Contact.first_name, Contact.last_name, Contact.position, Contact.email, Contact.phone)
+        .where(Contact.company_id == company_id)
+        .order_by(Contact.last_name, Contact.first_name, Contact.id)
+        .limit(CONTACTS_PER_PAGE)
+        .offset((page - 1) * CONTACTS_PER_PAGE)
+    ).all()
+    return list(rows), int(total)
+
+
+# -- create / edit ---------------------------------------------------------------------------------
+
+
+def company_values(company: Company | None) -> dict[str, Any]:
+    if company is None:
+        return {k: "" for k in TEXT_LIMITS} | {"country": "Deutschland", "account_manager_id": ""}
+    return {k: getattr(company, k) or "" for k in TEXT_LIMITS} | {"account_manager_id": company.account_manager_id or ""}
+
+
+def validate_company_form(form: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+    values: dict[str, Any] = {k: (form.get(k) or "").strip() for k in TEXT_LIMITS}
+    errors: dict[str, str] = {}
+    for key, limit in TEXT_LIMITS.items():
+        if len(values[key]) > limit:
+            errors[key] = _("Höchstens %(n)s Zeichen.", n=limit)
+    if not values["name"]:
+        errors["name"] = _("Bitte einen Namen angeben.")
+    if values["email"] and not EMAIL_RE.match(values["email"]):
+        errors["email"] = _("Bitte eine gültige E-Mail-Adresse angeben.")
+    if values["web"] and not re.match(r"^(https?://)?[^\s/]+\.[^\s]+$", values["web"]):
+        errors["web"] = _("Bitte eine gültige Webadresse angeben.")
+    manager = form.get("account_manager_id") or ""
+    values["account_manager_id"] = parse_user_id(manager)
+    if manager and (values["account_manager_id"] is None or db().get(User, values["account_manager_id"]) is None):
+        errors["account_manager_id"] = _("Unbekannter Benutzer.")
+    return values, errors
+
+
+def _form_page(company: Company | None, values: dict[str, Any], errors: dict[str, str]):  # type: ignore[no-untyped-def]
+    return render_template("companies/form.html", company=company, values=values, errors=errors,
+                           users=account_managers(db())), (422 if errors else 200)
+
+
+@bp.route("/unternehmen/neu", methods=["GET", "POST"])
+@login_required
+def new():  # type: ignore[no-untyped-def]
+    if viewer().sees_nothing:
+        abort(403)
+    if request.method == "GET":
+        return _form_page(None, company_values(None), {})
+    values, errors = validate_company_form(request.form)
+    if errors:
+        return _form_page(None, values, errors)
+    company = Company(**values)
+    db().add(company)
+    db().flush()
+    audit.record(db(), viewer().user_id, "created", "company", company.id, name=company.name)
+    db().commit()
+    flash(_("Unternehmen %(name)s angelegt.", name=company.name), "success")
+    return redirect(url_for("companies.view", company_id=company.id))
+
+
+@bp.route("/unternehmen/<int:company_id>/bearbeiten", methods=["GET", "POST"])
+@login_required
+def edit(company_id: int):  # type: ignore[no-untyped-def]
+    company = load_company(company_id)
+    if request.method == "GET":
+        return _form_page(company, company_values(company), {})
+    values, errors = validate_company_form(request.form)
+    if errors:
+        return _form_page(company, values, errors)
+    address_changed = any(getattr(company, k) != values[k] for k in ADDRESS)
+    for key, value in values.items():
+        setattr(company, key, value)
+    if address_changed:
+        propagate_company_address(db(), company)
+    audit.record(db(), viewer().user_id, "changed", "company", company.id, name=company.name)
+    db().commit()
+    flash(_("Unternehmen gespeichert."), "success")
+    return redirect(url_for("companies.view", company_id=company.id))

@@ -1,7 +1,308 @@
-"""Blueprint: contacts (being built)."""
+"""Kontakte: the filtered list, the contact page with its "…" menu, and the create/edit form."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import re
+from dataclasses import dataclass, replace
+from typing import Any, Mapping
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from kundenakte.core import acl, audit
+from kundenakte.core.contributions import MenuItem
+from kundenakte.core.directory import (
+    ContactFilter,
+    account_managers,
+    copy_company_address,
+    filter_contacts,
+    parse_user_id,
+    user_names,
+)
+from kundenakte.core.doctypes import CATEGORIES
+from kundenakte.core.models import GENDERS, Company, Contact, Document, User
+from kundenakte.core.text import fold
+from kundenakte.web.context import current_ka, db, language, viewer
+from kundenakte.web.pages import Pager, int_arg, new_document_url
 
 bp = Blueprint("contacts", __name__)
+
+PER_PAGE = 50
+DOCS_PER_PAGE = 20
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+GENDER_LABELS = {"female": "Frau", "male": "Herr", "diverse": "Divers", "unknown": "keine Angabe"}
+LANGUAGES = (("de", "Deutsch"), ("en", "Englisch"))
+# The headings of the "…" menu in the order users know from their old system.
+GROUP_ORDER = ("Kommunikation", "Aufgaben", "Vertrieb", "Verträge", "Projekte", "Vorlage auswählen …")
+GROUP_EN = {de: en for de, en in CATEGORIES.values()} | {"Vorlage auswählen …": "Choose template …", "Weitere": "More"}
+
+
+# -- the "…" menu ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    label: str
+    url: str
+    method: str = "get"
+
+
+def action_groups(hook: str, *, contact: Contact | None = None, company: Company | None = None) -> list[tuple[str, list[MenuEntry]]]:
+    """The "…" menu of a contact or company page: plugins' entries plus every uncovered type.
+
+    A document type with ``in_contact_menu`` that no plugin entry offers still gets an entry under
+    its category, so a third-party type is creatable without writing a menu hook.
+    """
+    ka = current_ka()
+    session = db()
+    lang = language()
+    subject: dict[str, Any] = {"contact": contact} if contact is not None else {"company": company}
+    enabled = {t.key: t for t in ka.enabled_types(session)}
+    items: list[MenuItem] = []
+    for plugin, item in ka.collect(hook, session, viewer=viewer(), **subject):
+        if not isinstance(item, MenuItem) or (item.type_key and item.type_key not in enabled):
+            continue
+        if not item.type_key and not item.url:
+            continue
+        items.append(replace(item, plugin=item.plugin or plugin))
+    covered = {i.type_key for i in items if i.type_key}
+    for doctype in enabled.values():
+        if doctype.in_contact_menu and doctype.key not in covered:
+            group = CATEGORIES.get(doctype.category, (doctype.category.title(),))[0]
+            items.append(MenuItem(label=doctype.label, label_en=doctype.label_en, type_key=doctype.key, group=group,
+                                  order=doctype.menu_order, plugin=doctype.plugin))
+    contact_id = contact.id if contact is not None else None
+    company_id = contact.company_id if contact is not None else (company.id if company is not None else None)
+    grouped: dict[str, list[MenuItem]] = {}
+    for item in items:
+        grouped.setdefault(item.group or "Weitere", []).append(item)
+
+    def group_rank(name: str) -> tuple[int, int, str]:
+        known = GROUP_ORDER.index(name) if name in GROUP_ORDER else len(GROUP_ORDER)
+        return (known, min(i.order for i in grouped[name]), name)
+
+    result: list[tuple[str, list[MenuEntry]]] = []
+    for name in sorted(grouped, key=group_rank):
+        entries = []
+        for item in sorted(grouped[name], key=lambda i: (i.order, i.label)):
+            url = item.url or new_document_url(item.type_key, contact_id=contact_id, company_id=company_id)
+            entries.append(MenuEntry(item.label_for(lang), url, "post" if item.method == "post" else "get"))
+        heading = GROUP_EN.get(name, name) if lang == "en" else name
+        result.append((heading, entries))
+    return result
+
+
+# -- list ------------------------------------------------------------------------------------------
+
+
+def _filter_from_args(args: Mapping[str, str]) -> ContactFilter:
+    def text(name: str) -> str:
+        return (args.get(name) or "").strip()[:200]
+
+    return ContactFilter(
+        name=text("name"),
+        postal_code=text("plz"),
+        company=text("unternehmen"),
+        city=text("ort"),
+        account_manager_id=parse_user_id(args.get("betreuer")),
+    )
+
+
+@bp.route("/kontakte")
+@login_required
+def index():  # type: ignore[no-untyped-def]
+    f = _filter_from_args(request.args)
+    page = int_arg("seite")
+    rows, total = filter_contacts(db(), f, page=page, per_page=PER_PAGE)
+    managers = user_names(db(), [r.account_manager_id for r in rows])
+    return render_template(
+        "contacts/index.html",
+        f=f,
+        rows=rows,
+        pager=Pager(page, PER_PAGE, total),
+        managers=managers,
+        users=account_managers(db()),
+    )
+
+
+# -- detail ----------------------------------------------------------------------------------------
+
+
+def load_contact(contact_id: int) -> Contact:
+    contact = db().scalar(
+        select(Contact).where(Contact.id == contact_id).options(selectinload(Contact.company), selectinload(Contact.account_manager))
+    )
+    if contact is None or viewer().sees_nothing:
+        abort(404)
+    return contact
+
+
+def readable_documents(scope: Any, *, archived: bool, page: int, per_page: int = DOCS_PER_PAGE) -> tuple[list[Document], Pager]:
+    """Documents in a scope (a condition on Document) the viewer may read, newest first."""
+    conditions = [scope, acl.readable_clause(viewer())]
+    if not archived:
+        conditions.append(Document.archived_at.is_(None))
+    total = db().scalar(select(func.count()).select_from(Document).where(*conditions)) or 0
+    pager = Pager(page, per_page, int(total))
+    page = min(page, pager.pages)
+    pager = Pager(page, per_page, int(total))
+    docs = list(
+        db().scalars(
+            select(Document)
+            .where(*conditions)
+            .options(selectinload(Document.responsible), selectinload(Document.contact))
+            .order_by(Document.document_date.desc(), Document.id.desc())
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        )
+    ) if total else []
+    return docs, pager
+
+
+@bp.route("/kontakte/<int:contact_id>")
+@login_required
+def view(contact_id: int):  # type: ignore[no-untyped-def]
+    contact = load_contact(contact_id)
+    archived = request.args.get("archiviert") == "1"
+    docs, pager = readable_documents(Document.contact_id == contact.id, archived=archived, page=int_arg("seite"))
+    return render_template(
+        "contacts/view.html",
+        contact=contact,
+        documents=docs,
+        pager=pager,
+        archived=archived,
+        menu=action_groups("contact_actions", contact=contact),
+        types={t.key: t for t in current_ka().types.all()},
+        gender_labels=GENDER_LABELS,
+    )
+
+
+# -- create / edit ---------------------------------------------------------------------------------
+
+TEXT_LIMITS = {
+    "title": 60, "first_name": 120, "last_name": 120, "position": 120, "email": 254, "phone": 60,
+    "salutation_override": 200, "street": 200, "postal_code": 20, "city": 120, "country": 80,
+}
+
+
+def contact_values(contact: Contact | None) -> dict[str, Any]:
+    if contact is None:
+        return {"gender": "unknown", "language": "de", "use_company_address": True, "company": "", "company_id": "",
+                "account_manager_id": ""} | {k: "" for k in TEXT_LIMITS}
+    values: dict[str, Any] = {k: getattr(contact, k) or "" for k in TEXT_LIMITS}
+    values.update(gender=contact.gender, language=contact.language, use_company_address=contact.use_company_address,
+                  company=contact.company.name if contact.company else "", company_id=contact.company_id or "",
+                  account_manager_id=contact.account_manager_id or "")
+    return values
+
+
+def resolve_company(name: str, hinted_id: Any) -> tuple[int | None, str | None]:
+    """The company a typed name means: the hinted one if its name matches, else the unique exact match."""
+    name = name.strip()
+    if not name:
+        return None, None
+    hint = parse_user_id(hinted_id)
+    if hint is not None:
+        company = db().get(Company, hint)
+        if company is not None and fold(company.name) == fold(name):
+            return company.id, None
+    ids = list(db().scalars(select(Company.id).where(Company.name_folded == fold(name)).limit(2)))
+    if len(ids) == 1:
+        return ids[0], None
+    if not ids:
+        return None, _("Dieses Unternehmen gibt es nicht. Bitte zuerst anlegen oder den Namen genau angeben.")
+    return None, _("Mehrere Unternehmen heißen so. Bitte den Kontakt über die Unternehmensseite anlegen.")
+
+
+def validate_contact_form(form: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """What the form says, cleaned, and an error per field; the values keep what was typed."""
+    values: dict[str, Any] = {k: (form.get(k) or "").strip() for k in TEXT_LIMITS}
+    errors: dict[str, str] = {}
+    for key, limit in TEXT_LIMITS.items():
+        if len(values[key]) > limit:
+            errors[key] = _("Höchstens %(n)s Zeichen.", n=limit)
+    if not values["last_name"]:
+        errors["last_name"] = _("Bitte einen Nachnamen angeben.")
+    if values["email"] and not EMAIL_RE.match(values["email"]):
+        errors["email"] = _("Bitte eine gültige E-Mail-Adresse angeben.")
+    values["gender"] = form.get("gender") if form.get("gender") in GENDERS else "unknown"
+    values["language"] = form.get("language") if form.get("language") in ("de", "en") else "de"
+    values["use_company_address"] = bool(form.get("use_company_address"))
+    values["company"] = (form.get("company") or "").strip()
+    values["company_id"], company_error = resolve_company(values["company"], form.get("company_id"))
+    if company_error:
+        errors["company"] = company_error
+    if values["use_company_address"] and values["company_id"] is None and not company_error:
+        values["use_company_address"] = False  # nothing to copy from; keep the typed address
+    manager = form.get("account_manager_id") or ""
+    values["account_manager_id"] = parse_user_id(manager)
+    if manager and (values["account_manager_id"] is None or db().get(User, values["account_manager_id"]) is None):
+        errors["account_manager_id"] = _("Unbekannter Benutzer.")
+    return values, errors
+
+
+def apply_contact(contact: Contact, values: Mapping[str, Any]) -> None:
+    for key in TEXT_LIMITS:
+        setattr(contact, key, values[key])
+    contact.gender = values["gender"]
+    contact.language = values["language"]
+    contact.use_company_address = values["use_company_address"]
+    contact.company_id = values["company_id"]
+    contact.account_manager_id = values["account_manager_id"]
+    copy_company_address(db(), contact)
+
+
+def _form_page(contact: Contact | None, values: dict[str, Any], errors: dict[str, str]):  # type: ignore[no-untyped-def]
+    return render_template(
+        "contacts/form.html",
+        contact=contact,
+        values=values,
+        errors=errors,
+        users=account_managers(db()),
+        genders=[(g, GENDER_LABELS[g]) for g in GENDERS],
+        languages=LANGUAGES,
+    ), (422 if errors else 200)
+
+
+@bp.route("/kontakte/neu", methods=["GET", "POST"])
+@login_required
+def new():  # type: ignore[no-untyped-def]
+    if viewer().sees_nothing:
+        abort(403)
+    if request.method == "GET":
+        values = contact_values(None)
+        company_id = parse_user_id(request.args.get("company_id"))
+        company = db().get(Company, company_id) if company_id else None
+        if company is not None:
+            values.update(company=company.name, company_id=company.id, account_manager_id=company.account_manager_id or "")
+        return _form_page(None, values, {})
+    values, errors = validate_contact_form(request.form)
+    if errors:
+        return _form_page(None, values, errors)
+    contact = Contact(last_name=values["last_name"])
+    apply_contact(contact, values)
+    db().add(contact)
+    db().flush()
+    audit.record(db(), viewer().user_id, "created", "contact", contact.id, name=contact.full_name)
+    db().commit()
+    flash(_("Kontakt %(name)s angelegt.", name=contact.full_name), "success")
+    return redirect(url_for("contacts.view", contact_id=contact.id))
+
+
+@bp.route("/kontakte/<int:contact_id>/bearbeiten", methods=["GET", "POST"])
+@login_required
+def edit(contact_id: int):  # type: ignore[no-untyped-def]
+    contact = load_contact(contact_id)
+    if request.method == "GET":
+        return _form_page(contact, contact_values(contact), {})
+    values, errors = validate_contact_form(request.form)
+    if errors:
+        return _form_page(contact, values, errors)
+    apply_contact(contact, values)
+    audit.record(db(), viewer().user_id, "changed", "contact", contact.id, name=contact.full_name)
+    db().commit()
+    flash(_("Kontakt gespeichert."), "success")
+    return redirect(url_for("contacts.view", contact_id=contact.id))

@@ -1,7 +1,213 @@
-"""Blueprint: overview (being built)."""
+"""Übersicht: everything about a company or contact on one page, one section per document area.
+
+The page state lives in the query string (``ansicht=meine``, ``f_<section>=<filter>``,
+``p_<section>=<page>``), so every view is a plain link that works without JavaScript; with htmx a
+filter or page click reloads only its section from ``…/uebersicht/abschnitt/<key>``.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+from urllib.parse import urlencode
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_login import login_required
+
+from kundenakte.core.models import Company, Contact, User
+from kundenakte.core.overview import SectionView, build_overview, build_section, find_section
+from kundenakte.web.context import current_ka, db, viewer
 
 bp = Blueprint("overview", __name__)
+
+KEY_MAX = 80
+
+
+@dataclass
+class State:
+    mine: bool = False
+    filters: dict[str, str] = field(default_factory=dict)
+    pages: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str]) -> State:
+        state = cls(mine=args.get("ansicht") == "meine")
+        for name, value in args.items():
+            if len(name) > KEY_MAX + 2 or len(value) > KEY_MAX:
+                continue
+            if name.startswith("f_"):
+                state.filters[name[2:]] = value
+            elif name.startswith("p_") and value.isdigit():
+                state.pages[name[2:]] = max(1, min(int(value), 100_000))
+        return state
+
+    def query(self, *, key: str | None = None, filter_value: str | None = None, page: int | None = None,
+              mine: bool | None = None) -> str:
+        filters = dict(self.filters)
+        pages = dict(self.pages)
+        if key is not None:
+            if filter_value is not None:
+                filters[key] = filter_value
+                pages.pop(key, None)
+            if page is not None:
+                pages[key] = page
+        use_mine = self.mine if mine is None else mine
+        if mine is not None and mine != self.mine:
+            pages = {}
+        params: list[tuple[str, Any]] = []
+        if use_mine:
+            params.append(("ansicht", "meine"))
+        params += [(f"f_{k}", v) for k, v in sorted(filters.items())]
+        params += [(f"p_{k}", v) for k, v in sorted(pages.items()) if v > 1]
+        return urlencode(params)
+
+
+@dataclass
+class Subject:
+    """The company or contact an overview is about, and how to link its views."""
+
+    kind: str  # "company" | "contact"
+    obj: Any
+
+    @property
+    def scope(self) -> dict[str, int]:
+        return {"company_id": self.obj.id} if self.kind == "company" else {"contact_id": self.obj.id}
+
+    @property
+    def title(self) -> str:
+        return self.obj.name if self.kind == "company" else self.obj.full_name
+
+    def page_url(self, query: str = "") -> str:
+        base = url_for(f"overview.{self.kind}", **{f"{self.kind}_id": self.obj.id})
+        return base + ("?" + query if query else "")
+
+    def section_url(self, key: str, query: str = "") -> str:
+        base = url_for(f"overview.{self.kind}_section", key=key, **{f"{self.kind}_id": self.obj.id})
+        return base + ("?" + query if query else "")
+
+    def detail_url(self) -> str:
+        endpoint = "companies.view" if self.kind == "company" else "contacts.view"
+        return url_for(endpoint, **{f"{self.kind}_id": self.obj.id})
+
+
+def column_label(view: SectionView, name: str, lang: str) -> str:
+    for doctype in view.types.values():
+        fld = doctype.field(name)
+        if fld is not None:
+            return fld.label_en if lang == "en" and fld.label_en else fld.label
+    return name
+
+
+def cell(view: SectionView, document: Any, name: str, lang: str) -> str:
+    """A declared field's value as text for the section table, formatted by the field's kind."""
+    from kundenakte.web.pages import date_de, money
+
+    value = (document.data or {}).get(name)
+    doctype = view.types.get(document.type_key)
+    fld = doctype.field(name) if doctype is not None else None
+    if value is None or value == "" or fld is None:
+        return "" if value is None else str(value)
+    if fld.kind == "money":
+        return money(value)
+    if fld.kind == "date":
+        try:
+            return date_de(dt.date.fromisoformat(str(value)))
+        except ValueError:
+            return str(value)
+    if fld.kind == "choice":
+        choice = next((c for c in fld.choices if c.value == value), None)
+        return (choice.label_en if lang == "en" and choice.label_en else choice.label) if choice else str(value)
+    if fld.kind == "boolean":
+        return "ja" if value else "nein"
+    if fld.kind == "user":
+        user = db().get(User, value) if str(value).isdigit() else None
+        return user.display_name if user is not None else ""
+    if fld.kind == "richtext":
+        return ""
+    return str(value)[:120]
+
+
+@bp.app_context_processor
+def _overview_helpers() -> dict[str, Any]:
+    return {"overview_cell": cell, "overview_column_label": column_label}
+
+
+def _subject(kind: str, ident: int) -> Subject:
+    obj = db().get(Company if kind == "company" else Contact, ident)
+    if obj is None or viewer().sees_nothing:
+        abort(404)
+    return Subject(kind, obj)
+
+
+def _links(subject: Subject, state: State, view: SectionView) -> dict[str, Any]:
+    """Per filter value and pager step: the full-page link (no JS) and the section link (htmx)."""
+    key = view.key
+
+    def both(**change: Any) -> tuple[str, str]:
+        query = state.query(key=key, **change)
+        return subject.page_url(query), subject.section_url(key, query)
+
+    return {
+        "filters": {f.value: both(filter_value=f.value) for f in view.section.filters},
+        "prev": both(filter_value=view.active, page=view.page - 1) if view.page > 1 else None,
+        "next": both(filter_value=view.active, page=view.page + 1) if view.page < view.pages else None,
+    }
+
+
+def _render_page(subject: Subject):  # type: ignore[no-untyped-def]
+    state = State.from_args(request.args)
+    ka = current_ka()
+    views = build_overview(ka, db(), viewer(), mine=state.mine, filters=state.filters, page=state.pages, **subject.scope)
+    return render_template(
+        "overview/page.html",
+        subject=subject,
+        state=state,
+        sections=[(v, _links(subject, state, v)) for v in views],
+        mine_url=subject.page_url(state.query(mine=True)),
+        all_url=subject.page_url(state.query(mine=False)),
+    )
+
+
+def _render_section(subject: Subject, key: str):  # type: ignore[no-untyped-def]
+    if len(key) > KEY_MAX:
+        abort(404)
+    state = State.from_args(request.args)
+    if request.args.get("filter"):
+        state.filters[key] = request.args["filter"][:KEY_MAX]
+    if request.args.get("page", "").isdigit():
+        state.pages[key] = max(1, min(int(request.args["page"]), 100_000))
+    ka = current_ka()
+    section = find_section(ka, db(), key)
+    if section is None:
+        abort(404)
+    if not request.headers.get("HX-Request"):
+        # A plain link (no JavaScript): show the whole page in the same state.
+        return redirect(subject.page_url(state.query()))
+    view = build_section(ka, db(), viewer(), section, mine=state.mine, filter_value=state.filters.get(key),
+                         page=state.pages.get(key, 1), **subject.scope)
+    return render_template("overview/_section.html", subject=subject, view=view, links=_links(subject, state, view))
+
+
+@bp.route("/unternehmen/<int:company_id>/uebersicht")
+@login_required
+def company(company_id: int):  # type: ignore[no-untyped-def]
+    return _render_page(_subject("company", company_id))
+
+
+@bp.route("/kontakte/<int:contact_id>/uebersicht")
+@login_required
+def contact(contact_id: int):  # type: ignore[no-untyped-def]
+    return _render_page(_subject("contact", contact_id))
+
+
+@bp.route("/unternehmen/<int:company_id>/uebersicht/abschnitt/<key>")
+@login_required
+def company_section(company_id: int, key: str):  # type: ignore[no-untyped-def]
+    return _render_section(_subject("company", company_id), key)
+
+
+@bp.route("/kontakte/<int:contact_id>/uebersicht/abschnitt/<key>")
+@login_required
+def contact_section(contact_id: int, key: str):  # type: ignore[no-untyped-def]
+    return _render_section(_subject("contact", contact_id), key)

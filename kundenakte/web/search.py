@@ -1,7 +1,98 @@
-"""Blueprint: search (being built)."""
+"""Suche: full-text results with highlights, type and folder facets, paging and suggestions.
+
+Only the backend's highlight snippet is rendered as markup (it is escaped text plus ``<mark>``);
+every other value goes through Jinja's escaping. A malformed query shows the parser's message.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import logging
+from typing import Any
 
+from flask import Blueprint, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_login import login_required
+from sqlalchemy import select
+
+from kundenakte.core.directory import match_folded, match_person_name
+from kundenakte.core.models import Company, Contact
+from kundenakte.web.context import current_ka, db, language, viewer
+from kundenakte.web.pages import Pager, int_arg
+
+log = logging.getLogger(__name__)
 bp = Blueprint("search", __name__)
+
+PER_PAGE = 20
+MAX_QUERY = 500
+MAX_FACET_VALUES = 8
+
+
+def _query_error_class() -> type[Exception] | None:
+    try:
+        from kundenakte.search.base import QueryError
+    except Exception:  # the backend is optional at import time; the page says so
+        return None
+    return QueryError
+
+
+def _master_data_hits(q: str) -> tuple[list[Any], list[Any]]:
+    """Contacts and companies whose name starts like the query: a shortcut above the documents."""
+    words = q.replace('"', " ").split()
+    if not (1 <= len(words) <= 3) or any(ch in q for ch in ':()*?~^'):
+        return [], []
+    text = " ".join(words)
+    ranged = db().get_bind().dialect.name == "sqlite"
+    companies = db().execute(
+        select(Company.id, Company.name, Company.city).where(match_folded(Company.name_folded, text + "*", ranged=ranged))
+        .order_by(Company.name_folded).limit(5)
+    ).all()
+    contacts = db().execute(
+        select(Contact.id, Contact.first_name, Contact.last_name, Contact.city)
+        .where(match_person_name(Contact.name_folded, text + "*"))
+        .order_by(Contact.last_name, Contact.first_name).limit(5)
+    ).all()
+    return list(contacts), list(companies)
+
+
+@bp.route("/suche")
+@login_required
+def index():  # type: ignore[no-untyped-def]
+    q = (request.args.get("q") or "").strip()[:MAX_QUERY]
+    types = [t for t in request.args.getlist("typ") if t][:20]
+    folders = [f for f in request.args.getlist("ordner") if f][:20]
+    page = int_arg("seite", maximum=500)
+    ka = current_ka()
+    context: dict[str, Any] = {"q": q, "types": types, "folders": folders, "result": None, "error": "",
+                               "type_labels": {t.key: t.label_for(language()) for t in ka.types.all()},
+                               "contacts": [], "companies": [], "pager": None, "max_facets": MAX_FACET_VALUES}
+    if q:
+        query_error = _query_error_class()
+        try:
+            result = ka.search.search(db(), viewer(), q, types=types, folders=folders, page=page, per_page=PER_PAGE)
+        except Exception as exc:
+            if query_error is not None and isinstance(exc, query_error):
+                context["error"] = str(exc) or _("Die Suchanfrage ist fehlerhaft.")
+            else:
+                log.exception("search failed")
+                context["error"] = _("Die Suche ist gerade nicht verfügbar. Bitte versuchen Sie es später erneut.")
+            result = None
+        if result is not None:
+            context["result"] = result
+            context["pager"] = Pager(result.page, result.per_page, result.total)
+        if page == 1 and not types and not folders and not context["error"]:
+            context["contacts"], context["companies"] = _master_data_hits(q)
+    return render_template("search/index.html", **context)
+
+
+@bp.route("/suche/vorschlaege")
+@login_required
+def suggestions():  # type: ignore[no-untyped-def]
+    q = (request.args.get("q") or "").strip()[:100]
+    if len(q) < 2:
+        return jsonify([])
+    try:
+        titles = current_ka().search.suggest(db(), viewer(), q, limit=8)
+    except Exception:  # suggestions are a convenience: never an error page
+        log.exception("suggestions failed")
+        titles = []
+    return jsonify([str(t) for t in titles])

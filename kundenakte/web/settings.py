@@ -1,7 +1,434 @@
-"""Blueprint: settings (being built)."""
+"""Einstellungen: every user's own settings; users, groups, folders and plugins for admins."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import re
+from typing import Any, Mapping
 
-bp = Blueprint("settings", __name__)
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from kundenakte.core import audit
+from kundenakte.core.models import Document, Folder, Group, PluginState, User, document_folders
+from kundenakte.core.users import UserError, create_user, set_plugin_enabled
+from kundenakte.web.context import current_ka, db, language, viewer
+from kundenakte.web.passwords import hash_password, verify_password
+
+bp = Blueprint("settings", __name__, url_prefix="/einstellungen")
+
+LANGUAGES = (("de", "Deutsch"), ("en", "English"))
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD = 8
+
+
+def require_admin() -> None:
+    if not viewer().sees_all:
+        abort(403)
+
+
+def _int(raw: Any) -> int | None:
+    text = str(raw or "").strip()
+    return int(text) if text.isdigit() and len(text) < 12 else None
+
+
+@bp.route("")
+@login_required
+def index():  # type: ignore[no-untyped-def]
+    links = [item for _p, item in current_ka().collect("settings_links", db(), viewer=viewer())]
+    grouped: dict[str, list[Any]] = {}
+    for item in sorted(links, key=lambda i: (i.group, i.order, i.label)):
+        grouped.setdefault(item.group or _("Weitere"), []).append(item)
+    return render_template("settings/index.html", plugin_links=sorted(grouped.items()), is_admin=viewer().sees_all)
+
+
+# -- own settings ----------------------------------------------------------------------------------
+
+
+def _me() -> User:
+    user = db().get(User, viewer().user_id) if viewer().user_id else None
+    if user is None:
+        abort(404)
+    return user
+
+
+def check_new_password(new: str, repeat: str) -> str | None:
+    if len(new) < MIN_PASSWORD:
+        return _("Das Passwort muss mindestens %(n)s Zeichen lang sein.", n=MIN_PASSWORD)
+    if new != repeat:
+        return _("Die beiden Eingaben stimmen nicht überein.")
+    return None
+
+
+@bp.route("/profil", methods=["GET", "POST"])
+@login_required
+def profile():  # type: ignore[no-untyped-def]
+    user = _me()
+    errors: dict[str, str] = {}
+    values = {"language": user.language, "signature": user.signature, "display_name": user.display_name,
+              "phone": user.phone}
+    if request.method == "POST":
+        action = request.form.get("action", "profile")
+        if action == "password":
+            if not verify_password(user.password_hash, request.form.get("current_password", "")):
+                errors["current_password"] = _("Das bisherige Passwort ist falsch.")
+            problem = check_new_password(request.form.get("new_password", ""), request.form.get("new_password2", ""))
+            if problem:
+                errors["new_password"] = problem
+            if not errors:
+                user.password_hash = hash_password(request.form["new_password"])
+                audit.record(db(), user.id, "password_changed", "user", user.id)
+                db().commit()
+                flash(_("Ihr Passwort wurde geändert."), "success")
+                return redirect(url_for("settings.profile"))
+        else:
+            values = {"language": request.form.get("language", ""), "signature": request.form.get("signature", ""),
+                      "display_name": request.form.get("display_name", "").strip(),
+                      "phone": request.form.get("phone", "").strip()}
+            if values["language"] not in ("de", "en"):
+                errors["language"] = _("Bitte eine Sprache wählen.")
+            if not values["display_name"] or len(values["display_name"]) > 200:
+                errors["display_name"] = _("Bitte einen Namen mit höchstens 200 Zeichen angeben.")
+            if len(values["signature"]) > 5000:
+                errors["signature"] = _("Höchstens %(n)s Zeichen.", n=5000)
+            if len(values["phone"]) > 60:
+                errors["phone"] = _("Höchstens %(n)s Zeichen.", n=60)
+            if not errors:
+                user.language = values["language"]
+                user.signature = values["signature"]
+                user.display_name = values["display_name"]
+                user.phone = values["phone"]
+                audit.record(db(), user.id, "changed", "user", user.id, fields=["profile"])
+                db().commit()
+                flash(_("Ihre Einstellungen wurden gespeichert."), "success")
+                return redirect(url_for("settings.profile"))
+    return render_template("settings/profile.html", user=user, values=values, errors=errors,
+                           languages=LANGUAGES), (422 if errors else 200)
+
+
+# -- users -----------------------------------------------------------------------------------------
+
+
+@bp.route("/benutzer")
+@login_required
+def users():  # type: ignore[no-untyped-def]
+    require_admin()
+    rows = list(db().scalars(select(User).options(selectinload(User.groups)).order_by(User.display_name)))
+    return render_template("settings/users.html", users=rows)
+
+
+USER_TEXT = {"login": 80, "display_name": 200, "email": 254, "phone": 60, "signature": 5000}
+
+
+def _user_form(form: Mapping[str, str], *, creating: bool) -> tuple[dict[str, Any], dict[str, str]]:
+    values: dict[str, Any] = {k: (form.get(k) or "").strip() for k in USER_TEXT}
+    values["signature"] = form.get("signature") or ""
+    values["language"] = form.get("language") if form.get("language") in ("de", "en") else "de"
+    values["is_admin"] = bool(form.get("is_admin"))
+    values["active"] = bool(form.get("active"))
+    errors: dict[str, str] = {}
+    for key, limit in USER_TEXT.items():
+        if len(values[key]) > limit:
+            errors[key] = _("Höchstens %(n)s Zeichen.", n=limit)
+    if creating and not values["login"]:
+        errors["login"] = _("Bitte einen Anmeldenamen angeben.")
+    if not values["display_name"]:
+        errors["display_name"] = _("Bitte einen Namen angeben.")
+    if values["email"] and not EMAIL_RE.match(values["email"]):
+        errors["email"] = _("Bitte eine gültige E-Mail-Adresse angeben.")
+    if creating:
+        problem = check_new_password(form.get("password", ""), form.get("password2", ""))
+        if problem:
+            errors["password"] = problem
+    return values, errors
+
+
+def _user_page(user: User | None, values: dict[str, Any], errors: dict[str, str]):  # type: ignore[no-untyped-def]
+    groups = list(db().scalars(select(Group).order_by(Group.name)))
+    return render_template("settings/user_form.html", user=user, values=values, errors=errors, languages=LANGUAGES,
+                           groups=groups), (422 if errors else 200)
+
+
+@bp.route("/benutzer/neu", methods=["GET", "POST"])
+@login_required
+def user_new():  # type: ignore[no-untyped-def]
+    require_admin()
+    if request.method == "GET":
+        return _user_page(None, {"language": "de", "active": True, "is_admin": False} | {k: "" for k in USER_TEXT}, {})
+    values, errors = _user_form(request.form, creating=True)
+    if errors:
+        return _user_page(None, values, errors)
+    try:
+        user = create_user(db(), values["login"], request.form.get("password", ""), display_name=values["display_name"],
+                           email=values["email"], is_admin=values["is_admin"], phone=values["phone"],
+                           signature=values["signature"], language=values["language"])
+    except UserError as exc:
+        db().rollback()
+        return _user_page(None, values, {"login": str(exc)})
+    user.active = values["active"]
+    db().commit()
+    flash(_("Benutzer %(name)s angelegt.", name=user.display_name), "success")
+    return redirect(url_for("settings.users"))
+
+
+@bp.route("/benutzer/<int:user_id>", methods=["GET", "POST"])
+@login_required
+def user_edit(user_id: int):  # type: ignore[no-untyped-def]
+    require_admin()
+    user = db().get(User, user_id)
+    if user is None:
+        abort(404)
+    if request.method == "GET":
+        values = {k: getattr(user, k) for k in USER_TEXT} | {"language": user.language, "is_admin": user.is_admin,
+                                                              "active": user.active}
+        return _user_page(user, values, {})
+    values, errors = _user_form(request.form, creating=False)
+    values["login"] = user.login
+    if user.id == viewer().user_id and (not values["is_admin"] or not values["active"]):
+        errors["is_admin"] = _("Sie können sich nicht selbst die Administratorrechte entziehen oder sich deaktivieren.")
+    if errors:
+        return _user_page(user, values, errors)
+    for key in ("display_name", "email", "phone", "signature", "language", "is_admin", "active"):
+        setattr(user, key, values[key])
+    audit.record(db(), viewer().user_id, "changed", "user", user.id, admin=user.is_admin, active=user.active)
+    db().commit()
+    flash(_("Benutzer gespeichert."), "success")
+    return redirect(url_for("settings.users"))
+
+
+@bp.route("/benutzer/<int:user_id>/passwort", methods=["POST"])
+@login_required
+def user_password(user_id: int):  # type: ignore[no-untyped-def]
+    require_admin()
+    user = db().get(User, user_id)
+    if user is None:
+        abort(404)
+    problem = check_new_password(request.form.get("password", ""), request.form.get("password2", ""))
+    if problem:
+        flash(problem, "error")
+        return redirect(url_for("settings.user_edit", user_id=user.id))
+    user.password_hash = hash_password(request.form["password"])
+    audit.record(db(), viewer().user_id, "password_reset", "user", user.id)
+    db().commit()
+    flash(_("Das Passwort von %(name)s wurde neu gesetzt.", name=user.display_name), "success")
+    return redirect(url_for("settings.user_edit", user_id=user.id))
+
+
+# -- groups ----------------------------------------------------------------------------------------
+
+
+@bp.route("/gruppen")
+@login_required
+def groups():  # type: ignore[no-untyped-def]
+    require_admin()
+    rows = list(db().scalars(select(Group).options(selectinload(Group.members), selectinload(Group.parent)).order_by(Group.name)))
+    return render_template("settings/groups.html", groups=rows)
+
+
+def _descendants(group_id: int) -> set[int]:
+    children: dict[int | None, list[int]] = {}
+    for gid, parent in db().execute(select(Group.id, Group.parent_id)):
+        children.setdefault(parent, []).append(gid)
+    found: set[int] = set()
+    stack = [group_id]
+    while stack:
+        current = stack.pop()
+        for child in children.get(current, []):
+            if child not in found:
+                found.add(child)
+                stack.append(child)
+    return found
+
+
+def _group_page(group: Group | None, values: dict[str, Any], errors: dict[str, str]):  # type: ignore[no-untyped-def]
+    excluded = ({group.id} | _descendants(group.id)) if group is not None else set()
+    parents = [g for g in db().scalars(select(Group).order_by(Group.name)) if g.id not in excluded]
+    users = list(db().scalars(select(User).order_by(User.display_name)))
+    return render_template("settings/group_form.html", group=group, values=values, errors=errors, parents=parents,
+                           users=users), (422 if errors else 200)
+
+
+def _group_form(form: Any, group: Group | None) -> tuple[dict[str, Any], dict[str, str]]:
+    values: dict[str, Any] = {"name": (form.get("name") or "").strip(), "parent_id": _int(form.get("parent_id")),
+                              "members": {i for i in (_int(v) for v in form.getlist("members")) if i}}
+    errors: dict[str, str] = {}
+    if not values["name"] or len(values["name"]) > 120:
+        errors["name"] = _("Bitte einen Gruppennamen mit höchstens 120 Zeichen angeben.")
+    else:
+        clash = db().scalar(select(Group.id).where(Group.name == values["name"]))
+        if clash is not None and (group is None or clash != group.id):
+            errors["name"] = _("Diese Gruppe gibt es schon.")
+    if values["parent_id"] is not None:
+        if db().get(Group, values["parent_id"]) is None:
+            errors["parent_id"] = _("Unbekannte Gruppe.")
+        elif group is not None and values["parent_id"] in ({group.id} | _descendants(group.id)):
+            errors["parent_id"] = _("Eine Gruppe kann nicht in sich selbst oder ihren Untergruppen liegen.")
+    return values, errors
+
+
+def _save_group(group: Group, values: dict[str, Any]) -> None:
+    group.name = values["name"]
+    group.parent_id = values["parent_id"]
+    group.members = list(db().scalars(select(User).where(User.id.in_(values["members"])))) if values["members"] else []
+
+
+@bp.route("/gruppen/neu", methods=["GET", "POST"])
+@login_required
+def group_new():  # type: ignore[no-untyped-def]
+    require_admin()
+    if request.method == "GET":
+        return _group_page(None, {"name": "", "parent_id": None, "members": set()}, {})
+    values, errors = _group_form(request.form, None)
+    if errors:
+        return _group_page(None, values, errors)
+    group = Group(name=values["name"])
+    db().add(group)
+    _save_group(group, values)
+    db().flush()
+    audit.record(db(), viewer().user_id, "created", "group", group.id, name=group.name)
+    db().commit()
+    flash(_("Gruppe %(name)s angelegt.", name=group.name), "success")
+    return redirect(url_for("settings.groups"))
+
+
+@bp.route("/gruppen/<int:group_id>", methods=["GET", "POST"])
+@login_required
+def group_edit(group_id: int):  # type: ignore[no-untyped-def]
+    require_admin()
+    group = db().get(Group, group_id)
+    if group is None:
+        abort(404)
+    if request.method == "GET":
+        return _group_page(group, {"name": group.name, "parent_id": group.parent_id,
+                                   "members": {u.id for u in group.members}}, {})
+    values, errors = _group_form(request.form, group)
+    if errors:
+        return _group_page(group, values, errors)
+    _save_group(group, values)
+    audit.record(db(), viewer().user_id, "changed", "group", group.id, name=group.name,
+                 members=sorted(values["members"]))
+    db().commit()
+    flash(_("Gruppe gespeichert."), "success")
+    return redirect(url_for("settings.groups"))
+
+
+# -- folders (Ablage) ------------------------------------------------------------------------------
+
+
+def folder_tree() -> list[tuple[int, Folder, int]]:
+    """Folders depth-first as (depth, folder, number of documents filed there)."""
+    folders = list(db().scalars(select(Folder)))
+    counts = dict(db().execute(select(document_folders.c.folder_id, func.count()).group_by(document_folders.c.folder_id)).all())
+    children: dict[int | None, list[Folder]] = {}
+    for f in folders:
+        children.setdefault(f.parent_id, []).append(f)
+    result: list[tuple[int, Folder, int]] = []
+    seen: set[int] = set()
+
+    def walk(parent: int | None, depth: int) -> None:
+        for f in sorted(children.get(parent, []), key=lambda x: x.name.casefold()):
+            if f.id in seen:
+                continue
+            seen.add(f.id)
+            result.append((depth, f, int(counts.get(f.id, 0))))
+            walk(f.id, depth + 1)
+
+    walk(None, 0)
+    return result
+
+
+def _folder_name_error(name: str, parent_id: int | None, own_id: int | None = None) -> str | None:
+    if not name or len(name) > 200:
+        return _("Bitte einen Namen mit höchstens 200 Zeichen angeben.")
+    clash = db().scalar(select(Folder.id).where(Folder.name == name, Folder.parent_id.is_(None) if parent_id is None
+                                                 else Folder.parent_id == parent_id))
+    if clash is not None and clash != own_id:
+        return _("Einen Ordner mit diesem Namen gibt es hier schon.")
+    return None
+
+
+@bp.route("/ordner", methods=["GET", "POST"])
+@login_required
+def folders():  # type: ignore[no-untyped-def]
+    require_admin()
+    errors: dict[str, str] = {}
+    values = {"name": "", "parent_id": None}
+    if request.method == "POST":
+        values = {"name": (request.form.get("name") or "").strip(), "parent_id": _int(request.form.get("parent_id"))}
+        if values["parent_id"] is not None and db().get(Folder, values["parent_id"]) is None:
+            errors["parent_id"] = _("Unbekannter Ordner.")
+        problem = _folder_name_error(values["name"], values["parent_id"])
+        if problem:
+            errors["name"] = problem
+        if not errors:
+            folder = Folder(name=values["name"], parent_id=values["parent_id"])
+            db().add(folder)
+            db().flush()
+            audit.record(db(), viewer().user_id, "created", "folder", folder.id, name=folder.name)
+            db().commit()
+            flash(_("Ordner %(name)s angelegt.", name=folder.name), "success")
+            return redirect(url_for("settings.folders"))
+    return render_template("settings/folders.html", tree=folder_tree(), values=values, errors=errors), (422 if errors else 200)
+
+
+@bp.route("/ordner/<int:folder_id>", methods=["POST"])
+@login_required
+def folder_rename(folder_id: int):  # type: ignore[no-untyped-def]
+    require_admin()
+    folder = db().get(Folder, folder_id)
+    if folder is None:
+        abort(404)
+    name = (request.form.get("name") or "").strip()
+    problem = _folder_name_error(name, folder.parent_id, folder.id)
+    if problem:
+        flash(problem, "error")
+        return redirect(url_for("settings.folders"))
+    old = folder.name
+    folder.name = name
+    # Index entries carry folder names: queue the folder's documents for re-indexing.
+    from kundenakte.core.documents import queue_index
+
+    for doc_id in db().scalars(select(document_folders.c.document_id).where(document_folders.c.folder_id == folder.id)):
+        queue_index(db(), f"doc:{doc_id}")
+    audit.record(db(), viewer().user_id, "changed", "folder", folder.id, before=old, name=name)
+    db().commit()
+    flash(_("Ordner umbenannt."), "success")
+    return redirect(url_for("settings.folders"))
+
+
+# -- plugins ---------------------------------------------------------------------------------------
+
+
+@bp.route("/plugins")
+@login_required
+def plugins():  # type: ignore[no-untyped-def]
+    require_admin()
+    ka = current_ka()
+    disabled = set(db().scalars(select(PluginState.name).where(PluginState.enabled.is_(False))))
+    counts = dict(db().execute(select(Document.type_key, func.count()).group_by(Document.type_key)).all())
+    rows = []
+    for name, report in sorted(ka.plugins.reports.items()):
+        types = [ka.types.get(k) for k in report.types]
+        rows.append({"report": report, "enabled": name not in disabled,
+                     "types": [t for t in types if t is not None],
+                     "documents": sum(int(counts.get(k, 0)) for k in report.types)})
+    return render_template("settings/plugins.html", rows=rows, lang=language())
+
+
+@bp.route("/plugins/<name>", methods=["POST"])
+@login_required
+def plugin_toggle(name: str):  # type: ignore[no-untyped-def]
+    require_admin()
+    ka = current_ka()
+    if name not in ka.plugins.reports:
+        abort(404)
+    enabled = request.form.get("enabled") == "1"
+    set_plugin_enabled(db(), name, enabled, user_id=viewer().user_id)
+    db().commit()
+    if enabled:
+        flash(_("Plugin %(name)s aktiviert.", name=name), "success")
+    else:
+        flash(_("Plugin %(name)s deaktiviert. Seine Daten bleiben erhalten.", name=name), "success")
+    return redirect(url_for("settings.plugins"))

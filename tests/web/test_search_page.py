@@ -1,0 +1,53 @@
+"""Suche: results through the ACL, escaped text with <mark> highlights, facets, errors, suggestions."""
+
+from __future__ import annotations
+
+from kundenakte.core.documents import DocumentInput, create_document
+from tests.web.conftest import login
+
+
+def make_docs(ka, people, world):  # type: ignore[no-untyped-def]
+    with ka.db.write() as s:
+        create_document(ka, s, people.viewer("owner"), "testnote", DocumentInput(
+            title="Pumpe <script>alert(1)</script>", contact_id=world.lea, folder_ids=[people.folders["Schriftverkehr"]],
+            data={"subject": "Rote Pumpe", "details": "Die rote Pumpe <b>leckt</b> am Flansch"}))
+    ka.search.flush()
+
+
+def test_results_highlights_and_acl(client, ka, people, world):  # type: ignore[no-untyped-def]
+    make_docs(ka, people, world)
+    login(client, "owner")
+    page = client.get("/suche?q=pumpe").get_data(as_text=True)
+    assert "Angebot Pumpe" in page and "Pumpe &lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<script>alert(1)</script>" not in page and "<b>leckt</b>" not in page
+    assert "<mark>" in page
+    assert "Testnotiz" in page and "Schriftverkehr" in page  # type and folder facets
+    narrowed = client.get("/suche?q=pumpe&ordner=Schriftverkehr").get_data(as_text=True)
+    assert "Pumpe &lt;script&gt;" in narrowed and "Angebot Pumpe" not in narrowed
+    assert "Keine Treffer" in client.get("/suche?q=pumpe&typ=gibtsnicht").get_data(as_text=True)
+    login(client, "outsider")
+    page = client.get("/suche?q=pumpe").get_data(as_text=True)
+    assert "Angebot Pumpe" not in page and "Pumpe &lt;script" not in page and "Keine Treffer" in page
+
+
+def test_malformed_query_empty_query_and_paging(client, ka, people, world):  # type: ignore[no-untyped-def]
+    login(client, "owner")
+    for q in ('"offen', "(pumpe", "title:", "AND", "*", "pumpe)", "\\", "a" * 2000):
+        response = client.get("/suche", query_string={"q": q})
+        assert response.status_code == 200, q
+    assert "Suchbegriff" in client.get("/suche").get_data(as_text=True)
+    assert client.get("/suche?q=pumpe&seite=abc").status_code == 200
+    assert client.get("/suche?q=pumpe&seite=999").status_code == 200
+
+
+def test_master_data_shortcuts_and_suggestions(client, ka, people, world):  # type: ignore[no-untyped-def]
+    make_docs(ka, people, world)
+    login(client, "owner")
+    page = client.get("/suche?q=dochouse").get_data(as_text=True)
+    assert f'href="/unternehmen/{world.dochouse}"' in page
+    response = client.get("/suche/vorschlaege?q=pum")
+    assert response.status_code == 200 and response.is_json and isinstance(response.get_json(), list)
+    assert any("Pumpe" in title for title in response.get_json())
+    assert client.get("/suche/vorschlaege?q=").get_json() == []
+    login(client, "outsider")
+    assert client.get("/suche/vorschlaege?q=pum").get_json() == []
