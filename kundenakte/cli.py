@@ -337,6 +337,15 @@ def _add_plugin_commands() -> None:
         pass
 
 
+def _add_core_groups() -> None:
+    from kundenakte.core.exchange.cli import register as register_exchange
+
+    register_exchange(cli)
+
+
+_add_core_groups()
+
+
 def main() -> None:
     _add_plugin_commands()
     cli(prog_name="kundenakte")

@@ -77,6 +77,10 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, ka: Kundenakte |
     for module in (pages, contacts, companies, overview, documents, search, settings):
         app.register_blueprint(module.bp)
 
+    from kundenakte.web.api import register as register_api
+
+    register_api(app)
+
     plugin_of_blueprint: dict[str, str] = {}
     for plugin, bp in ka.collect("register_blueprints"):
         try:

@@ -1,0 +1,410 @@
+"""Contact import: plan (dedupe, validation, dry run) and apply (chunked bulk writes).
+
+``plan_import(session, records)`` only reads: it decides for each record *create*, *update* or
+*skip* with a German reason, and which companies must be created. Showing the plan is the dry run.
+``apply_import(ka, plan)`` writes it.
+
+Duplicates
+    A record is the same person as an existing contact (or an earlier record of the same file) when
+    the e-mail address is equal (case-insensitive), or when the folded first+last name and the
+    folded company name are equal – unless both carry different e-mail addresses, which makes them
+    two people of the same name. A duplicate becomes an *update* when the record brings values
+    that differ (only non-empty values are taken: an import never blanks out a field, and
+    gender "unknown" never overwrites a known one), else a *skip*. A second record of the file
+    that duplicates an earlier one is skipped.
+
+Companies
+    Matched by folded name; a missing one is created once (with the company data of the first
+    record that names it). Existing companies are never changed by an import.
+
+Addresses of foreign files (``use_company_address`` not given)
+    No company: the address is the contact's own. Company with no address yet (a new one) or the
+    same address: the contact uses the company address. Company with another address: the contact
+    keeps its own address.
+
+Writing
+    New companies first (one transaction), then contacts in chunks of ``chunk_size`` per
+    transaction through Core bulk INSERT … RETURNING. Bulk statements bypass the mapper events, so
+    the folded columns are filled here and the ``index_queue`` rows ("contact:<id>",
+    "company:<id>") are inserted in the same transactions: the search index catches up as after any
+    other change. An interrupted import leaves the chunks written so far (each one complete);
+    importing the same file again skips them as duplicates.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from functools import lru_cache
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Literal
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from kundenakte.core.exchange import ContactRecord
+from kundenakte.core.models import Company, Contact, IndexQueue, User, utcnow
+from kundenakte.core.text import fold as _fold
+
+# Names, cities and companies repeat a lot in a contact list; fold() is the planner's hot spot.
+fold = lru_cache(maxsize=1 << 16)(_fold)
+
+Action = Literal["create", "update", "skip"]
+
+LABELS = {
+    "gender": "Geschlecht", "title": "Titel", "first_name": "Vorname", "last_name": "Nachname",
+    "salutation_override": "Briefanrede", "language": "Sprache", "position": "Position", "email": "E-Mail",
+    "phone": "Telefon", "use_company_address": "Firmenadresse verwenden", "street": "Straße",
+    "postal_code": "PLZ", "city": "Ort", "country": "Land", "company_id": "Firma",
+    "account_manager_id": "Kundenbetreuer",
+}
+TEXT_FIELDS = ("title", "first_name", "last_name", "salutation_override", "position", "email", "phone",
+               "street", "postal_code", "city", "country")
+# A spelling that only differs in case or umlauts ("Mueller" for "Müller") is no change: the existing
+# spelling is kept.
+LOOSE_FIELDS = {"first_name", "last_name", "email", "street", "city"}
+COMPANY_FIELDS = {"company_name": "name", "company_street": "street", "company_postal_code": "postal_code",
+                  "company_city": "city", "company_country": "country", "company_phone": "phone",
+                  "company_email": "email", "company_web": "web"}
+COMPANY_LABELS = {"name": "Firma", "street": "Firma Straße", "postal_code": "Firma PLZ", "city": "Firma Ort",
+                  "country": "Firma Land", "phone": "Firma Telefon", "email": "Firma E-Mail", "web": "Firma Web"}
+
+
+def _limits(model: type) -> dict[str, int]:
+    return {c.name: c.type.length for c in model.__table__.columns if getattr(c.type, "length", None)}
+
+
+CONTACT_LIMITS = _limits(Contact)
+COMPANY_LIMITS = _limits(Company)
+
+
+@dataclass
+class PlanItem:
+    number: int  # 1-based position in the file
+    source: str  # "Zeile 4", "Karte 2 (Zeile 17)"
+    record: ContactRecord
+    action: Action
+    reason: str
+    contact_id: int | None = None  # the existing contact an update changes
+    company_key: str = ""  # folded company name; resolved to an id when applying
+    values: dict[str, Any] = field(default_factory=dict)  # columns to write
+    changes: list[str] = field(default_factory=list)  # labels of changed fields (updates)
+    warnings: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        name = " ".join(x for x in (self.record.first_name, self.record.last_name) if x) or "(ohne Namen)"
+        verb = {"create": "neu", "update": "aktualisieren", "skip": "überspringen"}[self.action]
+        text = f"{self.source}: {name}: {verb} – {self.reason}"
+        if self.warnings:
+            text += " (" + "; ".join(self.warnings) + ")"
+        return text
+
+
+@dataclass
+class ImportPlan:
+    items: list[PlanItem]
+    # folded name -> column values of a company to create
+    new_companies: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def counts(self) -> Counter[str]:
+        return Counter(item.action for item in self.items)
+
+    def summary(self) -> str:
+        c = self.counts
+        return (f"{len(self.items)} Datensätze: {c['create']} neu, {c['update']} aktualisieren, "
+                f"{c['skip']} überspringen; {len(self.new_companies)} neue Firma(en).")
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    skipped: int = 0
+    companies_created: int = 0
+    contact_ids: list[int] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (f"{self.created} Kontakt(e) angelegt, {self.updated} aktualisiert, {self.skipped} übersprungen, "
+                f"{self.companies_created} Firma(en) angelegt.")
+
+
+def _same_address(a: tuple[str, str, str, str], b: tuple[str, str, str, str]) -> bool:
+    street_a, code_a, city_a, country_a = (fold(x) for x in a)
+    street_b, code_b, city_b, country_b = (fold(x) for x in b)
+    if (street_a, code_a.replace(" ", ""), city_a) != (street_b, code_b.replace(" ", ""), city_b):
+        return False
+    return not (country_a and country_b and country_a != country_b)
+
+
+def _too_long(values: dict[str, Any], limits: dict[str, int], labels: dict[str, str]) -> str:
+    for key, value in values.items():
+        limit = limits.get(key)
+        if limit and isinstance(value, str) and len(value) > limit:
+            return f"{labels.get(key, key)} zu lang ({len(value)} Zeichen, höchstens {limit})"
+    return ""
+
+
+def _compatible(email_a: str, email_b: str) -> bool:
+    return not (email_a and email_b and email_a.casefold() != email_b.casefold())
+
+
+def plan_import(session: Session, records: Iterable[ContactRecord], *, update_existing: bool = True) -> ImportPlan:
+    """Decide what importing ``records`` would do; reads only (this is the dry run)."""
+    users = {login.casefold(): ident for ident, login in session.execute(select(User.id, User.login))}
+    companies: dict[str, tuple[int, tuple[str, str, str, str]]] = {}
+    company_folded: dict[int, str] = {}
+    for cid, folded, street, code, city, country in session.execute(
+        select(Company.id, Company.name_folded, Company.street, Company.postal_code, Company.city, Company.country)
+        .order_by(Company.id)
+    ):
+        companies.setdefault(folded, (cid, (street, code, city, country)))
+        company_folded[cid] = folded
+    by_email: dict[str, int] = {}
+    by_name: dict[tuple[str, str], list[tuple[int, str]]] = {}
+    for cid, email, name_folded, company_id in session.execute(
+        select(Contact.id, Contact.email, Contact.name_folded, Contact.company_id).order_by(Contact.id)
+    ):
+        if email:
+            by_email.setdefault(email.casefold(), cid)
+        key = (name_folded, company_folded.get(company_id, "") if company_id else "")
+        by_name.setdefault(key, []).append((cid, email or ""))
+
+    plan = ImportPlan(items=[])
+    seen_email: dict[str, str] = {}
+    seen_name: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    planned_company_address: dict[str, tuple[str, str, str, str]] = {}
+    matches: list[tuple[PlanItem, int, str]] = []
+    now = utcnow()
+
+    for number, raw in enumerate(records, 1):
+        rec = raw.cleaned()
+        item = PlanItem(number=number, source=raw.source or f"Datensatz {number}", record=rec, action="skip",
+                        reason="")
+        plan.items.append(item)
+        if not rec.last_name:
+            item.reason = "Nachname fehlt"
+            continue
+        email_key = rec.email.casefold()
+        name_key = (fold(f"{rec.first_name} {rec.last_name}"), fold(rec.company_name))
+        # -- duplicates within the file
+        if email_key and email_key in seen_email:
+            item.reason = f"Dublette: gleiche E-Mail wie {seen_email[email_key]} dieser Datei"
+            continue
+        earlier = next((src for src, mail in seen_name.get(name_key, []) if _compatible(mail, rec.email)), None)
+        if earlier:
+            item.reason = f"Dublette: gleicher Name und gleiche Firma wie {earlier} dieser Datei"
+            continue
+        # -- values
+        values: dict[str, Any] = {k: getattr(rec, k) for k in TEXT_FIELDS}
+        values["gender"] = rec.gender or "unknown"
+        values["language"] = rec.language or "de"
+        if rec.email and "@" not in rec.email:
+            item.warnings.append(f"E-Mail-Adresse „{rec.email}“ sieht ungültig aus")
+        manager_id = None
+        if rec.account_manager:
+            manager_id = users.get(rec.account_manager.casefold())
+            if manager_id is None:
+                item.warnings.append(f"Kundenbetreuer „{rec.account_manager}“ unbekannt – nicht zugeordnet")
+        values["account_manager_id"] = manager_id
+        company_key = fold(rec.company_name)
+        own = (rec.street, rec.postal_code, rec.city, rec.country)
+        company_values: dict[str, Any] | None = None
+        if company_key:
+            if company_key in companies:
+                company_address = companies[company_key][1]
+            elif company_key in plan.new_companies:
+                company_address = planned_company_address[company_key]
+            else:
+                company_values = {col: getattr(rec, attr) for attr, col in COMPANY_FIELDS.items()}
+                if rec.use_company_address is None and not rec.has_company_address():
+                    # a foreign file: the contact's address seeds the new company
+                    company_values.update(street=rec.street, postal_code=rec.postal_code, city=rec.city,
+                                          country=rec.country or "Deutschland")
+                company_address = (company_values["street"], company_values["postal_code"], company_values["city"],
+                                   company_values["country"])
+        else:
+            company_address = ("", "", "", "")
+        if rec.use_company_address is None:
+            if not company_key:
+                use_company = False
+            elif not rec.has_own_address() or _same_address(own, company_address):
+                use_company = True
+                values.update(street="", postal_code="", city="", country="")
+            else:
+                use_company = False
+        else:
+            use_company = rec.use_company_address
+        values["use_company_address"] = use_company
+        problem = _too_long(values, CONTACT_LIMITS, LABELS)
+        if not problem and company_values is not None:
+            problem = _too_long(company_values, COMPANY_LIMITS, COMPANY_LABELS)
+        if problem:
+            item.reason = problem
+            continue
+        if company_values is not None:
+            company_manager = users.get(rec.company_account_manager.casefold()) if rec.company_account_manager else None
+            if rec.company_account_manager and company_manager is None:
+                item.warnings.append(f"Kundenbetreuer „{rec.company_account_manager}“ der Firma unbekannt")
+            company_values.update(
+                name_folded=fold(company_values["name"]), city_folded=fold(company_values["city"]),
+                account_manager_id=company_manager, created_at=now, updated_at=now,
+            )
+            plan.new_companies[company_key] = company_values
+            planned_company_address[company_key] = company_address
+        item.company_key = company_key
+        item.values = values
+        if email_key:
+            seen_email[email_key] = item.source
+        seen_name.setdefault(name_key, []).append((item.source, rec.email))
+        # -- duplicates in the database
+        existing = by_email.get(email_key) if email_key else None
+        how = "gleiche E-Mail"
+        if existing is None:
+            existing = next((cid for cid, mail in by_name.get(name_key, []) if _compatible(mail, rec.email)), None)
+            how = "gleicher Name und gleiche Firma"
+        if existing is not None:
+            matches.append((item, existing, how))
+            continue
+        item.action = "create"
+        item.reason = "neu" + (f"; Firma „{rec.company_name}“ wird angelegt" if company_values is not None else "")
+    _plan_updates(session, matches, companies, update_existing)
+    return plan
+
+
+def _plan_updates(session: Session, matches: list[tuple[PlanItem, int, str]],
+                  companies: dict[str, tuple[int, tuple[str, str, str, str]]], update_existing: bool) -> None:
+    existing: dict[int, Contact] = {}
+    ids = [cid for _, cid, _ in matches]
+    for start in range(0, len(ids), 500):
+        for contact in session.scalars(select(Contact).where(Contact.id.in_(ids[start:start + 500]))):
+            existing[contact.id] = contact
+    for item, cid, how in matches:
+        contact = existing[cid]
+        rec = item.record
+        item.contact_id = cid
+        changes: dict[str, Any] = {}
+        for key in TEXT_FIELDS:
+            new = item.values[key]
+            old = getattr(contact, key) or ""
+            if new and (fold(new) != fold(old) if key in LOOSE_FIELDS else new != old):
+                changes[key] = new
+        if rec.gender and rec.gender != "unknown" and rec.gender != contact.gender:
+            changes["gender"] = rec.gender
+        if rec.language and rec.language != contact.language:
+            changes["language"] = rec.language
+        if rec.use_company_address is not None and rec.use_company_address != contact.use_company_address:
+            changes["use_company_address"] = rec.use_company_address
+        manager = item.values["account_manager_id"]
+        if manager is not None and manager != contact.account_manager_id:
+            changes["account_manager_id"] = manager
+        if item.company_key:
+            known = companies.get(item.company_key)
+            if known is None or known[0] != contact.company_id:
+                changes["company_id"] = None  # resolved from company_key when applying
+        base = f"Dublette: {how} wie Kontakt #{cid}"
+        if not changes:
+            item.action, item.reason = "skip", f"{base} – keine Änderungen"
+            continue
+        item.changes = [LABELS[k] for k in changes]
+        if not update_existing:
+            item.action, item.reason = "skip", f"{base} – nicht aktualisiert ({', '.join(item.changes)})"
+            continue
+        first = changes.get("first_name", contact.first_name)
+        last = changes.get("last_name", contact.last_name)
+        changes["name_folded"] = fold(f"{first} {last}")
+        changes["city_folded"] = fold(changes.get("city", contact.city))
+        item.values = changes
+        item.action, item.reason = "update", f"{base} – ändert {', '.join(item.changes)}"
+
+
+def apply_import(ka: Any, plan: ImportPlan, *, progress: bool = False, chunk_size: int = 1000) -> ImportResult:
+    """Write ``plan``: new companies, then contacts in chunks of ``chunk_size`` per transaction."""
+    from tqdm import tqdm
+
+    result = ImportResult(skipped=plan.counts["skip"])
+    company_ids: dict[str, int] = {}
+    if plan.new_companies:
+        keys = list(plan.new_companies)
+        with ka.db.write() as session:
+            ids = _insert(session, Company.__table__, [plan.new_companies[k] for k in keys], ka.db.is_sqlite)
+            company_ids = dict(zip(keys, ids))
+            _queue(session, "company", ids)
+        result.companies_created = len(ids)
+    creates = [i for i in plan.items if i.action == "create"]
+    updates = [i for i in plan.items if i.action == "update"]
+    if any(i.company_key and i.company_key not in company_ids for i in plan.items if i.action != "skip"):
+        known: dict[str, int] = {}
+        with ka.db.read() as session:
+            for key, cid in session.execute(select(Company.name_folded, Company.id).order_by(Company.id.desc())):
+                known[key] = cid  # the oldest company of a name wins, as in the plan
+        company_ids = known | company_ids
+    bar = tqdm(total=len(creates) + len(updates), unit=" Kontakte", file=sys.stderr, disable=not progress,
+               desc="Import")
+    # Core statements on the tables: no mapper events, no ORM bookkeeping.
+    contacts = Contact.__table__
+    try:
+        for start in range(0, len(creates), chunk_size):
+            chunk = creates[start:start + chunk_size]
+            now = utcnow()
+            rows = []
+            for item in chunk:
+                row = dict(item.values)
+                row["company_id"] = company_ids.get(item.company_key) if item.company_key else None
+                row["name_folded"] = fold(f"{row['first_name']} {row['last_name']}")
+                row["city_folded"] = fold(row["city"])
+                row["created_at"] = row["updated_at"] = now
+                rows.append(row)
+            with ka.db.write() as session:
+                ids = _insert(session, contacts, rows, ka.db.is_sqlite)
+                _queue(session, "contact", ids)
+            result.created += len(ids)
+            result.contact_ids.extend(ids)
+            bar.update(len(chunk))
+        table = Contact.__table__
+        for start in range(0, len(updates), chunk_size):
+            chunk = updates[start:start + chunk_size]
+            now = utcnow()
+            with ka.db.write() as session:
+                for item in chunk:
+                    values = dict(item.values, updated_at=now)
+                    if "company_id" in values:
+                        values["company_id"] = company_ids.get(item.company_key)
+                    session.execute(update(table).where(table.c.id == item.contact_id).values(**values))
+                _queue(session, "contact", [i.contact_id for i in chunk])
+            result.updated += len(chunk)
+            result.contact_ids.extend(i.contact_id for i in chunk if i.contact_id is not None)
+            bar.update(len(chunk))
+    finally:
+        bar.close()
+    if result.created or result.updated or result.companies_created:
+        ka.search.notify()
+    return result
+
+
+def _insert(session: Session, table: Any, rows: list[dict[str, Any]], is_sqlite: bool) -> list[int]:
+    """Bulk INSERT; returns the new ids in the order of ``rows``.
+
+    PostgreSQL: multi-row INSERT … RETURNING in parameter order ("insertmanyvalues"). SQLite would
+    fall back to one statement per row for ordered RETURNING, so there the ids are assigned here:
+    the write transaction began with BEGIN IMMEDIATE, so no other writer can take ids meanwhile.
+    """
+    if not rows:
+        return []
+    if is_sqlite:
+        first = int(session.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()) + 1
+        ids = list(range(first, first + len(rows)))
+        session.execute(insert(table), [dict(row, id=i) for row, i in zip(rows, ids)])
+        return ids
+    return list(session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars())
+
+
+def _queue(session: Session, kind: str, ids: Iterable[int | None]) -> None:
+    now = utcnow()
+    rows = [{"object_key": f"{kind}:{i}", "queued_at": now} for i in ids if i is not None]
+    if rows:
+        session.execute(insert(IndexQueue.__table__), rows)
+
+
+def count_contacts(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(Contact)) or 0)

