@@ -83,3 +83,15 @@ def test_bad_declarations_are_refused():
 
 def test_partial_validation_only_touches_given_fields():
     assert validate_data(NOTE, {"minutes": "5"}, partial=True) == {"minutes": 5}
+
+
+def test_out_of_range_dates_and_amounts_are_refused_not_crashing():
+    with pytest.raises(ValidationError) as info:
+        validate_data(NOTE, {"subject": "x", "due": "31.12.9999", "price": "1.000.000.000.000"})
+    assert "zwischen 1000 und 2999" in info.value.errors["due"]
+    assert "zu groß" in info.value.errors["price"]
+
+
+def test_richtext_is_sanitised_for_every_writer():
+    cleaned = validate_data(NOTE, {"subject": "x", "body": '<p>a<img src=x onerror="alert(1)"></p>'})["body"]
+    assert cleaned == "<p>a<img></p>"  # handler and unsafe source gone

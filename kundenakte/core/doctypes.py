@@ -122,6 +122,8 @@ class ValidationError(Exception):
 
 
 _DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d.%m.%y")
+MIN_YEAR, MAX_YEAR = 1000, 2999
+MAX_AMOUNT = Decimal("1e12")  # the amount column holds 14 digits, two of them cents
 
 
 def parse_date(raw: Any) -> dt.date:
@@ -132,9 +134,13 @@ def parse_date(raw: Any) -> dt.date:
     text = str(raw).strip()
     for fmt in _DATE_FORMATS:
         try:
-            return dt.datetime.strptime(text, fmt).date()
+            value = dt.datetime.strptime(text, fmt).date()
         except ValueError:
             continue
+        # Retention and deadlines add years to dates; far-out years would overflow, not help anyone.
+        if not MIN_YEAR <= value.year <= MAX_YEAR:
+            raise ValueError(f"Bitte ein Datum zwischen {MIN_YEAR} und {MAX_YEAR} angeben.")
+        return value
     raise ValueError("Bitte ein gültiges Datum angeben (TT.MM.JJJJ).")
 
 
@@ -202,6 +208,8 @@ def clean_value(f: Field, raw: Any, *, known_users: set[int] | None = None, know
             if number.as_tuple().exponent < -2:  # type: ignore[operator]
                 raise ValueError("Beträge haben höchstens zwei Nachkommastellen.")
             number = number.quantize(Decimal("0.01"))
+        if abs(number) >= MAX_AMOUNT:
+            raise ValueError("Der Betrag ist zu groß.")
         if f.min_value is not None and number < f.min_value:
             raise ValueError(f"Der Wert darf nicht kleiner als {f.min_value} sein.")
         if f.max_value is not None and number > f.max_value:
