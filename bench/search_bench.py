@@ -1,0 +1,190 @@
+"""Search benchmark: Kundenakte's Whoosh backend vs. raw Whoosh vs. SQLite FTS5.
+
+    python bench/search_bench.py --docs 50000
+
+Prints one line of figures (milliseconds unless noted). The corpus is a
+seeded synthetic German business corpus, identical on every run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import datetime
+import random
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from kundenakte.search.base import IndexRecord  # noqa: E402
+from kundenakte.search.whoosh_backend import WhooshBackend  # noqa: E402
+
+WORDS = (
+    "Vertrag Verträge Vertragsverlängerung Rechnung Rechnungen Rechnungsnummer Angebot Angebote Auftrag "
+    "Aufträge Lieferung Lieferschein Mahnung Zahlung Zahlungsziel Kunde Kunden Kundennummer Ansprechpartner "
+    "Verfahrensdokument Verfahren Verfahrensanweisung Prüfung Prüfbericht Gewährleistung Kündigung Frist "
+    "Fristen Termin Besprechung Protokoll Projekt Projektplan Meilenstein Aufgabe Aufgaben Wiedervorlage "
+    "Schriftverkehr Korrespondenz Anfrage Reklamation Gutschrift Bestellung Bestätigung Unterschrift "
+    "Geschäftsführer Geschäftsführung Änderung Änderungen Übergabe Übersicht Größe Gebühr Gebühren Straße "
+    "Büro Lösung Lösungen Qualität Maßnahme Maßnahmen Steuer Umsatzsteuer Betrag Summe Preis Preise Rabatt "
+    "Wartung Wartungsvertrag Service Dienstleistung Leistung Leistungen Abnahme Freigabe Entwurf Anlage "
+    "Anlagen Nachtrag Verlängerung Laufzeit Kündigungsfrist Vereinbarung Vereinbarungen Rahmenvertrag "
+    "Zahlungseingang Verzug Versand Verpackung Vertrieb Verkauf Verwaltung Versicherung Vollmacht"
+).split()
+FILLER = "der die das und mit für von zum zur im am auf bei nach über wie wird wurde ist sind bitte noch".split()
+NAMES = "Müller Schmidt Schneider Fischer Weber Meyer Wagner Becker Schulz Hoffmann Schäfer Koch Bauer Richter Klein Wolf Schröder Neumann Schwarz Zimmermann Braun Krüger Hofmann Hartmann Lange".split()
+TYPES = ["email", "free_document", "invoice", "offer", "contract", "task", "note", "letter"]
+FOLDERS = ["Schriftverkehr", "Verträge", "Rechnungen", "Angebote", "Projekte", "Personal", "Technik", "Archiv 2023", "Einkauf", "Vertrieb Nord", "Vertrieb Süd", "Service"]
+STATUSES = ["offen", "erledigt", "in Arbeit", "entwurf", "versendet"]
+USER = frozenset({"*", "u:7", "g:2", "g:5"})  # a typical clerk
+TERM, AND2, PHRASE = "Vertrag", "Rechnung Zahlung", '"Rechnung Zahlung"'
+QUERIES = {"term": TERM, "and2": AND2, "phrase": PHRASE, "rech*": "rech*", "ver*": "ver*"}
+
+
+def corpus(n: int, seed: int = 42) -> Iterator[IndexRecord]:
+    rnd = random.Random(seed)
+    start = datetime.date(2018, 1, 1)
+    for i in range(n):
+        words = [rnd.choice(WORDS) if rnd.random() < 0.6 else rnd.choice(FILLER) for _ in range(rnd.randint(30, 160))]
+        if rnd.random() < 0.05:
+            words.insert(rnd.randrange(len(words)), "Rechnung Zahlung")
+        roll = rnd.random()
+        principals = ["*"] if roll < 0.3 else [f"u:{rnd.randint(1, 40)}", f"g:{rnd.randint(1, 8)}"]
+        yield IndexRecord(
+            id=f"doc:{i}",
+            kind="document",
+            type=rnd.choice(TYPES),
+            category="communication",
+            title=" ".join(rnd.choice(WORDS) for _ in range(rnd.randint(2, 6))),
+            content=" ".join(words),
+            company=f"{rnd.choice(NAMES)} GmbH",
+            contact=f"{rnd.choice(['Anna', 'Jörg', 'Jürgen', 'Sabine', 'Uwe'])} {rnd.choice(NAMES)}",
+            folders=rnd.sample(FOLDERS, rnd.randint(0, 2)),
+            status=rnd.choice(STATUSES),
+            date=start + datetime.timedelta(days=rnd.randrange(2500)),
+            archived=rnd.random() < 0.1,
+            read_principals=principals,
+            updated=1.7e9 + i,
+        )
+
+
+def _cpu() -> float:
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def timed(fn: Callable[[], object], repeat: int) -> tuple[float, float]:
+    fn()  # warm caches the way a running server has them warm
+    samples = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - t) * 1000)
+    samples.sort()
+    return statistics.median(samples), samples[min(len(samples) - 1, int(len(samples) * 0.95))]
+
+
+def fmt(name: str, p: tuple[float, float]) -> str:
+    return f"{name} {p[0]:.1f}/{p[1]:.1f}"
+
+
+def bench_backend(docs: int, repeat: int, tmp: Path) -> tuple[list[str], WhooshBackend]:
+    be = WhooshBackend(tmp / "ka")
+    t, cpu = time.perf_counter(), _cpu()
+    be.index(corpus(docs))
+    rate, cpu_rate = docs / (time.perf_counter() - t), docs / (_cpu() - cpu)
+    # docs per CPU second (this process and its helpers) tells what a busy machine hides
+    out = [f"ka index {rate:.0f} docs/s ({cpu_rate:.0f}/cpu-s)"]
+    for label, principals in (("ka(b)user", USER), ("ka(a)all", None)):
+        parts = [fmt(k, timed(lambda q=q: be.search(q, principals=principals), repeat)) for k, q in QUERIES.items()]
+        out.append(f"{label}[{' '.join(parts)}]")
+    t = time.perf_counter()
+    be.index([IndexRecord(id="doc:new", kind="document", title="Zauberwort", read_principals=["*"])])
+    assert be.search("Zauberwort", principals=None).total == 1
+    out.append(f"searchable {1000 * (time.perf_counter() - t):.0f}")
+    t = time.perf_counter()
+    probe = WhooshBackend(tmp / "ka")
+    probe.search("Vertrag", principals=None, limit=1)
+    out.append(f"open {1000 * (time.perf_counter() - t):.0f}")
+    probe.close()
+    return out, be
+
+
+def bench_api(backend: WhooshBackend, repeat: int) -> list[str]:
+    """Plug-in point: time Kundenakte's search API loading the hits' rows.
+
+    The integration step replaces this with a call through the indexing
+    service and the document service; until then it reports nothing.
+    """
+    return []
+
+
+def bench_raw_whoosh(docs: int, repeat: int, tmp: Path) -> list[str]:
+    from whoosh import fields, index
+    from whoosh.analysis import StandardAnalyzer
+    from whoosh.qparser import QueryParser
+
+    schema = fields.Schema(id=fields.ID(stored=True, unique=True), title=fields.TEXT(analyzer=StandardAnalyzer()),
+                           content=fields.TEXT(analyzer=StandardAnalyzer()))
+    ix = index.create_in(str(tmp / "raw"), schema)
+    t = time.perf_counter()
+    w = ix.writer(limitmb=256)
+    for r in corpus(docs):
+        w.add_document(id=r.id, title=r.title, content=r.content)
+    w.commit()
+    rate = docs / (time.perf_counter() - t)
+    parser = QueryParser("content", schema)
+    out = [f"raw({docs}) index {rate:.0f} docs/s"]
+    with ix.searcher() as s:
+        parts = []
+        for k, q in QUERIES.items():
+            parsed = parser.parse(q)
+            slow = k.endswith("*")
+            parts.append(fmt(k, timed(lambda p=parsed: len(s.search(p, limit=20)), max(3, repeat // 10) if slow else repeat)))
+    out.append(f"raw[{' '.join(parts)}]")
+    return out
+
+
+def bench_fts5(docs: int, repeat: int, tmp: Path) -> list[str]:
+    db = sqlite3.connect(tmp / "fts.db")
+    db.execute("CREATE VIRTUAL TABLE d USING fts5(id UNINDEXED, title, content, tokenize='unicode61 remove_diacritics 2')")
+    t = time.perf_counter()
+    db.executemany("INSERT INTO d VALUES (?,?,?)", ((r.id, r.title, r.content) for r in corpus(docs)))
+    db.commit()
+    rate = docs / (time.perf_counter() - t)
+    fts = {"term": "Vertrag", "and2": "Rechnung Zahlung", "phrase": '"Rechnung Zahlung"', "rech*": "rech*", "ver*": "ver*"}
+    sql = "SELECT id, snippet(d, 2, '<mark>', '</mark>', '…', 12), (SELECT count(*) FROM d WHERE d MATCH ?1) FROM d WHERE d MATCH ?1 ORDER BY rank LIMIT 20"
+    parts = [fmt(k, timed(lambda q=q: db.execute(sql, (q,)).fetchall(), repeat)) for k, q in fts.items()]
+    db.close()
+    return [f"fts5 index {rate:.0f} docs/s", f"fts5[{' '.join(parts)}]"]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--docs", type=int, default=50_000)
+    ap.add_argument("--raw-docs", type=int, default=20_000, help="corpus size for the raw Whoosh baseline (slow to build)")
+    ap.add_argument("--repeat", type=int, default=25, help="timed runs per query (after one warm-up)")
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="ka-bench-"))
+    try:
+        (tmp / "raw").mkdir()
+        ka, backend = bench_backend(args.docs, args.repeat, tmp)
+        api = bench_api(backend, args.repeat)
+        backend.close()
+        raw = bench_raw_whoosh(min(args.raw_docs, args.docs), args.repeat, tmp)
+        fts = bench_fts5(args.docs, args.repeat, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"docs={args.docs} p50/p95 ms, load {load} | " + " | ".join(ka + api + raw + fts))
+
+
+if __name__ == "__main__":
+    main()
