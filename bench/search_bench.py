@@ -117,13 +117,44 @@ def bench_backend(docs: int, repeat: int, tmp: Path) -> tuple[list[str], WhooshB
     return out, be
 
 
-def bench_api(backend: WhooshBackend, repeat: int) -> list[str]:
-    """Plug-in point: time Kundenakte's search API loading the hits' rows.
+def bench_api(backend: WhooshBackend, repeat: int, docs: int, tmp: Path) -> list[str]:
+    """(a) Through Kundenakte's search service as a clerk: ACL verification and the hits' rows loaded.
 
-    The integration step replaces this with a call through the indexing
-    service and the document service; until then it reports nothing.
+    The documents are inserted into a fresh SQLite instance with the corpus's ACL, and the service
+    is handed the index built above, so the figures compare like with like.
     """
-    return []
+    from sqlalchemy import insert
+
+    from kundenakte.core import migrate
+    from kundenakte.core.acl import Viewer
+    from kundenakte.core.config import load_settings
+    from kundenakte.core.models import Document, DocumentAcl
+    from kundenakte.core.runtime import Kundenakte
+
+    ka = Kundenakte(load_settings({"instance": tmp / "inst", "index_async": False}))
+    migrate.upgrade(ka)
+    rows, acl_rows = [], []
+    for r in corpus(docs):
+        ident = int(r.id.split(":")[1])
+        rows.append({"id": ident, "type_key": r.type, "title": r.title, "status": r.status, "document_date": r.date,
+                     "content": "", "data": {}, "version": 1})
+        acl_rows.extend({"document_id": ident, "principal": p, "role": "read"} for p in r.read_principals)
+    with ka.db.write() as session:
+        for start in range(0, len(rows), 5000):
+            session.execute(insert(Document), rows[start:start + 5000])
+        for start in range(0, len(acl_rows), 5000):
+            session.execute(insert(DocumentAcl), acl_rows[start:start + 5000])
+    ka.search._backend = backend
+    clerk = Viewer(user_id=7, is_admin=False, active=True, principals=USER)
+
+    def run(q: str) -> None:
+        with ka.db.read() as session:
+            ka.search.search(session, clerk, q, per_page=20)
+
+    parts = [fmt(k, timed(lambda q=q: run(q), repeat)) for k, q in QUERIES.items()]
+    ka.search._backend = None  # the backend is closed by the caller
+    ka.db.dispose()
+    return [f"ka-api(a)user+rows[{' '.join(parts)}]"]
 
 
 def bench_raw_whoosh(docs: int, repeat: int, tmp: Path) -> list[str]:
@@ -176,7 +207,7 @@ def main() -> None:
     try:
         (tmp / "raw").mkdir()
         ka, backend = bench_backend(args.docs, args.repeat, tmp)
-        api = bench_api(backend, args.repeat)
+        api = bench_api(backend, args.repeat, args.docs, tmp)
         backend.close()
         raw = bench_raw_whoosh(min(args.raw_docs, args.docs), args.repeat, tmp)
         fts = bench_fts5(args.docs, args.repeat, tmp)
