@@ -174,6 +174,9 @@ class Document(Base):
         Index("ix_documents_company_type", "company_id", "type_key"),
         Index("ix_documents_contact_type", "contact_id", "type_key"),
         Index("ix_documents_archive_due", "archive_due"),
+        # Overview pages: newest first within a company or contact, stopping after one page.
+        Index("ix_documents_company_date", "company_id", "document_date", "id"),
+        Index("ix_documents_contact_date", "contact_id", "document_date", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

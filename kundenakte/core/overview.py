@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -124,6 +124,29 @@ def _int(value: Any, default: int = 1) -> int:
         return default
 
 
+def _base_conditions(
+    viewer: acl.Viewer, company_id: int | None, contact_id: int | None, mine: bool, type_keys: Iterable[str]
+) -> list[ColumnElement[bool]]:
+    base: list[ColumnElement[bool]] = [
+        _scope(company_id, contact_id),
+        Document.type_key.in_(tuple(type_keys)),
+        Document.archived_at.is_(None),
+        acl.readable_clause(viewer),
+    ]
+    if mine:
+        base.append(or_(Document.author_id == viewer.user_id, Document.responsible_id == viewer.user_id))
+    return base
+
+
+def _grouped_counts(session: Session, base: list[ColumnElement[bool]]) -> dict[tuple[str, str], tuple[int, Decimal]]:
+    """Counts and sums per (type, status): one scan of the scope through the ACL for all sections."""
+    stmt = select(Document.type_key, Document.status, func.count(), func.sum(Document.amount)).where(*base)
+    result: dict[tuple[str, str], tuple[int, Decimal]] = {}
+    for type_key, status, count, amount in session.execute(stmt.group_by(Document.type_key, Document.status)):
+        result[(type_key, status or "")] = (int(count), Decimal(amount if amount is not None else 0))
+    return result
+
+
 def build_section(
     ka: Kundenakte,
     session: Session,
@@ -135,23 +158,17 @@ def build_section(
     mine: bool = False,
     filter_value: str | None = None,
     page: Any = 1,
+    grouped: Mapping[tuple[str, str], tuple[int, Decimal]] | None = None,
 ) -> SectionView:
     """Counts for every filter value and the requested page of the active filter, ACL-filtered."""
-    base: list[ColumnElement[bool]] = [
-        _scope(company_id, contact_id),
-        Document.type_key.in_(section.type_keys),
-        Document.archived_at.is_(None),
-        acl.readable_clause(viewer),
-    ]
-    if mine:
-        base.append(or_(Document.author_id == viewer.user_id, Document.responsible_id == viewer.user_id))
-    columns: list[Any] = [Document.status, func.count()]
-    if section.show_sum:
-        columns.append(func.sum(Document.amount))
+    base = _base_conditions(viewer, company_id, contact_id, mine, section.type_keys)
+    if grouped is None:
+        grouped = _grouped_counts(session, base)
     per_status: dict[str, tuple[int, Decimal]] = {}
-    for row in session.execute(select(*columns).where(*base).group_by(Document.status)):
-        amount = row[2] if section.show_sum and row[2] is not None else Decimal(0)
-        per_status[row[0] or ""] = (int(row[1]), Decimal(amount))
+    for (type_key, status), (count, amount) in grouped.items():
+        if type_key in section.type_keys:
+            old_count, old_amount = per_status.get(status, (0, Decimal(0)))
+            per_status[status] = (old_count + count, old_amount + (amount if section.show_sum else Decimal(0)))
     counts: dict[str, int] = {}
     sums: dict[str, Decimal] = {}
     for flt in section.filters:
@@ -195,10 +212,13 @@ def build_overview(
     """Every section of a company's or contact's overview, in order."""
     filters = filters or {}
     page = page or {}
+    sections = sections_for(ka, session)
+    all_types = {k for section in sections for k in section.type_keys}
+    grouped = _grouped_counts(session, _base_conditions(viewer, company_id, contact_id, mine, all_types)) if all_types else {}
     return [
         build_section(ka, session, viewer, section, company_id=company_id, contact_id=contact_id, mine=mine,
-                      filter_value=filters.get(section.key), page=page.get(section.key, 1))
-        for section in sections_for(ka, session)
+                      filter_value=filters.get(section.key), page=page.get(section.key, 1), grouped=grouped)
+        for section in sections
     ]
 
 

@@ -36,8 +36,8 @@ EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 GENDER_LABELS = {"female": "Frau", "male": "Herr", "diverse": "Divers", "unknown": "keine Angabe"}
 LANGUAGES = (("de", "Deutsch"), ("en", "Englisch"))
 # The headings of the "…" menu in the order users know from their old system.
-GROUP_ORDER = ("Kommunikation", "Aufgaben", "Vertrieb", "Verträge", "Projekte", "Vorlage auswählen …")
-GROUP_EN = {de: en for de, en in CATEGORIES.values()} | {"Vorlage auswählen …": "Choose template …", "Weitere": "More"}
+GROUP_ORDER = ("Kommunikation", "Aufgaben", "Vertrieb", "Verträge", "Projekte", "Vorlage auswählen")
+GROUP_EN = {de: en for de, en in CATEGORIES.values()} | {"Vorlage auswählen": "Choose template", "Weitere": "More"}
 
 
 # -- the "…" menu ----------------------------------------------------------------------------------

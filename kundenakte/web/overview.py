@@ -186,7 +186,11 @@ def _render_section(subject: Subject, key: str):  # type: ignore[no-untyped-def]
         return redirect(subject.page_url(state.query()))
     view = build_section(ka, db(), viewer(), section, mine=state.mine, filter_value=state.filters.get(key),
                          page=state.pages.get(key, 1), **subject.scope)
-    return render_template("overview/_section.html", subject=subject, view=view, links=_links(subject, state, view))
+    section_html = render_template("overview/_section.html", subject=subject, view=view, links=_links(subject, state, view))
+    scope_html = render_template("overview/_scope.html", state=state, oob=True,
+                                 mine_url=subject.page_url(state.query(mine=True)),
+                                 all_url=subject.page_url(state.query(mine=False)))
+    return section_html + scope_html
 
 
 @bp.route("/unternehmen/<int:company_id>/uebersicht")

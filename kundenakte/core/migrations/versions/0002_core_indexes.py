@@ -1,4 +1,4 @@
-"""Indexes for the contact list order and, on PostgreSQL, for prefix filters on folded names.
+"""Indexes for the contact list order, the overview pages and, on PostgreSQL, for prefix filters on folded names.
 
 Revision ID: 0002_core
 Revises: 0001_core
@@ -24,6 +24,8 @@ PATTERN_INDEXES = (
 
 def upgrade() -> None:
     op.create_index("ix_contacts_name_order", "contacts", ["last_name", "first_name", "id"])
+    op.create_index("ix_documents_company_date", "documents", ["company_id", "document_date", "id"])
+    op.create_index("ix_documents_contact_date", "documents", ["contact_id", "document_date", "id"])
     if op.get_bind().dialect.name == "postgresql":
         for name, table, column in PATTERN_INDEXES:
             op.execute(f"CREATE INDEX {name} ON {table} ({column} text_pattern_ops)")
@@ -33,4 +35,6 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         for name, _table, _column in PATTERN_INDEXES:
             op.execute(f"DROP INDEX {name}")
+    op.drop_index("ix_documents_contact_date", table_name="documents")
+    op.drop_index("ix_documents_company_date", table_name="documents")
     op.drop_index("ix_contacts_name_order", table_name="contacts")
