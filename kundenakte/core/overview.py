@@ -192,6 +192,10 @@ def build_section(
             .limit(PER_PAGE)
             .offset((current - 1) * PER_PAGE)
         )
+        # Walk the scope newest first and stop after one page, instead of sorting every match:
+        # without statistics SQLite would pick the (scope, type) index and sort in a temp b-tree.
+        index = "ix_documents_contact_date" if contact_id is not None else "ix_documents_company_date"
+        stmt = stmt.with_hint(Document, f"INDEXED BY {index}", "sqlite")
         rows = list(session.scalars(stmt))
     types = {k: t for k in section.type_keys if (t := ka.types.get(k)) is not None}
     return SectionView(section=section, active=active, counts=counts, sums=sums, rows=rows, total=total,
