@@ -11,10 +11,12 @@ run: $(STAMP)
 test: $(STAMP) chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml examples/kundenakte-reklamation/pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e ".[test]"
+	# The external example plugin, installed like a third-party package: the tests exercise it.
+	$(PY) -m pip install -q -e examples/kundenakte-reklamation
 	touch $(STAMP)
 
 # Browser tests drive Debian's Chromium through Playwright; Playwright never downloads a browser here.

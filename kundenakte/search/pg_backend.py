@@ -68,6 +68,7 @@ def _keywords(r: IndexRecord) -> list[str]:
     """Folded "field=value" tokens, so ``typ:E-Mail`` style filters are case/umlaut blind."""
     kws = [f"type={fold(r.type)}", f"status={fold(r.status)}", f"category={fold(r.category)}"]
     kws += [f"folders={fold(f)}" for f in r.folders if f]
+    kws += [f"extra={fold(f'{k}={v}')}" for k, v in r.extra.items() if v]
     return kws
 
 

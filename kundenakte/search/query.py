@@ -11,6 +11,7 @@ folded), so a backend only maps nodes to its own query objects.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Union
 
@@ -19,7 +20,7 @@ from .base import QueryError
 
 __all__ = [
     "And", "Everything", "Keyword", "Node", "Not", "Or", "Phrase", "Prefix", "Term",
-    "KEYWORD_FIELDS", "TEXT_FIELDS", "parse", "positive_terms",
+    "EXTRA_FIELD", "KEYWORD_FIELDS", "TEXT_FIELDS", "parse", "positive_terms",
 ]
 
 # User-facing field names (German and English) -> canonical field.
@@ -35,6 +36,8 @@ KEYWORD_FIELDS = {
     "kategorie": "category", "category": "category", "bereich": "category",
 }
 _FIELDS = {**TEXT_FIELDS, **KEYWORD_FIELDS}
+EXTRA_FIELD = "extra"  # named type-specific and plugin fields, stored as "name=value"
+_EXTRA_NAME = re.compile(r"[a-zäöüß][a-z0-9_äöüß]{1,39}")
 _OPS = {"OR": "OR", "ODER": "OR", "AND": "AND", "UND": "AND", "NOT": "NOT", "NICHT": "NOT"}
 _BREAK = set(' \t\r\n()"\u3000')
 
@@ -143,6 +146,10 @@ def _lex(q: str) -> list[_Tok]:
                         continue
                     raise QueryError(f"Das Feld „{name}:“ braucht einen Wert, z. B. {name}:wert.")
                 toks.append(_Tok("FIELD", value, field))
+            elif colon and value and _EXTRA_NAME.fullmatch(name.casefold()):
+                # A field a document type or plugin marks searchable (extra_index_fields), e.g.
+                # seriennummer:SN-4711 or belegnummer:RE-2026-00001: matched as a whole value.
+                toks.append(_Tok("FIELD", f"{name.casefold()}={value}", EXTRA_FIELD))
             elif word.strip("-"):
                 toks.append(_Tok("WORD", word))
     return toks
@@ -239,7 +246,7 @@ def _check_positive(raw: _Raw) -> None:
 
 
 def _leaf(tok: _Tok) -> Node | None:
-    if tok.kind == "FIELD" and tok.field in KEYWORD_FIELDS.values():
+    if tok.kind == "FIELD" and (tok.field in KEYWORD_FIELDS.values() or tok.field == EXTRA_FIELD):
         value = tok.text.strip()
         prefix = not tok.quoted and value.endswith("*")
         value = value.rstrip("*") if prefix else value

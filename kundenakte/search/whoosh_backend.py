@@ -53,7 +53,7 @@ __all__ = ["WhooshBackend"]
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: named extra fields
 _SEP = "\x1f"  # separates multi-valued keyword values (folder names may hold spaces)
 _STORE_MAX = 20_000  # characters of body kept for snippets
 
@@ -77,6 +77,7 @@ def _schema() -> fields.Schema:
         archived=fields.ID(),
         folders=exists(multi),
         principals=exists(multi),
+        extra=exists(multi),
         all=text(),
         title=text(),
         company=text(),
@@ -113,6 +114,7 @@ def _to_doc(r: IndexRecord) -> dict:
         "archived": "1" if r.archived else "0",
         "folders": [f for f in r.folders if f],
         "principals": [p for p in r.read_principals if p],
+        "extra": [fold(f"{k}={v}") for k, v in r.extra.items() if v],
         "all": stems,
         "title": [s for s, _ in title],
         "company": [s for s, _ in analyze(r.company)],
@@ -127,7 +129,7 @@ def _to_doc(r: IndexRecord) -> dict:
     }
 
 
-_MULTI = frozenset({"folders", "principals", "big", "pfx", "tpfx"})
+_MULTI = frozenset({"folders", "principals", "extra", "big", "pfx", "tpfx"})
 _FREQ = frozenset({"all", "title", "company", "contact"})
 
 
@@ -656,6 +658,8 @@ class _View:
                     return self.docs("pfx", node.text)  # type: ignore[return-value]
                 return self.expand("pfx", node.text)
             return self.expand(node.field, node.text)
+        if node.field == uq.EXTRA_FIELD and not node.prefix:
+            return set(self.docs(node.field, fold(node.value)))  # exact: no scan over every value
         return self.union(node.field, self.keyword_terms(node.field, node.value, node.prefix))
 
     def _idf(self, df: int) -> float:

@@ -375,3 +375,18 @@ def test_whoosh_spooled_batch_is_applied(tmp_path: Path):
     assert find(second, "gespoolt OR direkt") == {"doc:1", "doc:2"}
     first.close()
     second.close()
+
+
+def test_named_extra_fields_match_whole_values(search_backend):
+    """extra_index_fields and searchable type fields are searchable as ``name:value``."""
+    from kundenakte.search.base import IndexRecord
+
+    search_backend.index([
+        IndexRecord(id="doc:1", kind="document", title="Pumpe", read_principals=["*"], extra={"seriennummer": "SN-4711-X"}),
+        IndexRecord(id="doc:2", kind="document", title="Ventil", read_principals=["*"], extra={"seriennummer": "SN-4712-Y"}),
+    ])
+    assert [h.id for h in search_backend.search("seriennummer:SN-4711-X", principals=None).hits] == ["doc:1"]
+    assert [h.id for h in search_backend.search("Seriennummer:sn-4712-y", principals=None).hits] == ["doc:2"]
+    assert search_backend.search("seriennummer:SN-4711", principals=None).total == 0  # whole value, not a part
+    assert search_backend.search("seriennummer:SN-47*", principals=None).total == 2
+    assert search_backend.search("seriennummer:SN-4711-X", principals=frozenset()).total == 0
