@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from kundenakte.core import acl
 from kundenakte.core.html import html_to_text
@@ -213,7 +214,9 @@ class SearchService:
             except Exception:  # a hostile file must not stop indexing
                 log.exception("text extraction failed for attachment %s", att.id)
                 texts[att.id] = ""
-            att.text = texts[att.id]
+            # Not a change of the read session's object: that would make its next autoflush
+            # write from a stale snapshot (SQLite: "database is locked").
+            set_committed_value(att, "text", texts[att.id])
         with self.ka.db.write() as session:
             for ident, text in texts.items():
                 row = session.get(Attachment, ident)
