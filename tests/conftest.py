@@ -188,3 +188,24 @@ def shared_pdf() -> Path:
     if not folder.is_dir():
         pytest.skip("../shared/testdata/pdf is not available")
     return folder
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright, one per test session.
+
+    Every browser test uses this one: Playwright's sync API keeps an event loop running while it is
+    open, so a second ``sync_playwright()`` in the same session would refuse to start.
+    """
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("chromium not installed (apt-get install chromium)")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

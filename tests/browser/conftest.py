@@ -1,7 +1,6 @@
 """Browser test fixtures: one Debian Chromium per session, a live server per test, screenshots.
 
-* ``chromium``: the system browser (``/usr/bin/chromium``) driven by Playwright; skipped when
-  either is missing. Playwright never downloads a browser here.
+* ``chromium`` (tests/conftest.py): the system browser driven by Playwright, one per session.
 * ``live_server``: the app of the test's ``ka`` instance on a free loopback port (werkzeug,
   threaded) in a background thread; yields the base URL.
 * ``browser_page``: a fresh browser context (own cookies) and page per test; console errors, page
@@ -23,9 +22,6 @@ import pytest
 
 from tests.conftest import PASSWORD
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 # Generous enough for a loaded CI machine, short enough that a missing element fails fast.
@@ -38,17 +34,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if Path(str(item.path)).resolve().parent == here:
             item.add_marker(pytest.mark.browser)
             item.add_marker(pytest.mark.sqlite_only)
-
-
-@pytest.fixture(scope="session")
-def chromium() -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("chromium not installed (apt-get install chromium)")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ depend on the database.
 
 from __future__ import annotations
 
-import os
 import threading
 from pathlib import Path
 
@@ -16,9 +15,6 @@ from sqlalchemy import select
 from kundenakte.core.models import Attachment, Company, Contact, Document
 from tests.conftest import PASSWORD
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 
 pytestmark = [pytest.mark.sqlite_only, pytest.mark.timeout(120)]
 
@@ -36,22 +32,19 @@ def server(app):
 
 
 @pytest.fixture
-def page():
-    playwright = pytest.importorskip("playwright.sync_api")
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("chromium not installed")
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        pg = browser.new_page()
-        pg.console_errors = []  # type: ignore[attr-defined]
-        # Failed loads are judged by URL below (the browser asks for /favicon.ico on its own).
-        pg.on("console", lambda m: m.type == "error" and not m.text.startswith("Failed to load resource")
-              and pg.console_errors.append(m.text))  # type: ignore[attr-defined]
-        pg.on("response", lambda r: r.status >= 400 and not r.url.endswith("/favicon.ico")
-              and pg.console_errors.append(f"{r.status} {r.url}"))  # type: ignore[attr-defined]
-        pg.on("pageerror", lambda e: pg.console_errors.append(str(e)))  # type: ignore[attr-defined]
-        yield pg
-        browser.close()
+def page(chromium):
+    """A context of its own per test in the session's one Chromium (tests/conftest.py)."""
+    context = chromium.new_context()
+    pg = context.new_page()
+    pg.console_errors = []  # type: ignore[attr-defined]
+    # Failed loads are judged by URL below (the browser asks for /favicon.ico on its own).
+    pg.on("console", lambda m: m.type == "error" and not m.text.startswith("Failed to load resource")
+          and pg.console_errors.append(m.text))  # type: ignore[attr-defined]
+    pg.on("response", lambda r: r.status >= 400 and not r.url.endswith("/favicon.ico")
+          and pg.console_errors.append(f"{r.status} {r.url}"))  # type: ignore[attr-defined]
+    pg.on("pageerror", lambda e: pg.console_errors.append(str(e)))  # type: ignore[attr-defined]
+    yield pg
+    context.close()
 
 
 def _login(page, server, login="owner"):

@@ -8,7 +8,6 @@ are skipped. Embedded database only: nothing here depends on the database.
 
 from __future__ import annotations
 
-import os
 import threading
 from typing import Any
 
@@ -20,9 +19,6 @@ from kundenakte.core.users import set_plugin_enabled
 from tests.conftest import PASSWORD
 from tests.example_plugin import PLUGIN, SERIAL, complaints, reklamation  # noqa: F401 - fixtures
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 
 pytestmark = [pytest.mark.browser, pytest.mark.sqlite_only, pytest.mark.timeout(180),
               pytest.mark.usefixtures("reklamation")]
@@ -41,14 +37,8 @@ def server(app: Any):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def browser():  # type: ignore[no-untyped-def]
-    playwright = pytest.importorskip("playwright.sync_api")
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("chromium not installed (/usr/bin/chromium)")
-    with playwright.sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield instance
-        instance.close()
+def browser(chromium):  # type: ignore[no-untyped-def]
+    return chromium  # the session's one Chromium (tests/conftest.py)
 
 
 def open_page(browser: Any, server: str, login: str) -> Any:
