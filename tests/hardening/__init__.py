@@ -1,0 +1,31 @@
+"""The hardening battery: leak matrix, ACL model check, hostile input, crash safety.
+
+Every part counts what it tried in :data:`FIGURES`; ``tests/hardening/conftest.py`` prints one
+figure line per part at the end of the run (``bench/hardening.py`` collects them).
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+
+# name -> count; e.g. FIGURES["leak.cells"] += 1. Only the hardening tests write it.
+FIGURES: Counter[str] = Counter()
+# Human-readable problems found (a leak, an executed payload, a 5xx ...): printed in the summary.
+PROBLEMS: list[str] = []
+
+FULL = os.environ.get("KUNDENAKTE_HARDENING_FULL") == "1"
+
+
+def env_int(name: str, ci: int, full: int) -> int:
+    """A count from the environment, else the CI default (or the full-battery default)."""
+    value = os.environ.get(name)
+    if value and value.isdigit():
+        return int(value)
+    return full if FULL else ci
+
+
+def flush_index(ka: object) -> None:
+    """Index the whole queue now (the tests run with ``index_async=False``)."""
+    while ka.search.flush():  # type: ignore[attr-defined]
+        pass
