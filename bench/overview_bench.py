@@ -29,7 +29,6 @@ import random
 import shutil
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,7 +38,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.web_bench import PASSWORD, free_port, load, log, percentile, request, session_cookie  # noqa: E402
+from bench.web_bench import PASSWORD, log, percentile, serve_and_load  # noqa: E402
 from kundenakte.core import acl, migrate  # noqa: E402
 from kundenakte.core.config import load_settings  # noqa: E402
 from kundenakte.core.overview import PER_PAGE, build_overview, sections_for  # noqa: E402
@@ -232,36 +231,7 @@ def time_overview(instance: Path, user_id: int, company_id: int, runs: int) -> t
 
 
 def http_bench(instance: Path, tmp: Path, company_id: int, seconds: float, threads: int) -> tuple[float, float]:
-    port = free_port()
-    env = dict(os.environ, KUNDENAKTE_INSTANCE=str(instance), KUNDENAKTE_INDEX_ASYNC="false",
-               KUNDENAKTE_SECRET_KEY="bench-secret", PYTHONPATH=str(ROOT))
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    cmd = [str(gunicorn) if gunicorn.exists() else "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}",
-           "--control-socket", str(tmp / "gunicorn.ctl"), "--log-level", "warning", "kundenakte.web:create_app()"]
-    server = subprocess.Popen(cmd, env=env, cwd=str(tmp), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        for _ in range(300):
-            try:
-                if request(port, "GET", "/healthz").status == 200:
-                    break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("gunicorn did not start: " + (server.stderr.read().decode() if server.stderr else ""))
-        cookie = session_cookie(port)
-        page = f"/unternehmen/{company_id}/uebersicht"
-        probe = request(port, "GET", page, headers={"Cookie": cookie})
-        assert probe.status == 200, f"overview answered {probe.status}"
-        load(port, page, cookie, 1.0, threads)  # warm both workers
-        overview_rps = load(port, page, cookie, seconds, threads)
-        bare_rps = load(port, "/healthz", cookie, seconds, threads)
-        return overview_rps, bare_rps
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
+    return serve_and_load(instance, tmp, f"/unternehmen/{company_id}/uebersicht", seconds, threads)
 
 
 def main() -> None:

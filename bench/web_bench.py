@@ -223,7 +223,8 @@ def load(port: int, path: str, cookie: str, seconds: float, threads: int) -> flo
     return sum(done) / elapsed
 
 
-def http_bench(instance: Path, tmp: Path, manager: int, seconds: float, threads: int) -> tuple[float, float]:
+def serve_and_load(instance: Path, tmp: Path, page: str, seconds: float, threads: int) -> tuple[float, float]:
+    """requests/s of ``page`` and of the bare /healthz page, both served by gunicorn with two workers."""
     port = free_port()
     env = dict(os.environ, KUNDENAKTE_INSTANCE=str(instance), KUNDENAKTE_INDEX_ASYNC="false",
                KUNDENAKTE_SECRET_KEY="bench-secret", PYTHONPATH=str(ROOT))
@@ -241,19 +242,23 @@ def http_bench(instance: Path, tmp: Path, manager: int, seconds: float, threads:
         else:
             raise RuntimeError("gunicorn did not start: " + (server.stderr.read().decode() if server.stderr else ""))
         cookie = session_cookie(port)
-        page = "/kontakte?" + urlencode({"plz": "88212", "unternehmen": "doc*", "betreuer": manager})
         probe = request(port, "GET", page, headers={"Cookie": cookie})
-        assert probe.status == 200, f"contact list answered {probe.status}"
+        assert probe.status == 200, f"{page} answered {probe.status}"
         load(port, page, cookie, 1.0, threads)  # warm both workers
-        list_rps = load(port, page, cookie, seconds, threads)
+        page_rps = load(port, page, cookie, seconds, threads)
         bare_rps = load(port, "/healthz", cookie, seconds, threads)
-        return list_rps, bare_rps
+        return page_rps, bare_rps
     finally:
         server.terminate()
         try:
             server.wait(timeout=15)
         except subprocess.TimeoutExpired:
             server.kill()
+
+
+def http_bench(instance: Path, tmp: Path, manager: int, seconds: float, threads: int) -> tuple[float, float]:
+    page = "/kontakte?" + urlencode({"plz": "88212", "unternehmen": "doc*", "betreuer": manager})
+    return serve_and_load(instance, tmp, page, seconds, threads)
 
 
 def main() -> None:

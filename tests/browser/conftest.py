@@ -1,8 +1,7 @@
 """Browser test fixtures: one Debian Chromium per session, a live server per test, screenshots.
 
 * ``chromium`` (tests/conftest.py): the system browser driven by Playwright, one per session.
-* ``live_server``: the app of the test's ``ka`` instance on a free loopback port (werkzeug,
-  threaded) in a background thread; yields the base URL.
+* ``live_server`` (tests/conftest.py): the app of the test's ``ka`` instance on a loopback port.
 * ``browser_page``: a fresh browser context (own cookies) and page per test; console errors, page
   errors and failed responses are collected in ``page.problems``.
 * ``shot(page, name)``: a full-page screenshot into ``test-artifacts/screenshots/`` at the repo root.
@@ -14,7 +13,6 @@ depend on the database, and the PostgreSQL path is covered by the non-browser te
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -34,21 +32,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if Path(str(item.path)).resolve().parent == here:
             item.add_marker(pytest.mark.browser)
             item.add_marker(pytest.mark.sqlite_only)
-
-
-@pytest.fixture
-def live_server(app: Any) -> Iterator[str]:
-    from werkzeug.serving import make_server
-
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{srv.server_port}"
-    finally:
-        srv.shutdown()
-        thread.join(5)
-        srv.server_close()
 
 
 @pytest.fixture

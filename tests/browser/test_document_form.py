@@ -6,7 +6,6 @@ depend on the database.
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pytest
@@ -20,15 +19,8 @@ pytestmark = [pytest.mark.sqlite_only, pytest.mark.timeout(120)]
 
 
 @pytest.fixture
-def server(app):
-    from werkzeug.serving import make_server
-
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
-    thread.join(5)
+def server(live_server: str) -> str:
+    return live_server
 
 
 @pytest.fixture

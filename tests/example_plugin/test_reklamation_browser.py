@@ -8,7 +8,6 @@ are skipped. Embedded database only: nothing here depends on the database.
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import pytest
@@ -25,15 +24,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.sqlite_only, pytest.mark.timeout(
 
 
 @pytest.fixture
-def server(app: Any):  # type: ignore[no-untyped-def]
-    from werkzeug.serving import make_server
-
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
-    thread.join(5)
+def server(live_server: str) -> str:
+    return live_server
 
 
 @pytest.fixture
