@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kundenakte.core import acl, audit
-from kundenakte.core.documents import Forbidden, NotFound, ReadOnly, _after_commit, get_readable, queue_index
+from kundenakte.core.documents import NotFound, _after_commit, get_readable, load_for_write, queue_index
 from kundenakte.core.models import Attachment, Document
 from kundenakte.core.storage import StoredBlob
 
@@ -62,12 +62,9 @@ def clean_filename(name: str | None) -> str:
 
 
 def _check_editable(session: Session, viewer: acl.Viewer, document: Document) -> None:
-    if document.id is None or not acl.can_read(session, viewer, document.id):
+    if document.id is None:
         raise NotFound()
-    if not acl.can_edit(session, viewer, document.id):
-        raise Forbidden()
-    if document.archived_at is not None or (document.data or {}).get("_locked"):
-        raise ReadOnly("Archivierte oder versendete Dokumente können nicht mehr geändert werden.")
+    load_for_write(session, viewer, document.id)
 
 
 def _touch(ka: Kundenakte, session: Session, viewer: acl.Viewer, document: Document) -> None:

@@ -83,12 +83,18 @@ def _after_commit(ka: Kundenakte, session: Session, hook: str, **kwargs: Any) ->
     session.info.setdefault("kundenakte_events", []).append((hook, kwargs))
 
 
-def _load_for_write(session: Session, viewer: acl.Viewer, document_id: int) -> Document:
+def load_for_write(session: Session, viewer: acl.Viewer, document_id: int, *, check_read_only: bool = True) -> Document:
+    """The document if the viewer may change it: NotFound (unreadable == missing), Forbidden, ReadOnly.
+
+    Every write path (documents, attachments, plugins' actions) starts here, before changing anything.
+    """
     doc = session.get(Document, document_id)
     if doc is None or not acl.can_read(session, viewer, document_id):
         raise NotFound()
     if not acl.can_edit(session, viewer, document_id):
         raise Forbidden()
+    if check_read_only and (doc.archived_at is not None or (doc.data or {}).get("_locked")):
+        raise ReadOnly("Archivierte oder versendete Dokumente können nicht mehr geändert werden.")
     return doc
 
 
@@ -307,9 +313,7 @@ def update_document(
     expected_version: int | None,
 ) -> Document:
     """Change a document the viewer may edit; a stale ``expected_version`` raises Conflict."""
-    doc = _load_for_write(session, viewer, document_id)
-    if doc.archived_at is not None or (doc.data or {}).get("_locked"):
-        raise ReadOnly("Archivierte oder versendete Dokumente können nicht mehr geändert werden.")
+    doc = load_for_write(session, viewer, document_id)
     if expected_version is not None and doc.version != int(expected_version):
         raise Conflict(doc.version)
     doctype = ka.types.get(doc.type_key)
@@ -343,7 +347,7 @@ def _raise_plugin_errors(session: Session) -> None:
 
 
 def delete_document(ka: Kundenakte, session: Session, viewer: acl.Viewer, document_id: int) -> None:
-    doc = _load_for_write(session, viewer, document_id)
+    doc = load_for_write(session, viewer, document_id, check_read_only=False)
     shas = [a.sha256 for a in doc.attachments]
     audit.record(session, viewer.user_id, "deleted", "document", doc.id, type=doc.type_key, title=doc.title)
     session.delete(doc)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from kundenakte.core import acl, audit
 from kundenakte.core.doctypes import ValidationError
-from kundenakte.core.documents import Forbidden, NotFound, ReadOnly, _after_commit, queue_index
+from kundenakte.core.documents import ReadOnly, _after_commit, load_for_write, queue_index
 from kundenakte.core.models import Document, User
 from kundenakte.plugins.communication.mime import _address, build_message, make_message_id
 from kundenakte.plugins.communication.models import OutboxEntry
@@ -65,11 +65,8 @@ def _set_doc(ka: Kundenakte, session: Session, doc: Document, status: str, user_
 
 def queue_email(ka: Kundenakte, session: Session, viewer: acl.Viewer, document_id: int) -> OutboxEntry:
     """Queue an e-mail document for delivery; same transaction marks it queued and read-only."""
-    doc = session.get(Document, document_id)
-    if doc is None or not acl.can_read(session, viewer, document_id):
-        raise NotFound()
-    if not acl.can_edit(session, viewer, document_id):
-        raise Forbidden()
+    # A failed mail is unlocked again for a new attempt, so the read-only rule is checked below.
+    doc = load_for_write(session, viewer, document_id, check_read_only=False)
     if doc.type_key != "email":
         raise ValidationError({"type_key": "Nur E-Mails können versendet werden."})
     if doc.archived_at is not None:
