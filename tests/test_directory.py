@@ -147,6 +147,13 @@ def test_pagination_and_order(ka, directory):  # type: ignore[no-untyped-def]
         assert [len(rows) for rows, _t in pages] == [4, 4, 2, 0]
         assert all(t == 10 for _r, t in pages)
         assert [r.id for rows, _t in pages for r in rows] == [r.id for r in everyone]
+        # a short page tells the total without a COUNT; a full one and one past the end must not guess
+        exact = [filter_contacts(s, ContactFilter(), page=p, per_page=5) for p in (1, 2, 3)]
+        assert [(len(rows), t) for rows, t in exact] == [(5, 10), (5, 10), (0, 10)]
+        filtered = [filter_contacts(s, ContactFilter(postal_code="88212"), page=p, per_page=3) for p in (1, 2, 9)]
+        assert [(len(rows), t) for rows, t in filtered] == [(3, 4), (1, 4), (0, 4)]
+        companies = [filter_companies(s, CompanyFilter(), page=p, per_page=3) for p in (1, 3, 4)]
+        assert [(len(rows), t) for rows, t in companies] == [(3, 8), (2, 8), (0, 8)]
         # nonsense paging is clamped, never an error
         rows, total = filter_contacts(s, ContactFilter(), page=-5, per_page=0)
         assert total == 10 and len(rows) == 1

@@ -16,9 +16,10 @@ Every read path builds its query with :func:`readable_clause` or checks one docu
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable
+from functools import cache
+from typing import Any, Iterable
 
-from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, bindparam, exists, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from kundenakte.core.models import Document, DocumentAcl, Group, User, group_members
@@ -55,32 +56,58 @@ class Viewer:
 NOBODY = Viewer(user_id=None, is_admin=False, active=False, principals=frozenset())
 
 
+def _group_closure(user_id: Any) -> Any:
+    """Recursive CTE of the user's groups, direct and inherited through parent groups.
+
+    UNION (not UNION ALL) drops rows already found, so a cycle in the group tree ends the recursion.
+    """
+    closure = (
+        select(group_members.c.group_id.label("id"))
+        .where(group_members.c.user_id == user_id)
+        .cte("member_groups", recursive=True)
+    )
+    return closure.union(
+        select(Group.parent_id).join(closure, Group.id == closure.c.id).where(Group.parent_id.is_not(None))
+    )
+
+
+@cache
+def _statements() -> tuple[Any, Any]:
+    # Built once with a bound user id: constructing the recursive CTE costs far more than running it.
+    closure = _group_closure(bindparam("user_id"))
+    groups = select(closure.c.id)
+    closure = _group_closure(bindparam("user_id"))
+    user_and_groups = select(User, closure.c.id).outerjoin(closure, true()).where(User.id == bindparam("user_id"))
+    return groups, user_and_groups
+
+
 def group_ids_of(session: Session, user_id: int) -> set[int]:
     """The user's groups, direct and inherited through parent groups (cycles tolerated)."""
-    direct = set(session.scalars(select(group_members.c.group_id).where(group_members.c.user_id == user_id)))
-    if not direct:
-        return direct
-    parents = {gid: parent for gid, parent in session.execute(select(Group.id, Group.parent_id))}
-    result: set[int] = set()
-    stack = list(direct)
-    while stack:
-        gid = stack.pop()
-        if gid in result:
-            continue
-        result.add(gid)
-        parent = parents.get(gid)
-        if parent is not None:
-            stack.append(parent)
-    return result
+    return set(session.scalars(_statements()[0], {"user_id": user_id}))
+
+
+def _viewer(user: User | None, group_ids: Iterable[int]) -> Viewer:
+    if user is None or not user.active:
+        return NOBODY
+    principals = {EVERYONE, user_principal(user.id)}
+    principals.update(group_principal(g) for g in group_ids)
+    return Viewer(user_id=user.id, is_admin=user.is_admin, active=True, principals=frozenset(principals))
 
 
 def viewer_for(session: Session, user: User | None) -> Viewer:
     """Read the user's current rights from the database (never from a cache)."""
     if user is None or not user.active:
         return NOBODY
-    principals = {EVERYONE, user_principal(user.id)}
-    principals.update(group_principal(g) for g in group_ids_of(session, user.id))
-    return Viewer(user_id=user.id, is_admin=user.is_admin, active=True, principals=frozenset(principals))
+    return _viewer(user, group_ids_of(session, user.id))
+
+
+def load_viewer(session: Session, user_id: int) -> tuple[User | None, Viewer]:
+    """The user and its current rights in one statement: what every signed-in request starts with."""
+    rows = session.execute(_statements()[1], {"user_id": user_id}).all()
+    if not rows:
+        return None, NOBODY
+    user = rows[0][0]
+    return user, _viewer(user, (gid for _u, gid in rows if gid is not None))
 
 
 def readable_clause(viewer: Viewer) -> ColumnElement[bool]:

@@ -182,6 +182,22 @@ def _run(session: Session, shape: tuple[Any, ...], build: Callable[[], Select[An
     return list(connection.exec_driver_sql(sql, args).all())
 
 
+def _page_and_total(session: Session, shape: tuple[Any, ...], count_query: Callable[[], Select[Any]],
+                    page_query: Callable[[], Select[Any]], params: dict[str, Any], page: int,
+                    per_page: int) -> tuple[list[Row[Any]], int]:
+    """One page of rows and the number of all matches.
+
+    The page is read first: a short page (the usual outcome of a filter) already tells the total,
+    so the COUNT runs only when the page is full or lies beyond the last row.
+    """
+    offset = (page - 1) * per_page
+    rows = _run(session, ("page", *shape), page_query, params | {"limit_": per_page, "offset_": offset})
+    if len(rows) < per_page and (rows or page == 1):
+        return rows, offset + len(rows)
+    count = _run(session, ("count", *shape), count_query, params)
+    return (rows, int(count[0][0] or 0))
+
+
 def _page_bounds(page: int, per_page: int) -> tuple[int, int]:
     per_page = max(1, min(int(per_page), MAX_PER_PAGE))
     page = max(1, int(page))
@@ -246,11 +262,9 @@ def filter_contacts(session: Session, f: ContactFilter, *, page: int = 1, per_pa
     conditions = contact_conditions(f, _ranged(session))
     params = {k: v for c in conditions for k, v in c.params.items()}
     shape = _shape(conditions)
-    count = _run(session, ("contacts-count", *shape),
-                 lambda: select(func.count()).select_from(Contact).where(*(c.expression for c in conditions)), params)
-    total = int(count[0][0] or 0)
-    if total == 0 or (page - 1) * per_page >= total:
-        return [], total
+
+    def count_query() -> Select[Any]:
+        return select(func.count()).select_from(Contact).where(*(c.expression for c in conditions))
 
     def page_query() -> Select[Any]:
         return (
@@ -262,8 +276,7 @@ def filter_contacts(session: Session, f: ContactFilter, *, page: int = 1, per_pa
             .offset(bindparam("offset_", type_=Integer()))
         )
 
-    rows = _run(session, ("contacts-page", *shape), page_query, params | {"limit_": per_page, "offset_": (page - 1) * per_page})
-    return rows, total
+    return _page_and_total(session, ("contacts", *shape), count_query, page_query, params, page, per_page)
 
 
 COMPANY_COLUMNS = (
@@ -296,11 +309,9 @@ def filter_companies(session: Session, f: CompanyFilter, *, page: int = 1, per_p
     conditions = company_conditions(f, _ranged(session))
     params = {k: v for c in conditions for k, v in c.params.items()}
     shape = _shape(conditions)
-    count = _run(session, ("companies-count", *shape),
-                 lambda: select(func.count()).select_from(Company).where(*(c.expression for c in conditions)), params)
-    total = int(count[0][0] or 0)
-    if total == 0 or (page - 1) * per_page >= total:
-        return [], total
+
+    def count_query() -> Select[Any]:
+        return select(func.count()).select_from(Company).where(*(c.expression for c in conditions))
 
     def page_query() -> Select[Any]:
         return (
@@ -311,23 +322,28 @@ def filter_companies(session: Session, f: CompanyFilter, *, page: int = 1, per_p
             .offset(bindparam("offset_", type_=Integer()))
         )
 
-    rows = _run(session, ("companies-page", *shape), page_query, params | {"limit_": per_page, "offset_": (page - 1) * per_page})
-    return rows, total
+    return _page_and_total(session, ("companies", *shape), count_query, page_query, params, page, per_page)
 
 
-def user_names(session: Session, ids: Sequence[int | None]) -> dict[int, str]:
-    """Display names for the account managers shown on one page."""
-    wanted = {i for i in ids if i}
-    if not wanted:
-        return {}
-    return dict(session.execute(select(User.id, User.display_name).where(User.id.in_(wanted))).all())
+def user_names(session: Session, ids: Sequence[int | None], known: Sequence[tuple[int, str]] = ()) -> dict[int, str]:
+    """Display names for the account managers shown on one page.
+
+    ``known`` are names the page loaded anyway (the active users of the filter's select); only the
+    rest, i.e. deactivated managers, costs a query.
+    """
+    names = dict(known)
+    wanted = {i for i in ids if i and i not in names}
+    if wanted:
+        names.update(session.execute(select(User.id, User.display_name).where(User.id.in_(wanted))).all())
+    return names
+
+
+ACTIVE_USERS = select(User.id, User.display_name).where(User.active.is_(True)).order_by(User.display_name)
 
 
 def account_managers(session: Session) -> list[tuple[int, str]]:
     """Active users for the "interner Betreuer" selects."""
-    return list(
-        session.execute(select(User.id, User.display_name).where(User.active.is_(True)).order_by(User.display_name)).all()
-    )
+    return [(row[0], row[1]) for row in _run(session, ("account-managers",), lambda: ACTIVE_USERS, {})]
 
 
 def copy_company_address(session: Session, contact: Contact) -> None:

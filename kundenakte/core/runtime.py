@@ -19,6 +19,10 @@ from kundenakte.core.storage import BlobStore
 log = logging.getLogger(__name__)
 
 
+# Built once: constructing a statement costs more than running this one, and every request runs it.
+DISABLED_PLUGINS = select(PluginState.name).where(PluginState.enabled.is_(False))
+
+
 class Kundenakte:
     def __init__(self, settings: Settings, *, extra_plugins: Iterable[tuple[str, object]] = ()) -> None:
         self.settings = settings
@@ -65,9 +69,9 @@ class Kundenakte:
             return session.info["kundenakte_disabled"]
         if session is None:
             with self.db.read() as s:
-                names = frozenset(s.scalars(select(PluginState.name).where(PluginState.enabled.is_(False))))
+                names = frozenset(s.scalars(DISABLED_PLUGINS))
         else:
-            names = frozenset(session.scalars(select(PluginState.name).where(PluginState.enabled.is_(False))))
+            names = frozenset(session.scalars(DISABLED_PLUGINS))
             session.info["kundenakte_disabled"] = names
         return names
 

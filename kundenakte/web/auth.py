@@ -7,11 +7,11 @@ import time
 from collections import defaultdict, deque
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, flash, g, redirect, render_template, request, url_for
 from flask_login import UserMixin, current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
-from kundenakte.core import audit
+from kundenakte.core import acl, audit
 from kundenakte.core.models import User
 from kundenakte.web.context import current_ka, db
 from kundenakte.web.passwords import verify_password
@@ -119,9 +119,12 @@ def init_app(app: Flask) -> None:
 
     @login_manager.user_loader
     def _load(user_id: str):  # type: ignore[no-untyped-def]
-        user = db().get(User, int(user_id)) if user_id.isdigit() else None
+        if not user_id.isdigit():
+            return None
+        user, rights = acl.load_viewer(db(), int(user_id))
         if user is None or not user.active:
             return None
+        g.viewer = rights  # read together with the user; context.viewer() finds it
         return LoginUser(user)
 
     app.register_blueprint(bp)

@@ -48,13 +48,14 @@ def index():  # type: ignore[no-untyped-def]
     f = _filter_from_args(request.args)
     page = int_arg("seite")
     rows, total = filter_companies(db(), f, page=page, per_page=PER_PAGE)
+    users = account_managers(db())
     return render_template(
         "companies/index.html",
         f=f,
         rows=rows,
         pager=Pager(page, PER_PAGE, total),
-        managers=user_names(db(), [r.account_manager_id for r in rows]),
-        users=account_managers(db()),
+        managers=user_names(db(), [r.account_manager_id for r in rows], known=users),
+        users=users,
     )
 
 

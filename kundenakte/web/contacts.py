@@ -117,14 +117,14 @@ def index():  # type: ignore[no-untyped-def]
     f = _filter_from_args(request.args)
     page = int_arg("seite")
     rows, total = filter_contacts(db(), f, page=page, per_page=PER_PAGE)
-    managers = user_names(db(), [r.account_manager_id for r in rows])
+    users = account_managers(db())
     return render_template(
         "contacts/index.html",
         f=f,
         rows=rows,
         pager=Pager(page, PER_PAGE, total),
-        managers=managers,
-        users=account_managers(db()),
+        managers=user_names(db(), [r.account_manager_id for r in rows], known=users),
+        users=users,
     )
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from flask import Flask, current_app, g, request
+from flask_babel import get_translations
+from jinja2 import pass_eval_context
+from jinja2.nodes import EvalContext
+from markupsafe import Markup
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
@@ -44,11 +48,48 @@ def language() -> str:
     return current_ka().settings.default_language
 
 
+def _translations() -> Any:
+    # Flask-Babel finds its per-request catalogue through several context lookups on every call; a
+    # page calls gettext dozens of times, so the catalogue is looked up once and kept on ``g``.
+    translations = g.get("_translations")
+    if translations is None:
+        translations = g._translations = get_translations()
+    return translations
+
+
+def _make_gettext(lookup: Callable[[], Any]) -> Callable[..., str]:
+    """Jinja's new-style ``_()``/``gettext()`` without its per-call overhead.
+
+    Same contract as ``jinja2.ext``'s: the translation is trusted markup when autoescaping, the
+    variables are escaped into it, and formatting happens only when there are variables.
+    """
+
+    @pass_eval_context
+    def gettext(eval_ctx: EvalContext, string: str, **variables: Any) -> str:
+        translated = lookup().ugettext(string)
+        if eval_ctx.autoescape:
+            translated = Markup(translated)
+        return translated % variables if variables else translated
+
+    return gettext
+
+
 def init_app(app: Flask) -> None:
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+    )
+    global_gettext = _make_gettext(_translations)
+    app.jinja_env.globals.update(_=global_gettext, gettext=global_gettext)
+
     @app.context_processor
     def _inject() -> dict[str, Any]:
         ka = current_ka()
+        common = {"ka": ka, "lang": language()}
         if not current_user.is_authenticated:
-            return {"ka": ka, "nav_links": [], "lang": language()}
+            return common | {"nav_links": []}
         links = [item for _p, item in ka.collect("navigation_links", db(), viewer=viewer())]
-        return {"ka": ka, "nav_links": sorted(links, key=lambda m: (m.order, m.label)), "lang": language()}
+        return common | {"nav_links": sorted(links, key=lambda m: (m.order, m.label))}
