@@ -223,11 +223,12 @@ def load(port: int, path: str, cookie: str, seconds: float, threads: int) -> flo
     return sum(done) / elapsed
 
 
-def serve_and_load(instance: Path, tmp: Path, page: str, seconds: float, threads: int) -> tuple[float, float]:
+def serve_and_load(instance: Path, tmp: Path, page: str, seconds: float, threads: int,
+                   extra_env: dict[str, str] | None = None) -> tuple[float, float]:
     """requests/s of ``page`` and of the bare /healthz page, both served by gunicorn with two workers."""
     port = free_port()
     env = dict(os.environ, KUNDENAKTE_INSTANCE=str(instance), KUNDENAKTE_INDEX_ASYNC="false",
-               KUNDENAKTE_SECRET_KEY="bench-secret", PYTHONPATH=str(ROOT))
+               KUNDENAKTE_SECRET_KEY="bench-secret", PYTHONPATH=str(ROOT), **(extra_env or {}))
     gunicorn = Path(sys.executable).with_name("gunicorn")
     cmd = [str(gunicorn) if gunicorn.exists() else "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}",
            "--control-socket", str(tmp / "gunicorn.ctl"), "--log-level", "warning", "kundenakte.web:create_app()"]

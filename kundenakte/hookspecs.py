@@ -80,7 +80,9 @@ def register_commands(cli: click.Group) -> None:
 def register_overview_sections() -> list[OverviewSection]:
     """Return the sections this plugin adds to the company and contact overview.
 
-    Called when an overview page is built. Sections are sorted by their ``order``.
+    Called when the first overview is built after start-up or after an admin enabled or disabled
+    a plugin; the result is kept for every later overview, so it must not depend on the request
+    or the database. Sections are sorted by their ``order``.
     """
 
 

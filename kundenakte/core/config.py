@@ -40,6 +40,8 @@ class Settings:
     plugins_allowed: list[str] | None = None
     session_cookie_secure: bool = False
     index_async: bool = True
+    # Reuse overview counts and page ids while the company's/contact's version is unchanged.
+    overview_cache: bool = True
     testing: bool = False
 
     @property

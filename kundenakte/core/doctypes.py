@@ -94,12 +94,15 @@ class DocumentType:
         for ref in (self.amount_field, self.due_field):
             if ref and ref not in names:
                 raise ValueError(f"document type {self.key!r} mirrors unknown field {ref!r}")
+        # Lookups by name run per table cell; plain attributes beside the declared fields.
+        object.__setattr__(self, "_fields_by_name", {f.name: f for f in self.fields})
+        object.__setattr__(self, "_statuses_by_value", {s.value: s for s in self.statuses})
 
     def field(self, name: str) -> Field | None:
-        return next((f for f in self.fields if f.name == name), None)
+        return self._fields_by_name.get(name)  # type: ignore[attr-defined,no-any-return]
 
     def status(self, value: str) -> Status | None:
-        return next((s for s in self.statuses if s.value == value), None)
+        return self._statuses_by_value.get(value)  # type: ignore[attr-defined,no-any-return]
 
     @property
     def open_statuses(self) -> tuple[str, ...]:

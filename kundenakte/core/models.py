@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -261,6 +262,19 @@ class AuditEntry(Base):
     object_type: Mapped[str] = mapped_column(String(40))
     object_id: Mapped[int | None] = mapped_column(Integer)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class OverviewVersion(Base):
+    """Change counter per overview scope ("c:<company id>", "p:<contact id>").
+
+    Maintained by database triggers on documents and document_acl (migration 0003_core), so no
+    writer can forget it; read by core/overview_cache.py.
+    """
+
+    __tablename__ = "overview_versions"
+
+    scope: Mapped[str] = mapped_column(String(40), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
 
 
 class PluginState(Base):

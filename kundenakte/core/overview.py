@@ -9,18 +9,20 @@ page is complete before (or without) any plugin declaring one.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
-from sqlalchemy import ColumnElement, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy.orm import Session
 
 from kundenakte.core import acl
 from kundenakte.core.contributions import OverviewFilter, OverviewSection
 from kundenakte.core.doctypes import CATEGORIES, DocumentType
-from kundenakte.core.models import Document
+from kundenakte.core.models import Contact, Document, User
+from kundenakte.core.overview_cache import OverviewCache, scope_key, scope_versions
 
 if TYPE_CHECKING:
     from kundenakte.core.runtime import Kundenakte
@@ -28,6 +30,47 @@ if TYPE_CHECKING:
 PER_PAGE = 20
 CATEGORY_ORDER = {key: 10 * (i + 1) for i, key in enumerate(("communication", "tasks", "contracts", "sales", "projects"))}
 FALLBACK_PREFIX = "kategorie_"
+
+
+@dataclass(frozen=True)
+class OverviewRow:
+    """One document as a section row shows it: plain values from one joined query, no ORM objects.
+
+    An overview lists up to a hundred rows; loading them as mapped documents with their contact and
+    user cost more than the rest of the page (bench/overview_bench.py).
+    """
+
+    id: int
+    type_key: str
+    title: str
+    document_date: dt.date | None
+    status: str
+    amount: Decimal | None
+    data: dict[str, Any]
+    contact_id: int | None
+    contact_name: str
+    responsible_name: str
+
+
+_ROW_COLUMNS = (
+    Document.id, Document.type_key, Document.title, Document.document_date, Document.status, Document.amount,
+    Document.data, Document.contact_id, Contact.title, Contact.first_name, Contact.last_name, User.display_name,
+)
+
+
+def _row_select(*conditions: ColumnElement[bool]) -> Select[Any]:
+    return (
+        select(*_ROW_COLUMNS)
+        .select_from(Document)
+        .outerjoin(Contact, Contact.id == Document.contact_id)
+        .outerjoin(User, User.id == Document.responsible_id)
+        .where(*conditions)
+    )
+
+
+def _to_row(r: Any) -> OverviewRow:
+    contact_name = " ".join(p for p in (r[8], r[9], r[10]) if p)  # as Contact.full_name
+    return OverviewRow(r[0], r[1], r[2], r[3], r[4] or "", r[5], r[6] or {}, r[7], contact_name, r[11] or "")
 
 
 @dataclass
@@ -38,7 +81,7 @@ class SectionView:
     active: str
     counts: dict[str, int]
     sums: dict[str, Decimal]
-    rows: list[Document]
+    rows: list[OverviewRow]
     total: int
     page: int
     pages: int
@@ -66,7 +109,19 @@ def _fallback_filters(types: list[DocumentType]) -> tuple[OverviewFilter, ...]:
 
 
 def sections_for(ka: Kundenakte, session: Session) -> list[OverviewSection]:
-    """Declared sections of enabled plugins (restricted to enabled types) plus generic fallbacks."""
+    """Declared sections of enabled plugins (restricted to enabled types) plus generic fallbacks.
+
+    Depends only on the installed plugins and which are disabled, so it is worked out once per
+    set of disabled plugins (every overview request needs it).
+    """
+    disabled = ka.disabled_plugins(session)
+    known: dict[frozenset[str], list[OverviewSection]] = ka.derived.setdefault("overview_sections", {})
+    if disabled not in known:
+        known[disabled] = _sections(ka, session)
+    return list(known[disabled])
+
+
+def _sections(ka: Kundenakte, session: Session) -> list[OverviewSection]:
     enabled = {t.key: t for t in ka.enabled_types(session)}
     result: list[OverviewSection] = []
     seen_keys: set[str] = set()
@@ -147,6 +202,37 @@ def _grouped_counts(session: Session, base: list[ColumnElement[bool]]) -> dict[t
     return result
 
 
+@dataclass(frozen=True)
+class _Memo:
+    """One request's view of the overview cache: the key prefix holds every input of the result."""
+
+    cache: OverviewCache
+    key: tuple[Any, ...]
+
+    @classmethod
+    def open(cls, ka: Kundenakte, session: Session, viewer: acl.Viewer, company_id: int | None,
+             contact_id: int | None, mine: bool, cache: OverviewCache | None) -> _Memo | None:
+        if cache is None:
+            return None
+        scope = scope_key(company_id, contact_id)
+        key = (scope, *scope_versions(session, scope), viewer.user_id, viewer.sees_all, viewer.principals, mine,
+               ka.disabled_plugins(session))
+        return cls(cache, key)
+
+
+def _page_rows_key(section: OverviewSection, statuses: tuple[str, ...] | None, page: int) -> tuple[Any, ...]:
+    return ("rows", section.key, section.type_keys, statuses, page)
+
+
+def _still_readable(session: Session, viewer: acl.Viewer, rows: list[OverviewRow]) -> bool:
+    """Whether every remembered row still passes the ACL (and is not archived): one id-only query."""
+    if not rows:
+        return True
+    ids = [r.id for r in rows]
+    stmt = select(Document.id).where(Document.id.in_(ids), Document.archived_at.is_(None), acl.readable_clause(viewer))
+    return len(set(session.connection().execute(stmt).scalars())) == len(set(ids))
+
+
 def build_section(
     ka: Kundenakte,
     session: Session,
@@ -159,11 +245,24 @@ def build_section(
     filter_value: str | None = None,
     page: Any = 1,
     grouped: Mapping[tuple[str, str], tuple[int, Decimal]] | None = None,
+    cache: OverviewCache | None = None,
+    _memo: _Memo | None = None,
+    _rows: list[OverviewRow] | None = None,
 ) -> SectionView:
-    """Counts for every filter value and the requested page of the active filter, ACL-filtered."""
-    base = _base_conditions(viewer, company_id, contact_id, mine, section.type_keys)
+    """Counts for every filter value and the requested page of the active filter, ACL-filtered.
+
+    With ``cache``, counts and the page's ids are reused while nothing they depend on changed.
+    """
+    def base() -> list[ColumnElement[bool]]:  # built only when a query runs: a hit needs none
+        return _base_conditions(viewer, company_id, contact_id, mine, section.type_keys)
+
+    memo = _memo or _Memo.open(ka, session, viewer, company_id, contact_id, mine, cache)
     if grouped is None:
-        grouped = _grouped_counts(session, base)
+        if memo is not None:
+            grouped = memo.cache.get_or_compute(("section", section.key, section.type_keys, *memo.key),
+                                                lambda: _grouped_counts(session, base()))
+        else:
+            grouped = _grouped_counts(session, base())
     per_status: dict[str, tuple[int, Decimal]] = {}
     for (type_key, status), (count, amount) in grouped.items():
         if type_key in section.type_keys:
@@ -181,22 +280,23 @@ def build_section(
     total = counts[active]
     pages = max(1, math.ceil(total / PER_PAGE))
     current = min(_int(page), pages)
-    rows: list[Document] = []
-    if total:
-        stmt = select(Document).where(*base)
+    rows: list[OverviewRow] = list(_rows or []) if total else []
+    rows_key = (*_page_rows_key(section, active_filter.statuses, current), *memo.key) if memo is not None else None
+    remembered = memo.cache.get(rows_key) if memo is not None and not rows else None
+    if total and remembered and _still_readable(session, viewer, remembered):
+        rows = list(remembered)
+    if total and not rows:
+        stmt = _row_select(*base())
         if active_filter.statuses is not None:
             stmt = stmt.where(Document.status.in_(active_filter.statuses))
-        stmt = (
-            stmt.options(selectinload(Document.contact), selectinload(Document.responsible))
-            .order_by(Document.document_date.desc(), Document.id.desc())
-            .limit(PER_PAGE)
-            .offset((current - 1) * PER_PAGE)
-        )
+        stmt = stmt.order_by(Document.document_date.desc(), Document.id.desc()).limit(PER_PAGE).offset((current - 1) * PER_PAGE)
         # Walk the scope newest first and stop after one page, instead of sorting every match:
         # without statistics SQLite would pick the (scope, type) index and sort in a temp b-tree.
         index = "ix_documents_contact_date" if contact_id is not None else "ix_documents_company_date"
         stmt = stmt.with_hint(Document, f"INDEXED BY {index}", "sqlite")
-        rows = list(session.scalars(stmt))
+        rows = [_to_row(r) for r in session.connection().execute(stmt)]
+        if memo is not None:
+            memo.cache.put(rows_key, tuple(rows))
     types = {k: t for k in section.type_keys if (t := ka.types.get(k)) is not None}
     return SectionView(section=section, active=active, counts=counts, sums=sums, rows=rows, total=total,
                        page=current, pages=pages, types=types, overall=sum(c for c, _a in per_status.values()))
@@ -212,18 +312,39 @@ def build_overview(
     mine: bool = False,
     filters: Mapping[str, str] | None = None,
     page: Mapping[str, Any] | None = None,
+    cache: OverviewCache | None = None,
 ) -> list[SectionView]:
-    """Every section of a company's or contact's overview, in order."""
+    """Every section of a company's or contact's overview, in order.
+
+    With ``cache``, counts and page ids are reused while the scope's version, the viewer's rights,
+    "nur meine" and the enabled plugins are unchanged (see core/overview_cache.py).
+    """
     filters = filters or {}
     page = page or {}
     sections = sections_for(ka, session)
-    all_types = {k for section in sections for k in section.type_keys}
-    grouped = _grouped_counts(session, _base_conditions(viewer, company_id, contact_id, mine, all_types)) if all_types else {}
-    return [
+    all_types = tuple(sorted({k for section in sections for k in section.type_keys}))
+    memo = _Memo.open(ka, session, viewer, company_id, contact_id, mine, cache)
+
+    def grouped_counts() -> dict[tuple[str, str], tuple[int, Decimal]]:
+        if not all_types:
+            return {}
+        return _grouped_counts(session, _base_conditions(viewer, company_id, contact_id, mine, all_types))
+
+    grouped = memo.cache.get_or_compute(("all", all_types, *memo.key), grouped_counts) if memo else grouped_counts()
+    # The pages of every section are remembered together, so a hit is checked with one query.
+    pages_key = ("pages", tuple((s.key, filters.get(s.key), page.get(s.key, 1)) for s in sections), *memo.key) if memo else None
+    remembered: dict[str, tuple[OverviewRow, ...]] | None = memo.cache.get(pages_key) if memo else None
+    if remembered is not None and not _still_readable(session, viewer, [r for rows in remembered.values() for r in rows]):
+        remembered = None
+    views = [
         build_section(ka, session, viewer, section, company_id=company_id, contact_id=contact_id, mine=mine,
-                      filter_value=filters.get(section.key), page=page.get(section.key, 1), grouped=grouped)
+                      filter_value=filters.get(section.key), page=page.get(section.key, 1), grouped=grouped,
+                      _rows=list(remembered.get(section.key, ())) if remembered is not None else None)
         for section in sections
     ]
+    if memo is not None and remembered is None:
+        memo.cache.put(pages_key, {v.key: tuple(v.rows) for v in views})
+    return views
 
 
 def find_section(ka: Kundenakte, session: Session, key: str) -> OverviewSection | None:

@@ -13,6 +13,7 @@ from kundenakte.core.config import Settings
 from kundenakte.core.db import Database
 from kundenakte.core.doctypes import DocumentType, TypeRegistry
 from kundenakte.core.models import Attachment, PluginState
+from kundenakte.core.overview_cache import OverviewCache
 from kundenakte.core.plugins import PluginHost
 from kundenakte.core.storage import BlobStore
 
@@ -41,6 +42,10 @@ class Kundenakte:
         from kundenakte.search.service import SearchService
 
         self.search = SearchService(self)
+        # Values derived only from the installed plugins and the set of disabled ones, per process.
+        self.derived: dict[str, Any] = {}
+        # Per process; None switches reuse off (KUNDENAKTE_OVERVIEW_CACHE=false).
+        self.overview_cache = OverviewCache() if settings.overview_cache else None
         self.plugins.call("startup", ka=self)
 
     # -- plugins -----------------------------------------------------------------------------
