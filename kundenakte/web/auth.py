@@ -43,9 +43,11 @@ class LoginUser(UserMixin):
 
 
 class Throttle:
-    """Failed logins per login name and per client address within a sliding window."""
+    """Failures per key (login name, client address) within a sliding window; shared by login and API."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_failures: int = MAX_FAILURES, window_s: float = WINDOW_S) -> None:
+        self.max_failures = max_failures
+        self.window_s = window_s
         self._failures: dict[str, deque[float]] = defaultdict(deque)
         self._lock = threading.Lock()
 
@@ -54,9 +56,9 @@ class Throttle:
         with self._lock:
             for key in keys:
                 q = self._failures[key]
-                while q and now - q[0] > WINDOW_S:
+                while q and now - q[0] > self.window_s:
                     q.popleft()
-                if len(q) >= MAX_FAILURES:
+                if len(q) >= self.max_failures:
                     return True
         return False
 

@@ -108,3 +108,20 @@ def test_settings_page_creates_lists_and_revokes(ka, people, api_app):
     assert "widerrufen am" in client.get("/einstellungen/api-tokens").get_data(as_text=True)
     assert api.get("/me").status_code == 401
     assert csrf_token(client, "/einstellungen/api-tokens")
+
+
+def test_a_burst_of_wrong_tokens_is_throttled_per_address(ka, people, api_app):
+    from kundenakte.web.api.auth import API_MAX_FAILURES
+
+    secret = make_token(ka, people.users["owner"])
+    client = api_app.test_client()
+    wrong = Api(client, "ka_" + "x" * 43)
+    answers = [wrong.get("/documents").status_code for _ in range(API_MAX_FAILURES)]
+    assert answers == [401] * API_MAX_FAILURES
+    blocked = wrong.get("/documents")
+    assert blocked.status_code == 429 and blocked.get_json()["error"] == "too_many_requests"
+    assert int(blocked.headers["Retry-After"]) > 0
+    # the address waits, even with the right token; another address is not affected
+    assert Api(client, secret).get("/documents").status_code == 429
+    other = Api(api_app.test_client(), secret)
+    assert other.get("/documents", environ_base={"REMOTE_ADDR": "10.9.8.7"}).status_code == 200

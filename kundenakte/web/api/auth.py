@@ -22,6 +22,7 @@ from kundenakte.core.models import User
 from kundenakte.core.storage import UploadTooLarge
 from kundenakte.search.base import QueryError
 from kundenakte.web.api.schemas import ApiError
+from kundenakte.web.auth import Throttle
 from kundenakte.web.context import current_ka, db
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ HTTP_CODES = {
     413: ("payload_too_large", "Die Anfrage ist zu groß."),
     415: ("unsupported_media_type", "Dieses Format wird hier nicht angenommen."),
     422: ("validation_failed", "Die Eingaben sind nicht gültig."),
+    429: ("too_many_requests", "Zu viele ungültige API-Tokens von dieser Adresse. Bitte später erneut versuchen."),
     500: ("internal_error", "Etwas ist schiefgegangen. Der Fehler wurde protokolliert."),
 }
 
@@ -50,6 +52,13 @@ def error(status: int, message: str | None = None, **kwargs: Any) -> ApiError:
 
 def not_found() -> ApiError:
     return error(404)
+
+
+API_MAX_FAILURES = 30
+
+
+def _throttle() -> Throttle:
+    return current_ka().__dict__.setdefault("_api_token_throttle", Throttle(max_failures=API_MAX_FAILURES))
 
 
 def _bearer() -> str | None:
@@ -68,7 +77,15 @@ def authenticate_request() -> None:
     secret = _bearer()
     if secret is None:
         raise error(401)
+    throttle = _throttle()
+    address = f"api-addr:{request.remote_addr}"
+    if throttle.blocked(address):
+        raise error(429)
     user_id = tokens.authenticate(current_ka(), secret)
+    if user_id is None:
+        # Guessing a token is hopeless (256 bits), but a client hammering with wrong ones costs a
+        # hash and a query each; after a burst it waits like a failed login does.
+        throttle.fail(address)
     user = db().get(User, user_id) if user_id is not None else None
     viewer = acl.viewer_for(db(), user)
     if user is None or viewer.sees_nothing:
@@ -88,6 +105,8 @@ def answer(exc: ApiError) -> tuple[Response, int]:
     response = jsonify(exc.body())
     if exc.status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="kundenakte"'
+    if exc.status == 429:
+        response.headers["Retry-After"] = str(int(_throttle().window_s))
     return response, exc.status
 
 

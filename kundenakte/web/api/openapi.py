@@ -36,7 +36,7 @@ from kundenakte.web.api.schemas import (
 from kundenakte.web.context import current_ka, db
 
 API_VERSION = "1.0.0"
-ERROR_STATUSES = (400, 401, 403, 404, 409, 413, 415, 422)
+ERROR_STATUSES = (400, 401, 403, 404, 409, 413, 415, 422, 429)
 ERROR_TEXT = {
     400: "Ungültige Anfrage (z. B. fehlerhaftes JSON oder eine unverständliche Suchanfrage).",
     401: "Kein, ein unbekanntes oder widerrufenes Token, oder der Benutzer ist deaktiviert.",
@@ -46,6 +46,7 @@ ERROR_TEXT = {
     413: "Die Anfrage ist zu groß (JSON höchstens 1 MiB, Dateien bis zur eingestellten Grenze).",
     415: "Falscher Content-Type.",
     422: "Eingaben ungültig: unbekannte Felder, falsche Typen oder Werte; Details in fields.",
+    429: "Zu viele ungültige Tokens von dieser Adresse; Retry-After nennt die Wartezeit in Sekunden.",
 }
 
 
@@ -83,7 +84,7 @@ def operation(method: str, path: str, *, summary: str, tag: str, params: tuple[P
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         status = set(errors)
         if not public:
-            status.add(401)
+            status.update({401, 429})
         if "{" in path:
             status.add(404)
         if any(p.location == "query" for p in params):
