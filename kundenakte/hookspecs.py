@@ -41,6 +41,15 @@ def startup(ka: Kundenakte) -> None:
 
 
 @hookspec
+def shutdown(ka: Kundenakte) -> None:
+    """Called once when an instance is closed (``ka.close()``), before its database is disposed.
+
+    Stop background threads the plugin started and release what it holds. Called for every loaded
+    plugin, also one an admin disabled, since its threads may still run. Return values are ignored.
+    """
+
+
+@hookspec
 def register_document_types() -> list[DocumentType]:
     """Return the document types this plugin declares.
 

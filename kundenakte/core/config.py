@@ -33,6 +33,8 @@ class Settings:
     smtp_username: str = ""
     smtp_password: str = ""
     mail_from: str = ""
+    # Seconds between the web workers' retries of queued e-mails; 0 switches the retry loop off.
+    mail_retry_seconds: int = 60
     default_language: str = "de"
     # Plugins named here are never loaded, whatever the database says (an emergency switch).
     plugins_blocked: list[str] = field(default_factory=list)
@@ -116,6 +118,9 @@ def load_settings(overrides: Mapping[str, Any] | None = None, environ: Mapping[s
     settings = Settings()
     for key, raw in values.items():
         setattr(settings, key, _coerce(key, raw, getattr(defaults, key)))
+    if settings.testing and "mail_retry_seconds" not in values:
+        # A test instance sends nothing in the background unless the test asks for the loop.
+        settings.mail_retry_seconds = 0
     _validate(settings)
     return settings
 
@@ -132,6 +137,8 @@ def _validate(settings: Settings) -> None:
         raise ConfigError(f"{ENV_PREFIX}DATABASE_URL must be a sqlite:// or postgresql:// URL, got {url!r}")
     if settings.max_upload_mb <= 0:
         raise ConfigError(f"{ENV_PREFIX}MAX_UPLOAD_MB must be positive")
+    if settings.mail_retry_seconds < 0:
+        raise ConfigError(f"{ENV_PREFIX}MAIL_RETRY_SECONDS must be 0 (off) or more")
 
 
 def instance_secret(settings: Settings) -> str:

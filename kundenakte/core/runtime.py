@@ -133,5 +133,8 @@ class Kundenakte:
         return used
 
     def close(self) -> None:
+        # Plugins stop their background threads first, while the database is still usable; every
+        # loaded plugin is asked, also a disabled one, since its threads may still run.
+        self.plugins.call("shutdown", ka=self)
         self.search.close()
         self.db.dispose()

@@ -194,3 +194,45 @@ def test_queue_checks(ka, people):  # type: ignore[no-untyped-def]
         queue_email(ka, s, people.viewer("owner"), doc_id)
     assert "data.to_email" in exc.value.errors
     assert entry(ka, doc_id) is None and document(ka, doc_id).status == "draft"
+
+
+def test_a_row_in_flight_elsewhere_is_not_taken_for_a_crash(ka, people, smtp_server, handler_class):  # type: ignore[no-untyped-def]
+    """Cron's recovery must not mark a row uncertain while a live process (a web worker) sends it."""
+    import os
+    import socket
+
+    from kundenakte.plugins.communication import outbox
+
+    handler = handler_class()
+    configure(ka, *smtp_server(handler))
+    doc_id = draft(ka, people)
+    queue(ka, people, doc_id)
+    with ka.db.write() as s:
+        row = s.scalar(select(OutboxEntry).where(OutboxEntry.document_id == doc_id))
+        row.state, row.claimed_by, row.claimed_at = "sending", f"{socket.gethostname()}:{os.getpid()}", NOW
+    assert deliver_queued(ka, now=NOW).uncertain == []  # this very process is alive: in flight
+    assert entry(ka, doc_id).state == "sending" and handler.messages == []
+    # another host's claim is trusted for STUCK_AFTER, then it counts as stuck
+    with ka.db.write() as s:
+        s.scalar(select(OutboxEntry).where(OutboxEntry.document_id == doc_id)).claimed_by = "elsewhere.example:4242"
+    assert deliver_queued(ka, now=NOW + outbox.STUCK_AFTER / 2).uncertain == []
+    assert deliver_queued(ka, now=NOW + outbox.STUCK_AFTER).uncertain == [doc_id]
+    assert entry(ka, doc_id).state == "uncertain" and handler.messages == []
+
+
+def test_a_row_whose_sender_died_is_uncertain_at_once(ka, people, smtp_server, handler_class):  # type: ignore[no-untyped-def]
+    import socket
+    import subprocess
+    import sys
+
+    handler = handler_class()
+    configure(ka, *smtp_server(handler))
+    doc_id = draft(ka, people)
+    queue(ka, people, doc_id)
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(finished.stdout)
+    with ka.db.write() as s:
+        row = s.scalar(select(OutboxEntry).where(OutboxEntry.document_id == doc_id))
+        row.state, row.claimed_by, row.claimed_at = "sending", f"{socket.gethostname()}:{dead_pid}", NOW
+    assert deliver_queued(ka, now=NOW).uncertain == [doc_id]
+    assert handler.messages == []

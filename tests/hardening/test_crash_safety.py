@@ -255,8 +255,20 @@ def test_mail_killed_while_sending_is_uncertain_and_never_resent(ka: Any, people
         entry = outbox.queue_email(ka, s, people.viewer("owner"), doc.id)
         s.flush()
         entry_id, doc_id = entry.id, doc.id
-    assert outbox._claim(ka, entry_id)  # what a delivery run does first ... and then it is killed -9
     ka.close()
+    # What a delivery run does first — claim the row and commit — in a process then killed with -9
+    # (the claim records its process, and only a claim whose process is gone counts as a crash).
+    claimer = (
+        "import os, signal\n"
+        "from kundenakte.core.config import load_settings\n"
+        "from kundenakte.core.runtime import Kundenakte\n"
+        "from kundenakte.plugins.communication import outbox\n"
+        f"ka = Kundenakte(load_settings({{'instance': {str(ka.settings.instance)!r}, 'index_async': False}}))\n"
+        f"assert outbox._claim(ka, {entry_id})\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    killed = subprocess.run([sys.executable, "-c", claimer], capture_output=True, text=True, timeout=120)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
     eml_dir = Path(ka.settings.instance) / "outbox"
     before = set(eml_dir.rglob("*")) if eml_dir.exists() else set()
     for _run in range(2):  # two later runs of the cron job (a real process, as cron starts it)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kundenakte import hookimpl
 from kundenakte.core.acl import Viewer
@@ -11,6 +11,9 @@ from kundenakte.core.contributions import MenuItem, OverviewFilter, OverviewSect
 from kundenakte.core.doctypes import DocumentType
 from kundenakte.core.models import Contact, Document
 from kundenakte.plugins.communication.types import COMM_KEYS, COMM_TYPES
+
+if TYPE_CHECKING:
+    from kundenakte.core.runtime import Kundenakte
 
 
 @hookimpl
@@ -74,9 +77,18 @@ def register_overview_sections() -> list[OverviewSection]:
 
 @hookimpl
 def register_blueprints():  # type: ignore[no-untyped-def]
+    # Registering the blueprint also starts the outbox retry loop (see views.py): only the web
+    # app registers blueprints, so CLI commands never send in the background.
     from kundenakte.plugins.communication.views import bp
 
     return [bp]
+
+
+@hookimpl
+def shutdown(ka: Kundenakte) -> None:
+    from kundenakte.plugins.communication import retry
+
+    retry.stop(ka)
 
 
 @hookimpl

@@ -67,3 +67,7 @@ class OutboxEntry(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     eml_path: Mapped[str] = mapped_column(String(500), default="")
+    # Who is sending the row right now ("host:pid") and since when: recovery leaves a row alone
+    # while its sender still runs (see outbox._recover_stuck).
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    claimed_by: Mapped[str] = mapped_column(String(120), default="", server_default="")

@@ -1,14 +1,24 @@
 """The outbox: queueing e-mail documents and delivering them at most once.
 
-Delivery protocol per row: claim it (state ``sending``) and COMMIT, then send, then record the
-outcome in a new transaction. A row still ``sending`` when a run starts means a run died between
-sending and recording; it becomes ``uncertain`` and is never sent again automatically.
+Delivery protocol per row: claim it (state ``sending``, with the claiming process "host:pid" and the
+time) and COMMIT, then send, then record the outcome in a new transaction. A row still ``sending``
+whose claiming process has ended (or, on another host, whose claim is older than ``STUCK_AFTER``)
+means a run died between sending and recording; it becomes ``uncertain`` and is never sent again
+automatically. A row another live process is sending is left to that process.
+
+Who delivers: "Senden" makes one immediate attempt; after a temporary failure the row stays
+``queued`` until ``next_attempt_at`` (growing back-off). Every web process retries due rows by
+itself every ``mail_retry_seconds`` (:mod:`.retry`), with ``recover=False`` like the immediate
+attempt, so it never touches ``sending`` rows. ``kundenakte mail send-queued`` (cron) remains the
+only run that turns stuck ``sending`` rows into ``uncertain``, and the way to deliver without a
+web process.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import socket
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -147,11 +157,49 @@ def _write_eml(ka: Kundenakte, message: Any, message_id: str) -> Path:
     return target
 
 
-def _recover_stuck(ka: Kundenakte) -> list[int]:
-    """Rows left in ``sending`` by a run that died: the server may have the message; never resend."""
+# A claim older than this is stuck even if its owner cannot be checked (another host): one message
+# takes at most the SMTP timeout (20 s) plus writing its outcome.
+STUCK_AFTER = dt.timedelta(minutes=10)
+
+
+def _owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _owner_gone(claimed_by: str) -> bool | None:
+    """Whether the claiming process has ended: True/False on this host, None when it cannot tell."""
+    host, _, pid = claimed_by.rpartition(":")
+    if not pid.isdigit() or host != socket.gethostname():
+        return None
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, owned by another user
+        return False
+    return False
+
+
+def _is_stuck(entry: OutboxEntry, now: dt.datetime) -> bool:
+    if not entry.claimed_by or entry.claimed_at is None:
+        return True  # claimed before claims were recorded: nothing to wait for
+    gone = _owner_gone(entry.claimed_by)
+    if gone is not None:
+        return gone
+    return entry.claimed_at <= now - STUCK_AFTER
+
+
+def _recover_stuck(ka: Kundenakte, now: dt.datetime) -> list[int]:
+    """Rows left in ``sending`` by a run that died: the server may have the message; never resend.
+
+    A row whose sender still runs (the web's retry loop or "Senden" in another process, a second
+    cron run) is in flight, not stuck, and is left alone.
+    """
     found: list[int] = []
     with ka.db.write() as session:
         for entry in session.scalars(select(OutboxEntry).where(OutboxEntry.state == "sending")):
+            if not _is_stuck(entry, now):
+                continue
             entry.state = "uncertain"
             entry.last_error = ("Der Versand wurde unterbrochen; ob der Mailserver die Nachricht angenommen hat, "
                                 "ist unklar. Sie wird nicht automatisch erneut gesendet.")
@@ -163,11 +211,12 @@ def _recover_stuck(ka: Kundenakte) -> list[int]:
     return found
 
 
-def _claim(ka: Kundenakte, entry_id: int) -> bool:
+def _claim(ka: Kundenakte, entry_id: int, now: dt.datetime | None = None) -> bool:
     with ka.db.write() as session:
         result = session.execute(
             update(OutboxEntry).where(OutboxEntry.id == entry_id, OutboxEntry.state == "queued")
-            .values(state="sending", attempts=OutboxEntry.attempts + 1)
+            .values(state="sending", attempts=OutboxEntry.attempts + 1, claimed_by=_owner(),
+                    claimed_at=now or ka.clock.now())
         )
         return result.rowcount == 1
 
@@ -212,7 +261,7 @@ def _record(ka: Kundenakte, entry_id: int, outcome: DeliveryOutcome, now: dt.dat
 
 def deliver_one(ka: Kundenakte, entry_id: int, now: dt.datetime) -> str | None:
     """Claim, send and record one row; None when another run claimed it first."""
-    if not _claim(ka, entry_id):
+    if not _claim(ka, entry_id, now):
         return None
     eml = ""
     try:
@@ -241,12 +290,12 @@ def deliver_one(ka: Kundenakte, entry_id: int, now: dt.datetime) -> str | None:
 
 def deliver_queued(ka: Kundenakte, *, now: dt.datetime | None = None, limit: int = 50,
                    document_id: int | None = None, recover: bool = True) -> DeliverySummary:
-    """Deliver due rows; ``recover=False`` (the web's immediate attempt) leaves ``sending`` rows to the
-    worker, so an in-flight send of a concurrent run is not mistaken for a crash."""
+    """Deliver due rows; ``recover=False`` (the web's immediate attempt and retry loop) leaves ``sending``
+    rows to the cron command, so an in-flight send of a concurrent run is not mistaken for a crash."""
     summary = DeliverySummary()
-    if recover:
-        summary.uncertain.extend(_recover_stuck(ka))
     now = now or ka.clock.now()
+    if recover:
+        summary.uncertain.extend(_recover_stuck(ka, now))
     with ka.db.read() as session:
         query = (select(OutboxEntry.id, OutboxEntry.document_id)
                  .where(OutboxEntry.state == "queued",

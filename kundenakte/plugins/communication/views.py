@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request
+from flask.blueprints import BlueprintSetupState
 from flask_login import login_required
 from sqlalchemy import select
 
@@ -12,13 +13,26 @@ from kundenakte.core.doctypes import ValidationError
 from kundenakte.core.documents import Forbidden, NotFound, ReadOnly
 from kundenakte.core.models import Contact, Folder, Group, User
 from kundenakte.core.storage import UploadTooLarge
-from kundenakte.plugins.communication import outbox, templates_service as svc
+from kundenakte.plugins.communication import outbox, retry, templates_service as svc
 from kundenakte.plugins.communication.models import CommTemplate
 from kundenakte.plugins.communication.rendering import PLACEHOLDERS
 from kundenakte.plugins.communication.types import TEMPLATE_BASE_TYPES
 from kundenakte.web.context import current_ka, db, viewer
 
 bp = Blueprint("communication", __name__, template_folder="templates")
+
+
+@bp.record_once
+def _start_mail_retry(state: BlueprintSetupState) -> None:
+    # Called once per app by create_app: every web process retries its instance's outbox.
+    retry.start(state.app.extensions["kundenakte"])
+
+
+@bp.before_app_request
+def _keep_mail_retry_running() -> None:
+    # With gunicorn --preload the app is built before the fork, and threads do not survive a fork.
+    retry.ensure_running(current_ka())
+
 
 BASE_TYPE_LABELS = {"email": "E-Mail", "letter": "Brief", "short_letter": "Kurzbrief"}
 LIST_FIELDS = ("folders", "doc_readers", "doc_editors", "readers", "editors")
@@ -183,7 +197,7 @@ def send(document_id: int):  # type: ignore[no-untyped-def]
         db().rollback()
         flash(" ".join(exc.errors.values()) if isinstance(exc, ValidationError) else str(exc))
         return redirect(f"/dokumente/{document_id}")
-    # One immediate attempt; a temporary failure stays queued for `kundenakte mail send-queued`.
+    # One immediate attempt; a temporary failure stays queued for the retry loop (retry.py) and cron.
     summary = outbox.deliver_queued(ka, document_id=document_id, limit=1, recover=False)
     if document_id in summary.sent:
         flash("Die E-Mail wurde versendet.")
