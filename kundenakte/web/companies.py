@@ -181,3 +181,18 @@ def edit(company_id: int):  # type: ignore[no-untyped-def]
     db().commit()
     flash(_("Unternehmen gespeichert."), "success")
     return redirect(url_for("companies.view", company_id=company.id))
+
+
+# -- type-ahead ------------------------------------------------------------------------------------
+
+
+@bp.route("/unternehmen/vorschlaege/auswahl")
+@login_required
+def picker_suggestions():  # type: ignore[no-untyped-def]
+    """Companies with their ids for the document form's type-ahead, at most 20 (web/pickers.py).
+
+    ``/unternehmen/vorschlaege`` answers plain names for the contact form's free-text field.
+    """
+    from kundenakte.web import pickers
+
+    return pickers.suggestions_response(pickers.company_suggestions)

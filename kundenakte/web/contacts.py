@@ -306,3 +306,15 @@ def edit(contact_id: int):  # type: ignore[no-untyped-def]
     db().commit()
     flash(_("Kontakt gespeichert."), "success")
     return redirect(url_for("contacts.view", contact_id=contact.id))
+
+
+# -- type-ahead ------------------------------------------------------------------------------------
+
+
+@bp.route("/kontakte/vorschlaege")
+@login_required
+def picker_suggestions():  # type: ignore[no-untyped-def]
+    """Contacts for the document form's type-ahead: at most 20, "Nachname, Vorname – Firma" (web/pickers.py)."""
+    from kundenakte.web import pickers
+
+    return pickers.suggestions_response(pickers.contact_suggestions)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Collection, Sequence
 from urllib.parse import quote, urlsplit
@@ -46,7 +46,7 @@ from kundenakte.core.documents import (
 from kundenakte.core.html import sanitize_html
 from kundenakte.core.models import Company, Contact, Document, Folder, Group, User
 from kundenakte.core.storage import UploadTooLarge
-from kundenakte.web import uploads
+from kundenakte.web import pickers, uploads
 from kundenakte.web.context import current_ka, db, viewer
 from kundenakte.web.errors import MESSAGES
 from kundenakte.web.uploads import PendingUpload
@@ -54,6 +54,9 @@ from kundenakte.web.uploads import PendingUpload
 bp = Blueprint("documents", __name__)
 
 HISTORY_LIMIT = 10
+# Up to this many companies (contacts) the form offers a plain <select> of all of them; above it a
+# type-ahead (web/pickers.py), since a select of 100,000 companies is megabytes of HTML.
+PICKER_THRESHOLD = 200
 ACTION_LABELS = {
     "created": "angelegt",
     "changed": "geändert",
@@ -166,13 +169,18 @@ def _int_or_none(raw: Any) -> int | None:
 
 @dataclass
 class Options:
-    """Everything the form's selects offer."""
+    """Everything the form's selects offer.
 
-    companies: list[tuple[int, str]]
-    contacts: list[tuple[int, str, int | None]]
+    ``companies``/``contacts`` are None when there are more than ``PICKER_THRESHOLD``: the form
+    then shows type-aheads, and ``picked`` holds the text each of them shows (by field name).
+    """
+
+    companies: list[tuple[int, str]] | None
+    contacts: list[tuple[int, str, int | None]] | None
     users: list[tuple[int, str]]
     groups: list[tuple[int, str]]
     folders: list[tuple[int, str]]
+    picked: dict[str, str] = field(default_factory=dict)
 
     @property
     def principals(self) -> list[tuple[str, str]]:
@@ -196,12 +204,24 @@ def _options(selected_users: Collection[int] = ()) -> Options:
         return " / ".join(reversed(parts))
 
     users = s.execute(select(User.id, User.display_name, User.active).order_by(User.display_name)).all()
+    # One row more than a select may show tells "too many" without counting the table.
+    limit = PICKER_THRESHOLD
+    companies = s.execute(select(Company.id, Company.name).order_by(Company.name, Company.id).limit(limit + 1)).all()
+    contacts = s.execute(
+        select(Contact.id, Contact.title, Contact.first_name, Contact.last_name, Contact.company_id,
+               Company.name.label("company_name"))
+        .outerjoin(Company, Company.id == Contact.company_id)
+        .order_by(Contact.last_name, Contact.first_name, Contact.id)
+        .limit(limit + 1)
+    ).all()
+
+    def contact_label(c: Any) -> str:
+        name = " ".join(p for p in (c.title, c.first_name, c.last_name) if p)  # Contact.full_name
+        return name + (f" ({c.company_name})" if c.company_name else "")
+
     return Options(
-        companies=[(c.id, c.name) for c in s.execute(select(Company.id, Company.name).order_by(Company.name))],
-        contacts=[
-            (c.id, c.full_name + (f" ({c.company.name})" if c.company else ""), c.company_id)
-            for c in s.scalars(select(Contact).order_by(Contact.last_name, Contact.first_name))
-        ],
+        companies=[(c.id, c.name) for c in companies] if len(companies) <= limit else None,
+        contacts=[(c.id, contact_label(c), c.company_id) for c in contacts] if len(contacts) <= limit else None,
         users=[(u.id, u.display_name) for u in users if u.active or u.id in selected_users],
         groups=[(g.id, g.name) for g in s.execute(select(Group.id, Group.name).order_by(Group.name))],
         folders=sorted(((fid, path(f)) for fid, f in folders.items()), key=lambda x: x[1].lower()),
@@ -327,6 +347,62 @@ def _input_from_form(values: dict[str, Any], doctype: DocumentType, *, creating:
     return DocumentInput.from_mapping(fields)
 
 
+# -- type-ahead pickers -----------------------------------------------------------------------
+# Above PICKER_THRESHOLD rows the company and contact fields are type-aheads: a hidden input with the
+# id under the field's usual name (so the values above are built the same way) and a visible text
+# input named "<field>:text". Only the type-ahead sends that text; a form without it is unchanged.
+
+
+def _picker_fields(doctype: DocumentType) -> list[tuple[str, str]]:
+    """(form field name, "company" | "contact") of every field that may be a type-ahead."""
+    return [("company_id", "company"), ("contact_id", "contact")] + [
+        (f"data.{f.name}", "contact") for f in doctype.fields if f.kind == "contact" and not f.computed
+    ]
+
+
+def _picker_value(values: dict[str, Any], name: str) -> Any:
+    return values["data"].get(name[5:]) if name.startswith("data.") else values.get(name)
+
+
+def _set_picker_value(values: dict[str, Any], name: str, value: str) -> None:
+    if name.startswith("data."):
+        values["data"][name[5:]] = value
+    else:
+        values[name] = value
+
+
+def _resolve_pickers(values: dict[str, Any], doctype: DocumentType) -> dict[str, str]:
+    """Turn what the type-aheads show into ids (in ``values``); an error per unclear field.
+
+    The typed texts stay in ``values["picker_texts"]``, so a re-rendered form shows them again.
+    """
+    errors: dict[str, str] = {}
+    texts: dict[str, str] = {}
+    for name, kind in _picker_fields(doctype):
+        key = name + pickers.TEXT_SUFFIX
+        if key not in request.form:
+            continue
+        text = pickers.form_text(request.form.get(key))
+        texts[name] = text
+        value, error = pickers.resolve(db(), kind, _picker_value(values, name), text)
+        _set_picker_value(values, name, value)
+        if error:
+            errors[name] = error
+    values["picker_texts"] = texts
+    return errors
+
+
+def _picked_texts(values: dict[str, Any], doctype: DocumentType, opts: Options) -> dict[str, str]:
+    """The text each type-ahead shows: the chosen entry's name, else what the user typed."""
+    typed = values.get("picker_texts") or {}
+    out: dict[str, str] = {}
+    for name, kind in _picker_fields(doctype):
+        if (opts.companies if kind == "company" else opts.contacts) is not None:
+            continue  # a select
+        out[name] = pickers.chosen_label(db(), kind, _picker_value(values, name)) or typed.get(name, "")
+    return out
+
+
 # -- rendering --------------------------------------------------------------------------------
 
 
@@ -350,6 +426,7 @@ def _render_form(
         _int_or_none(values["data"].get(f.name)) for f in doctype.fields if f.kind == "user"
     }
     opts = _options({u for u in selected if u})
+    opts.picked = _picked_texts(values, doctype, opts)
     attachments = [a for a in (doc.attachments if doc else []) if not a.inline]
     html = render_template(
         "documents/form.html",
@@ -498,16 +575,19 @@ def new(type_key: str):  # type: ignore[no-untyped-def]
 
     pending = uploads.receive(viewer().user_id)
     values = _form_from_request(doctype)
+    picker_errors = _resolve_pickers(values, doctype)
     ka, s = current_ka(), db()
     try:
         doc = create_document(ka, s, viewer(), type_key, _input_from_form(values, doctype, creating=True))
+        if picker_errors:
+            raise ValidationError(picker_errors)
         errors = _attach_pending(doc, pending)
         if errors:
             raise ValidationError(errors)
         s.commit()
     except ValidationError as exc:
         s.rollback()
-        return _render_form(doctype, values, errors=exc.errors, pending=pending, status=422)
+        return _render_form(doctype, values, errors=picker_errors | exc.errors, pending=pending, status=422)
     flash("Dokument angelegt.")
     return redirect(url_for("documents.view", doc_id=doc.id))
 
@@ -583,11 +663,14 @@ def edit(doc_id: int):  # type: ignore[no-untyped-def]
 
     pending = uploads.receive(v.user_id)
     values = _form_from_request(doctype)
+    picker_errors = _resolve_pickers(values, doctype)
     expected = _int_or_none(request.form.get("version"))
     if expected is None:
         abort(400)
     try:
         updated = update_document(ka, s, v, doc_id, _input_from_form(values, doctype, creating=False), expected_version=expected)
+        if picker_errors:
+            raise ValidationError(picker_errors)
         for raw in request.form.getlist("remove_attachment"):
             att_id = _int_or_none(raw)
             if att_id is not None and any(a.id == att_id for a in updated.attachments):
@@ -599,13 +682,15 @@ def edit(doc_id: int):  # type: ignore[no-untyped-def]
     except ValidationError as exc:
         s.rollback()
         doc = get_readable(s, v, doc_id)
-        return _render_form(doctype, values, doc=doc, errors=exc.errors, pending=pending, version=expected, status=422)
+        return _render_form(doctype, values, doc=doc, errors=picker_errors | exc.errors, pending=pending, version=expected,
+                            status=422)
     except Conflict:
         s.rollback()
         doc = get_readable(s, v, doc_id)
         info = _conflict_info(doc, doctype, values)
         # The form now carries the current version: saving again is a conscious overwrite.
-        return _render_form(doctype, values, doc=doc, pending=pending, conflict=info, version=doc.version, status=409)
+        return _render_form(doctype, values, doc=doc, errors=picker_errors, pending=pending, conflict=info,
+                            version=doc.version, status=409)
     flash("Gespeichert.")
     return redirect(url_for("documents.view", doc_id=doc_id))
 

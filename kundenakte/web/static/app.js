@@ -113,6 +113,169 @@
     }, 200));
   });
 
+  // Type-aheads (.field-picker, macros/fields.html): the text input asks data-picker for
+  // {"results": [{id, label, company_id?, company?}], "total": n}; picking an entry puts its id into
+  // the hidden input (the field's name) and its label into the text. Typing clears the id, so the
+  // server judges the typed text (web/pickers.py). Text goes in as textContent only, never as HTML.
+  function pickerParts(el) {
+    var box = el.closest && el.closest(".field-picker");
+    if (!box) { return null; }
+    return {
+      box: box,
+      value: box.querySelector(".picker-value"),
+      text: box.querySelector(".picker-text"),
+      list: box.querySelector(".picker-list")
+    };
+  }
+
+  function pickerOptions(p) {
+    return Array.prototype.slice.call(p.list.querySelectorAll('[role="option"]'));
+  }
+
+  function pickerClose(p) {
+    p.list.hidden = true;
+    p.text.setAttribute("aria-expanded", "false");
+    p.text.removeAttribute("aria-activedescendant");
+  }
+
+  function pickerActivate(p, option) {
+    pickerOptions(p).forEach(function (o) { o.setAttribute("aria-selected", o === option ? "true" : "false"); });
+    if (option) {
+      p.text.setAttribute("aria-activedescendant", option.id);
+      option.scrollIntoView({ block: "nearest" });
+    } else {
+      p.text.removeAttribute("aria-activedescendant");
+    }
+  }
+
+  function pickerSet(p, id, label) {
+    var changed = p.value.value !== id;
+    p.value.value = id;
+    p.text.value = label;
+    if (changed) { p.value.dispatchEvent(new Event("change", { bubbles: true })); }
+  }
+
+  function pickerChoose(p, option) {
+    pickerSet(p, option.dataset.id, option.dataset.label);
+    pickerClose(p);
+    // A contact picked first fills in its company (as the contact select does, documents.js).
+    var target = p.box.dataset.fills && document.getElementById(p.box.dataset.fills);
+    if (target && !target.value && option.dataset.companyId) {
+      var other = pickerParts(target);
+      if (other) {
+        pickerSet(other, option.dataset.companyId, option.dataset.company || "");
+      } else if (target.tagName === "SELECT" && target.querySelector('option[value="' + option.dataset.companyId + '"]')) {
+        target.value = option.dataset.companyId;
+        target.dispatchEvent(new Event("change", { bubbles: true }));
+      }
+    }
+  }
+
+  function pickerNote(text) {
+    var li = document.createElement("li");
+    li.className = "picker-note";
+    li.setAttribute("role", "presentation");
+    li.textContent = text;
+    return li;
+  }
+
+  function pickerShow(p, data) {
+    var results = (data && data.results) || [];
+    var items = results.map(function (entry, index) {
+      var li = document.createElement("li");
+      li.id = p.list.id + "-" + index;
+      li.setAttribute("role", "option");
+      li.setAttribute("aria-selected", "false");
+      li.dataset.id = String(entry.id);
+      li.dataset.label = entry.label;
+      if (entry.company_id) {
+        li.dataset.companyId = String(entry.company_id);
+        li.dataset.company = entry.company || "";
+      }
+      li.textContent = entry.label;
+      return li;
+    });
+    if (!items.length) {
+      items.push(pickerNote(p.box.dataset.emptyText || ""));
+    } else if (data.total > results.length) {
+      items.push(pickerNote(p.box.dataset.moreText || ""));
+    }
+    p.list.replaceChildren.apply(p.list, items);
+    p.list.hidden = false;
+    p.text.setAttribute("aria-expanded", "true");
+    pickerActivate(p, null);
+  }
+
+  var pickerTimers = new WeakMap();
+  var pickerRequests = new WeakMap();
+  document.addEventListener("input", function (event) {
+    var input = event.target;
+    if (!input.matches || !input.matches(".field-picker .picker-text")) { return; }
+    var p = pickerParts(input);
+    if (p.value.value) {
+      p.value.value = "";
+      p.value.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+    clearTimeout(pickerTimers.get(input));
+    var q = input.value.trim();
+    if (!q.replace(/\*/g, "")) { pickerClose(p); return; }
+    pickerTimers.set(input, setTimeout(function () {
+      var serial = (pickerRequests.get(input) || 0) + 1;
+      pickerRequests.set(input, serial);
+      fetch(p.box.dataset.picker + "?q=" + encodeURIComponent(q.slice(0, 100)), {
+        headers: { "Accept": "application/json" }, credentials: "same-origin"
+      }).then(function (response) {
+        var json = (response.headers.get("Content-Type") || "").indexOf("application/json") === 0;
+        return response.ok && json ? response.json() : null;
+      }).then(function (data) {
+        // Only the answer to the latest request counts, and only while the text is unchanged.
+        if (data && pickerRequests.get(input) === serial && input.value.trim() === q) { pickerShow(p, data); }
+      }).catch(function () { /* suggestions are a convenience */ });
+    }, 200));
+  });
+
+  document.addEventListener("keydown", function (event) {
+    var input = event.target;
+    if (!input.matches || !input.matches(".field-picker .picker-text")) { return; }
+    var p = pickerParts(input);
+    if (p.list.hidden) { return; }
+    var options = pickerOptions(p);
+    var active = p.list.querySelector('[aria-selected="true"]');
+    var index = options.indexOf(active);
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      if (options.length) {
+        var next = event.key === "ArrowDown" ? index + 1 : index - 1;
+        if (next < 0) { next = options.length - 1; }
+        if (next >= options.length) { next = 0; }
+        pickerActivate(p, options[next]);
+      }
+      event.preventDefault();
+    } else if (event.key === "Enter") {
+      // Enter picks the highlighted entry (or the only one) instead of submitting the form.
+      var chosen = active || (options.length === 1 ? options[0] : null);
+      if (chosen) { pickerChoose(p, chosen); }
+      event.preventDefault();
+    } else if (event.key === "Escape") {
+      pickerClose(p);
+      event.stopPropagation();
+    }
+  }, true);
+
+  document.addEventListener("mousedown", function (event) {
+    var option = event.target.closest && event.target.closest('.picker-list [role="option"]');
+    if (option) {
+      event.preventDefault(); // keep the focus in the text input
+      pickerChoose(pickerParts(option), option);
+    } else if (event.target.closest && event.target.closest(".picker-list")) {
+      event.preventDefault();
+    }
+  });
+
+  document.addEventListener("focusout", function (event) {
+    var p = event.target.matches && event.target.matches(".field-picker .picker-text") ? pickerParts(event.target) : null;
+    if (p) { pickerClose(p); }
+  });
+
   // Selects marked data-autosubmit submit their form when changed (filters).
   document.addEventListener("change", function (event) {
     var el = event.target;
