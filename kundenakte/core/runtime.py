@@ -20,8 +20,11 @@ from kundenakte.core.storage import BlobStore
 log = logging.getLogger(__name__)
 
 
-# Built once: constructing a statement costs more than running this one, and every request runs it.
-DISABLED_PLUGINS = select(PluginState.name).where(PluginState.enabled.is_(False))
+def _disabled(session: Session) -> frozenset[str]:
+    # Every request asks this; plain SQL on the session's connection skips the statement machinery,
+    # which cost more than the query (bench/web_bench.py). NOT works on SQLite's 0/1 and PostgreSQL.
+    rows = session.connection().exec_driver_sql(f"SELECT name FROM {PluginState.__tablename__} WHERE NOT enabled")
+    return frozenset(name for (name,) in rows)
 
 
 class Kundenakte:
@@ -74,10 +77,9 @@ class Kundenakte:
             return session.info["kundenakte_disabled"]
         if session is None:
             with self.db.read() as s:
-                names = frozenset(s.scalars(DISABLED_PLUGINS))
-        else:
-            names = frozenset(session.scalars(DISABLED_PLUGINS))
-            session.info["kundenakte_disabled"] = names
+                return _disabled(s)
+        names = _disabled(session)
+        session.info["kundenakte_disabled"] = names
         return names
 
     def call(self, hook: str, session: Session | None = None, **kwargs: Any) -> list[tuple[str, Any]]:
