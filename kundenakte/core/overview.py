@@ -230,7 +230,7 @@ def _still_readable(session: Session, viewer: acl.Viewer, rows: list[OverviewRow
         return True
     ids = [r.id for r in rows]
     stmt = select(Document.id).where(Document.id.in_(ids), Document.archived_at.is_(None), acl.readable_clause(viewer))
-    return len(set(session.connection().execute(stmt).scalars())) == len(set(ids))
+    return len(set(session.connection().execute(stmt).scalars().all())) == len(set(ids))
 
 
 def build_section(
