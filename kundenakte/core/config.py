@@ -33,6 +33,8 @@ class Settings:
     smtp_username: str = ""
     smtp_password: str = ""
     mail_from: str = ""
+    # The organisation's name, the From display name of e-mails whose sender format is "Firma".
+    organisation_name: str = ""
     # Seconds between the web workers' retries of queued e-mails; 0 switches the retry loop off.
     mail_retry_seconds: int = 60
     default_language: str = "de"

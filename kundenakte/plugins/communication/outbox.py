@@ -31,7 +31,7 @@ from kundenakte.core import acl, audit
 from kundenakte.core.doctypes import ValidationError
 from kundenakte.core.documents import ReadOnly, _after_commit, load_for_write, queue_index
 from kundenakte.core.models import Document, User
-from kundenakte.plugins.communication.mime import _address, build_message, make_message_id
+from kundenakte.plugins.communication.mime import _address, build_message, make_message_id, sanitize_header_text
 from kundenakte.plugins.communication.models import OutboxEntry
 from kundenakte.plugins.communication.smtp import DeliveryOutcome, DeliveryStatus, SmtpConfig, deliver, retry_delay
 
@@ -112,6 +112,16 @@ def smtp_config(ka: Kundenakte) -> SmtpConfig | None:
                       username=s.smtp_username, password=s.smtp_password, timeout=20.0, local_hostname="localhost")
 
 
+def sender_display_name(ka: Kundenakte, data: dict[str, Any], author_name: str) -> str:
+    """The From display name: the organisation for sender format "Firma" when one is configured,
+    otherwise (and as the fallback) the writing user's name."""
+    if data.get("sender_format") == "company":
+        organisation = sanitize_header_text(ka.settings.organisation_name)
+        if organisation:
+            return organisation
+    return author_name
+
+
 def build_for(ka: Kundenakte, session: Session, doc: Document, message_id: str, now: dt.datetime) -> Any:
     data = doc.data or {}
     author = session.get(User, doc.author_id) if doc.author_id else None
@@ -120,7 +130,9 @@ def build_for(ka: Kundenakte, session: Session, doc: Document, message_id: str, 
     sender_email = ka.settings.mail_from or author_email
     if not sender_email:
         raise ValueError("Es ist kein Absender konfiguriert (mail_from).")
-    reply_to = author_email if ka.settings.mail_from and author_email and author_email != sender_email else None
+    sender_name = sender_display_name(ka, data, author_name)
+    # Answers reach the writing user whenever the From address is not theirs.
+    reply_to = author_email if author_email and author_email != sender_email else None
     html_body = doc.content or ""
     appendix = str(data.get("appendix") or "")
     if appendix.strip():
@@ -132,7 +144,7 @@ def build_for(ka: Kundenakte, session: Session, doc: Document, message_id: str, 
         with ka.storage.open(att.sha256) as fh:
             files.append((att.filename, att.mime_type, fh.read()))
     return build_message(
-        sender_name=author_name, sender_email=sender_email, to_name=str(data.get("to_name") or ""),
+        sender_name=sender_name, sender_email=sender_email, to_name=str(data.get("to_name") or ""),
         to_email=str(data.get("to_email") or ""), subject=str(data.get("subject") or ""), html_body=html_body,
         attachments=files, message_id=message_id, date=now.replace(tzinfo=dt.timezone.utc), reply_to=reply_to,
     )

@@ -25,7 +25,7 @@ from kundenakte.plugins.communication.rendering import (
     validate_template,
 )
 from kundenakte.plugins.communication.salutation import closing, letter_salutation
-from kundenakte.plugins.communication.types import TEMPLATE_BASE_TYPES
+from kundenakte.plugins.communication.types import DEFAULT_SENDER_FORMAT, TEMPLATE_BASE_TYPES
 
 if TYPE_CHECKING:
     from kundenakte.core.runtime import Kundenakte
@@ -364,6 +364,7 @@ def create_from_template(ka: Kundenakte, session: Session, viewer: acl.Viewer, t
     if template.base_type == "email":
         data["to_email"] = (contact.email if contact is not None else "") or ""
         data["to_name"] = contact.full_name if contact is not None else ""
+        data["sender_format"] = template.sender_format if template.sender_format in SENDER_FORMATS else DEFAULT_SENDER_FORMAT
     folder_ids = [f for f in (template.folders or []) if session.get(Folder, f) is not None]
     inp = DocumentInput(
         title=rendered.title,

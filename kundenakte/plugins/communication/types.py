@@ -16,6 +16,13 @@ SIMPLE_STATUSES = (
     Status("sent", "versendet", "Sent", closed=True),
 )
 RETENTION = 720
+# How an e-mail names its sender: the writing user (default) or the organisation
+# (``organisation_name`` setting); a template's ``sender_format`` is copied into its documents.
+SENDER_FORMAT_CHOICES = (
+    Choice("name_address", "Name", "Name"),
+    Choice("company", "Firma", "Company"),
+)
+DEFAULT_SENDER_FORMAT = "name_address"
 
 FREE_DOCUMENT = DocumentType(
     key="free_document", label="Freies Dokument", label_en="Free document", category="communication",
@@ -27,6 +34,8 @@ EMAIL = DocumentType(
         Field("to_email", "text", "An (E-Mail-Adresse)", "To (e-mail address)", max_length=254, in_list=True),
         Field("to_name", "text", "An (Name)", "To (name)", max_length=200),
         Field("subject", "text", "Betreff", "Subject", searchable=True, in_list=True, max_length=500),
+        Field("sender_format", "choice", "Absenderangabe", "Sender format", choices=SENDER_FORMAT_CHOICES,
+              default=DEFAULT_SENDER_FORMAT),
         Field("appendix", "richtext", "Anhänge", "Postscript"),
         Field("sent_at", "text", "Versendet am", "Sent at", computed=True),
         Field("message_id", "text", "Message-ID", "Message-ID", computed=True),
