@@ -156,7 +156,7 @@ def load_demo(ka: Kundenakte, *, companies: int = 40, seed: int = 42, progress: 
         if progress:
             from tqdm import tqdm
 
-            iterator = tqdm(contacts, desc="Dokumente", unit="Kontakt")
+            iterator = tqdm(contacts, desc="Dokumente je Kontakt", unit=" Kontakte")
         for contact in iterator:
             with ka.db.write() as session:
                 for _ in range(rnd.randint(1, 3)):
