@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from kundenakte.core import acl
 from kundenakte.core.runtime import Kundenakte
+from kundenakte.web.navigation import sidebar
 
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -88,7 +89,10 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def _inject() -> dict[str, Any]:
         ka = current_ka()
-        common = {"ka": ka, "lang": language()}
+        # A gettext bound to this request's catalogue: pages call it dozens of times.
+        catalogue = _translations()
+        gettext = _make_gettext(lambda: catalogue)
+        common = {"ka": ka, "lang": language(), "sidebar": sidebar, "_": gettext, "gettext": gettext}
         if not current_user.is_authenticated:
             return common | {"nav_links": []}
         links = [item for _p, item in ka.collect("navigation_links", db(), viewer=viewer())]
