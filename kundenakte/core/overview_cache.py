@@ -44,7 +44,7 @@ def scope_version(session: Session, scope: str) -> int:
 
 def scope_versions(session: Session, scope: str) -> tuple[int, int]:
     """The scope's counter and the shared counter of contact and user names, in one statement."""
-    found = dict(session.execute(_VERSIONS, {"scope": scope, "names": NAMES}).all())
+    found = dict(session.connection().execute(_VERSIONS, {"scope": scope, "names": NAMES}).all())
     return int(found.get(scope, 0)), int(found.get(NAMES, 0))
 
 
