@@ -11,10 +11,12 @@ the product and is benchmarked against raw SQL (bench/web_bench.py).
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from sqlalchemy import ColumnElement, Integer, Row, Select, String, and_, bindparam, exists, func, or_, select
+from sqlalchemy import ColumnElement, Integer, Select, String, and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from kundenakte.core.models import Company, Contact, User
@@ -169,7 +171,22 @@ def match_person_name(column: Any, pattern: str) -> ColumnElement[bool] | None:
 _SQL: dict[tuple[Any, ...], tuple[str, tuple[str, ...] | None]] = {}
 
 
-def _run(session: Session, shape: tuple[Any, ...], build: Callable[[], Select[Any]], params: dict[str, Any]) -> list[Row[Any]]:
+_ROW_TYPES: dict[tuple[Any, ...], Any] = {}
+
+
+def _row_type(names: list[str]) -> Any:
+    """A named tuple that also offers ``_mapping`` like SQLAlchemy's rows (the API reads rows so)."""
+    base = namedtuple("FilterRow", names, rename=True)  # type: ignore[misc]
+    return type("FilterRow", (base,), {"__slots__": (), "_mapping": property(lambda self: self._asdict())})
+
+
+def _run(session: Session, shape: tuple[Any, ...], build: Callable[[], Select[Any]], params: dict[str, Any]) -> list[Any]:
+    """Run a filter statement on the session's connection; rows are named tuples of plain columns.
+
+    The compiled SQL is cached per statement shape, and the rows come straight from the driver's
+    cursor: every column here is text or an integer, so SQLAlchemy's per-column result processing
+    would only add the cost of a second query.
+    """
     connection = session.connection()
     key = (connection.dialect.name, *shape)
     entry = _SQL.get(key)
@@ -179,12 +196,21 @@ def _run(session: Session, shape: tuple[Any, ...], build: Callable[[], Select[An
         _SQL[key] = entry
     sql, order = entry
     args: Any = tuple(params[name] for name in order) if order is not None else params
-    return list(connection.exec_driver_sql(sql, args).all())
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql, args)
+        rows = cursor.fetchall()
+        row_type = _ROW_TYPES.get(key)
+        if row_type is None:
+            row_type = _ROW_TYPES[key] = _row_type([d[0] for d in cursor.description])
+    finally:
+        cursor.close()
+    return [row_type(*row) for row in rows]
 
 
 def _page_and_total(session: Session, shape: tuple[Any, ...], count_query: Callable[[], Select[Any]],
                     page_query: Callable[[], Select[Any]], params: dict[str, Any], page: int,
-                    per_page: int) -> tuple[list[Row[Any]], int]:
+                    per_page: int) -> tuple[list[Any], int]:
     """One page of rows and the number of all matches.
 
     The page is read first: a short page (the usual outcome of a filter) already tells the total,
@@ -223,6 +249,9 @@ def _ranged(session: Session) -> bool:
     return session.get_bind().dialect.name == "sqlite"
 
 
+_COMPANY_MATCH = aliased(Company, name="company_match")
+
+
 def contact_conditions(f: ContactFilter, ranged: bool) -> list[Condition]:
     postal = postal_condition(Contact.postal_code, f.postal_code, "plz", ranged=ranged)
     found: list[Condition | None] = [
@@ -234,11 +263,11 @@ def contact_conditions(f: ContactFilter, ranged: bool) -> list[Condition]:
         manager = f.account_manager_id
         found.append(Condition("eq", lambda: Contact.account_manager_id == _bind("manager", manager), {"manager": manager}))
     if postal is not None and postal.shape == "eq":
+        match = _COMPANY_MATCH
         # An exact postal code narrows contacts to a few hundred at most: walk those through the
         # (postal_code, …) index and check each one's company by primary key. Driving from the
         # companies instead probes the index once per matching company ("doc*" matches ~1,000 of
         # 100,000): 12× slower with 1M contacts (bench/web_bench.py).
-        match = aliased(Company, name="company_match")
         company = folded_condition(match.name_folded, f.company, "company", ranged=ranged)
         if company is not None:
             by_contact = company
@@ -269,7 +298,7 @@ def contact_query(f: ContactFilter, *, ranged: bool = False) -> Select[Any]:
     )
 
 
-def filter_contacts(session: Session, f: ContactFilter, *, page: int = 1, per_page: int = 50) -> tuple[list[Row[Any]], int]:
+def filter_contacts(session: Session, f: ContactFilter, *, page: int = 1, per_page: int = 50) -> tuple[list[Any], int]:
     """One page of contacts matching ``f`` and the number of all matches."""
     page, per_page = _page_bounds(page, per_page)
     conditions = contact_conditions(f, _ranged(session))
@@ -316,7 +345,7 @@ def company_conditions(f: CompanyFilter, ranged: bool) -> list[Condition]:
     return [c for c in found if c is not None]
 
 
-def filter_companies(session: Session, f: CompanyFilter, *, page: int = 1, per_page: int = 50) -> tuple[list[Row[Any]], int]:
+def filter_companies(session: Session, f: CompanyFilter, *, page: int = 1, per_page: int = 50) -> tuple[list[Any], int]:
     """One page of companies matching ``f`` (ordered by name) and the number of all matches."""
     page, per_page = _page_bounds(page, per_page)
     conditions = company_conditions(f, _ranged(session))
