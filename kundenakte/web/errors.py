@@ -19,7 +19,7 @@ MESSAGES = {
 }
 
 
-def _render(code: int, detail: str = ""):  # type: ignore[no-untyped-def]
+def render_error(code: int, detail: str = ""):  # type: ignore[no-untyped-def]
     title, text = MESSAGES.get(code, (str(code), ""))
     if request.path.startswith("/api/"):
         return jsonify({"error": title, "message": detail or text, "status": code}), code
@@ -31,18 +31,18 @@ def init_app(app: Flask) -> None:
     def _http(exc: HTTPException):  # type: ignore[no-untyped-def]
         code = exc.code or 500
         if code == 400 and "CSRF" in (exc.description or ""):
-            return _render(400, "Das Formular ist abgelaufen. Bitte laden Sie die Seite neu.")
-        return _render(code)
+            return render_error(400, "Das Formular ist abgelaufen. Bitte laden Sie die Seite neu.")
+        return render_error(code)
 
     @app.errorhandler(NotFound)
     def _not_found(_exc: NotFound):  # type: ignore[no-untyped-def]
-        return _render(404)
+        return render_error(404)
 
     @app.errorhandler(Forbidden)
     def _forbidden(_exc: Forbidden):  # type: ignore[no-untyped-def]
-        return _render(403)
+        return render_error(403)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]
         app.logger.exception("unhandled error", exc_info=exc)
-        return _render(500)
+        return render_error(500)
