@@ -26,14 +26,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import random
-import shutil
 import sqlite3
-import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -41,7 +37,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.web_bench import PASSWORD, log, percentile, serve_and_load  # noqa: E402
+from bench.web_bench import PASSWORD, bench_folder, log, p50_p95, serve_and_load  # noqa: E402
 from kundenakte.core import acl, migrate  # noqa: E402
 from kundenakte.core.config import load_settings  # noqa: E402
 from kundenakte.core.overview import PER_PAGE, build_overview, sections_for  # noqa: E402
@@ -257,16 +253,13 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the temporary instance")
     args = parser.parse_args()
 
-    tmp = Path(tempfile.mkdtemp(prefix="ka-overview-bench-"))
-    instance = tmp / "instance"
-    try:
+    with bench_folder("ka-overview-bench-", args.keep) as tmp:
+        instance = tmp / "instance"
         started = time.perf_counter()
         info = build(instance, args.docs, args.seed)
         log(f"built {args.docs} documents in {time.perf_counter() - started:.1f} s under {instance}")
         ka_ms, cached_ms, raw_ms, summary = time_overview(instance, info["user"], info["company"], args.runs)
-        ka50, ka95 = statistics.median(ka_ms), percentile(ka_ms, 95)
-        c50, c95 = statistics.median(cached_ms), percentile(cached_ms, 95)
-        raw50, raw95 = statistics.median(raw_ms), percentile(raw_ms, 95)
+        (ka50, ka95), (c50, c95), (raw50, raw95) = p50_p95(ka_ms), p50_p95(cached_ms), p50_p95(raw_ms)
         page_rps, bare_rps = http_bench(instance, tmp, info["company"], args.seconds, args.threads)
         fresh_rps, fresh_bare = http_bench(instance, tmp, info["company"], args.seconds, args.threads, reuse=False)
         print(
@@ -278,11 +271,6 @@ def main() -> None:
             f"computed afresh per request {fresh_rps:.0f} req/s vs /healthz {fresh_bare:.0f} req/s "
             f"({100 * fresh_rps / fresh_bare:.1f} %)"
         )
-    finally:
-        if args.keep:
-            log(f"kept {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

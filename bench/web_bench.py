@@ -30,8 +30,9 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -120,6 +121,23 @@ def _insert_contacts(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> N
 
 
 # -- filter timing ---------------------------------------------------------------------------------
+
+
+@contextmanager
+def bench_folder(prefix: str, keep: bool) -> Iterator[Path]:
+    """A temporary folder for one benchmark's instance, removed afterwards unless ``keep``."""
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield tmp
+    finally:
+        if keep:
+            log(f"kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def p50_p95(values: list[float]) -> tuple[float, float]:
+    return statistics.median(values), percentile(values, 95)
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -291,16 +309,13 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the temporary instance")
     args = parser.parse_args()
 
-    tmp = Path(tempfile.mkdtemp(prefix="ka-web-bench-"))
-    instance = tmp / "instance"
-    try:
+    with bench_folder("ka-web-bench-", args.keep) as tmp:
+        instance = tmp / "instance"
         started = time.perf_counter()
         info = build(instance, args.contacts, args.seed)
         log(f"built {args.contacts} contacts in {time.perf_counter() - started:.1f} s under {instance}")
         ka_ms, fresh_ms, raw_ms, hits = time_filter(instance, info["manager"], args.runs)
-        ka50, ka95 = statistics.median(ka_ms), percentile(ka_ms, 95)
-        fresh50, fresh95 = statistics.median(fresh_ms), percentile(fresh_ms, 95)
-        raw50, raw95 = statistics.median(raw_ms), percentile(raw_ms, 95)
+        (ka50, ka95), (fresh50, fresh95), (raw50, raw95) = p50_p95(ka_ms), p50_p95(fresh_ms), p50_p95(raw_ms)
         list_rps, bare_rps = http_bench(instance, tmp, info["manager"], args.seconds, args.threads)
         print(
             f"N={args.contacts} contacts ({max(10, args.contacts // 10)} companies), filter PLZ 88212 + 'doc*' + manager "
@@ -310,11 +325,6 @@ def main() -> None:
             f"{args.threads} client threads, {args.seconds:g} s: /kontakte filtered {list_rps:.0f} req/s vs /healthz "
             f"{bare_rps:.0f} req/s"
         )
-    finally:
-        if args.keep:
-            log(f"kept {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

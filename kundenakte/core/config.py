@@ -44,7 +44,7 @@ class Settings:
     plugins_allowed: list[str] | None = None
     session_cookie_secure: bool = False
     index_async: bool = True
-    # Reuse overview counts and page ids while the company's/contact's version is unchanged.
+    # Reuse overview counts and page rows while nothing they depend on changed (core/overview_cache.py).
     overview_cache: bool = True
     testing: bool = False
 

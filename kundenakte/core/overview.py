@@ -261,7 +261,8 @@ def build_section(
 ) -> SectionView:
     """Counts for every filter value and the requested page of the active filter, ACL-filtered.
 
-    With ``cache``, counts and the page's ids are reused while nothing they depend on changed.
+    With ``cache``, counts and the page's rows are reused while nothing they depend on changed; the
+    rows' ids pass the ACL query again before they are shown.
     """
     def base() -> list[ColumnElement[bool]]:  # built only when a query runs: a hit needs none
         return _base_conditions(viewer, company_id, contact_id, mine, section.type_keys)
@@ -326,8 +327,8 @@ def build_overview(
 ) -> list[SectionView]:
     """Every section of a company's or contact's overview, in order.
 
-    With ``cache``, counts and page ids are reused while the scope's version, the viewer's rights,
-    "nur meine" and the enabled plugins are unchanged (see core/overview_cache.py).
+    With ``cache``, counts and page rows are reused while the scope's and the names' versions, the
+    viewer's rights, "nur meine" and the enabled plugins are unchanged (see core/overview_cache.py).
     """
     filters = filters or {}
     page = page or {}

@@ -83,7 +83,3 @@ class OverviewCache:
             self._data.move_to_end(key)
             while len(self._data) > self._size:
                 self._data.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._data.clear()

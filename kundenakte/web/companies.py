@@ -16,13 +16,13 @@ from kundenakte.core.directory import (
     CompanyFilter,
     account_managers,
     filter_companies,
-    match_folded,
     parse_user_id,
     propagate_company_address,
     user_names,
 )
 from kundenakte.core.models import Company, Contact, Document, User
 from kundenakte.web.context import current_ka, db, viewer
+from kundenakte.web import pickers
 from kundenakte.web.contacts import EMAIL_RE, action_groups, readable_documents
 from kundenakte.web.pages import Pager, int_arg
 
@@ -63,12 +63,11 @@ def index():  # type: ignore[no-untyped-def]
 @login_required
 def suggestions():  # type: ignore[no-untyped-def]
     """Company names for the contact form's autocomplete (a prefix match on the folded name)."""
-    q = (request.args.get("q") or "").strip()[:100].replace("*", "")
+    q = pickers.query_text(request.args.get("q")).replace("*", "")
     if len(q) < 2:
         return jsonify([])
-    condition = match_folded(Company.name_folded, q + "*", ranged=db().get_bind().dialect.name == "sqlite")
-    names = list(db().scalars(select(Company.name).where(condition).order_by(Company.name_folded).limit(10)))
-    return jsonify(names)
+    found, _total = pickers.company_suggestions(db(), q + "*", 10)  # the list filter's matching rule
+    return jsonify([entry["label"] for entry in found])
 
 
 def load_company(company_id: int) -> Company:
@@ -193,6 +192,4 @@ def picker_suggestions():  # type: ignore[no-untyped-def]
 
     ``/unternehmen/vorschlaege`` answers plain names for the contact form's free-text field.
     """
-    from kundenakte.web import pickers
-
     return pickers.suggestions_response(pickers.company_suggestions)

@@ -25,6 +25,7 @@ from kundenakte.core.directory import (
 from kundenakte.core.doctypes import CATEGORIES
 from kundenakte.core.models import GENDERS, Company, Contact, Document, User
 from kundenakte.core.text import fold
+from kundenakte.web import pickers
 from kundenakte.web.context import current_ka, db, language, viewer
 from kundenakte.web.pages import Pager, int_arg, new_document_url
 
@@ -315,6 +316,4 @@ def edit(contact_id: int):  # type: ignore[no-untyped-def]
 @login_required
 def picker_suggestions():  # type: ignore[no-untyped-def]
     """Contacts for the document form's type-ahead: at most 20, "Nachname, Vorname – Firma" (web/pickers.py)."""
-    from kundenakte.web import pickers
-
     return pickers.suggestions_response(pickers.contact_suggestions)

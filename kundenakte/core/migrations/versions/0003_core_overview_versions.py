@@ -4,7 +4,7 @@ Every write to ``documents`` or ``document_acl`` — through the core, a plugin,
 SQL — bumps the counters of the companies and contacts it touches, in the writer's transaction;
 renaming (or deleting) a contact or user bumps the shared ``names`` counter. An
 overview computed under one version is valid exactly as long as the version is unchanged, which is
-what lets the web layer reuse counts and page ids (core/overview_cache.py).
+what lets the web layer reuse counts and page rows (core/overview_cache.py).
 
 Revision ID: 0003_core
 Revises: 0002_core
