@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -35,7 +35,7 @@ class IndexRecord:
 @dataclass
 class Hit:
     id: str
-    score: float
+    score: float  # for ordering only: never shown or returned (it must not carry corpus statistics)
     highlights: str  # HTML: escaped text, only <mark> is markup
 
 
@@ -69,6 +69,9 @@ class SearchBackend(Protocol):
     def index(self, records: Iterable[IndexRecord]) -> None:
         """Upsert by id, committing in chunks."""
 
+    def bulk(self, records: Iterable[IndexRecord]) -> int:
+        """A rebuild: upsert many records in as few commits as the backend can."""
+
     def delete(self, ids: Iterable[str]) -> None: ...
 
     def search(
@@ -82,7 +85,12 @@ class SearchBackend(Protocol):
         include_archived: bool = False,
         limit: int | None = 20,
         offset: int = 0,
-    ) -> SearchResult: ...
+        exclude: Collection[str] = (),
+    ) -> SearchResult:
+        """Matching entries readable by ``principals`` (None: everyone), less ``exclude``.
+
+        ``total`` and ``facets`` count exactly the entries a full listing would return.
+        """
 
     def matching_ids(
         self,
@@ -93,11 +101,14 @@ class SearchBackend(Protocol):
         types: Sequence[str] = (),
         folders: Sequence[str] = (),
         include_archived: bool = False,
+        exclude: Collection[str] = (),
     ) -> list[str]:
-        """Every matching id, best first (the caller verifies them against the ACL)."""
+        """Every matching id (as ``search`` would count them)."""
 
-    def suggest(self, prefix: str, *, principals: frozenset[str] | None, limit: int = 10) -> list[str]:
-        """Title completions from readable documents only."""
+    def suggest(
+        self, prefix: str, *, principals: frozenset[str] | None, limit: int = 10, exclude: Collection[str] = ()
+    ) -> list[str]:
+        """Title completions from readable documents only, less ``exclude``."""
 
     def stored_versions(self) -> dict[str, float]:
         """id -> updated of every entry, to find stale ones."""

@@ -10,7 +10,7 @@ A title, B company, C contact, D body; ``titel:x`` becomes ``'x':A``.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 
 from sqlalchemy import Engine, text
 
@@ -24,29 +24,6 @@ _TSV_MAX = 400_000  # characters per weight class; a tsvector must stay under 1 
 _SNIPPET_MAX = 20_000
 _WEIGHT = {"title": "A", "company": "B", "contact": "C"}
 _KEYWORD_COLUMN = {"type": "type", "folders": "folders", "status": "status", "category": "category"}
-
-_DDL = [
-    """CREATE TABLE IF NOT EXISTS search_entry (
-        id text PRIMARY KEY,
-        kind text NOT NULL,
-        type text NOT NULL DEFAULT '',
-        category text NOT NULL DEFAULT '',
-        title text NOT NULL DEFAULT '',
-        body text NOT NULL DEFAULT '',
-        folders text[] NOT NULL DEFAULT '{}',
-        status text NOT NULL DEFAULT '',
-        date date,
-        archived boolean NOT NULL DEFAULT false,
-        read_principals text[] NOT NULL DEFAULT '{}',
-        updated double precision NOT NULL DEFAULT 0,
-        kw text[] NOT NULL DEFAULT '{}',
-        tsv tsvector NOT NULL
-    )""",
-    "CREATE INDEX IF NOT EXISTS search_entry_tsv_idx ON search_entry USING gin (tsv)",
-    "CREATE INDEX IF NOT EXISTS search_entry_principals_idx ON search_entry USING gin (read_principals)",
-    "CREATE INDEX IF NOT EXISTS search_entry_kw_idx ON search_entry USING gin (kw)",
-    "CREATE INDEX IF NOT EXISTS search_entry_kind_idx ON search_entry (kind, archived)",
-]
 
 _UPSERT = text(
     """INSERT INTO search_entry (id, kind, type, category, title, body, folders, status, date,
@@ -148,14 +125,11 @@ class PgSearchBackend:
     def __init__(self, engine: Engine, *, chunk_size: int = 1000) -> None:
         self.engine = engine
         self.chunk_size = chunk_size
-        self.ensure_schema()
-
-    def ensure_schema(self) -> None:
-        with self.engine.begin() as conn:
-            # Two workers starting at once would race on CREATE TABLE IF NOT EXISTS.
-            conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('kundenakte.search_entry'))"))
-            for stmt in _DDL:
-                conn.execute(text(stmt))
+        # The table and its indexes come from the Alembic migration ``search0001`` (branch
+        # ``search``), like every other table: ``kundenakte db upgrade`` creates them.
+        with self.engine.connect() as conn:
+            if conn.execute(text("SELECT to_regclass('search_entry')")).scalar() is None:
+                raise RuntimeError("Die Suchtabelle fehlt: bitte zuerst »kundenakte db upgrade« ausführen.")
 
     # -- writing -------------------------------------------------------------
 
@@ -169,6 +143,19 @@ class PgSearchBackend:
             with self.engine.begin() as conn:
                 conn.execute(_UPSERT, rows)
 
+    def bulk(self, records: Iterable[IndexRecord]) -> int:
+        """A rebuild: the same upserts, chunked."""
+        n = 0
+
+        def counted() -> Iterable[IndexRecord]:
+            nonlocal n
+            for r in records:
+                n += 1
+                yield r
+
+        self.index(counted())
+        return n
+
     def delete(self, ids: Iterable[str]) -> None:
         it = iter(ids)
         while chunk := sorted(itertools.islice(it, self.chunk_size)):
@@ -181,7 +168,7 @@ class PgSearchBackend:
 
     # -- reading -------------------------------------------------------------
 
-    def _where(self, query, principals, kinds, types, folders, include_archived):
+    def _where(self, query, principals, kinds, types, folders, include_archived, exclude=()):
         node = uq.parse(query)
         principals = visible_principals(principals)
         if node is None or (principals is not None and not principals):
@@ -198,6 +185,8 @@ class PgSearchBackend:
             conds.append(f"read_principals && CAST({sql.bind(sorted(principals))} AS text[])")
         if not include_archived:
             conds.append("NOT archived")
+        if exclude:
+            conds.append(f"NOT (id = ANY(CAST({sql.bind(sorted(exclude))} AS text[])))")
         rank_q = " | ".join(f"({t})" for t in sql.rank_terms)
         rank = f"ts_rank_cd(tsv, to_tsquery('german', {sql.bind(rank_q)}))" if rank_q else "0"
         return node, " AND ".join(conds), rank, sql.params
@@ -213,8 +202,9 @@ class PgSearchBackend:
         include_archived: bool = False,
         limit: int | None = 20,
         offset: int = 0,
+        exclude: Collection[str] = (),
     ) -> SearchResult:
-        prep = self._where(query, principals, kinds, types, folders, include_archived)
+        prep = self._where(query, principals, kinds, types, folders, include_archived, exclude)
         empty = SearchResult(hits=[], total=0, facets={"type": {}, "folders": {}})
         if prep is None:
             return empty
@@ -250,8 +240,9 @@ class PgSearchBackend:
         types: Sequence[str] = (),
         folders: Sequence[str] = (),
         include_archived: bool = False,
+        exclude: Collection[str] = (),
     ) -> list[str]:
-        prep = self._where(query, principals, kinds, types, folders, include_archived)
+        prep = self._where(query, principals, kinds, types, folders, include_archived, exclude)
         if prep is None:
             return []
         _, where, rank, params = prep
@@ -259,7 +250,9 @@ class PgSearchBackend:
             return list(conn.execute(text(
                 f"SELECT id FROM search_entry WHERE {where} ORDER BY {rank} DESC, updated DESC, id"), params).scalars())
 
-    def suggest(self, prefix: str, *, principals: frozenset[str] | None, limit: int = 10) -> list[str]:
+    def suggest(
+        self, prefix: str, *, principals: frozenset[str] | None, limit: int = 10, exclude: Collection[str] = ()
+    ) -> list[str]:
         principals = visible_principals(principals)
         words = [fold(w) for w in tokenize(prefix)]
         if not words or len(words[-1]) < 2 or limit <= 0 or (principals is not None and not principals):
@@ -270,6 +263,9 @@ class PgSearchBackend:
         if principals is not None:
             acl = "AND read_principals && CAST(:pr AS text[])"
             params["pr"] = sorted(principals)
+        if exclude:
+            acl += " AND NOT (id = ANY(CAST(:ex AS text[])))"
+            params["ex"] = sorted(exclude)
         with self.engine.connect() as conn:
             rows = conn.execute(text(
                 "SELECT title FROM search_entry WHERE kind = 'document' AND NOT archived AND title <> '' "

@@ -18,15 +18,16 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from kundenakte.core import acl
 from kundenakte.core.html import html_to_text
 from kundenakte.core.models import Attachment, Company, Contact, Document, IndexQueue
+from kundenakte.search.analysis import MIN_PREFIX, tokenize
+from kundenakte.search.base import QueryError
 
 if TYPE_CHECKING:
     from kundenakte.core.runtime import Kundenakte
@@ -34,7 +35,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CHUNK = 500
+CHUNK = 500  # queue rows per index commit in normal operation
+BULK_CHUNK = 5000  # per commit while a long queue drains (an import): fewer, larger commits
+MAX_RESULTS = 1000  # hits reachable by paging; deeper pages get a message instead
+MAX_SUGGESTIONS = 20
 
 
 @dataclass
@@ -72,6 +76,8 @@ class SearchService:
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        self._extractor: threading.Thread | None = None
+        self._extract_todo: set[int] = set()  # attachment ids whose text is still to be extracted
         self._stop = False
 
     # -- backend -----------------------------------------------------------------------------
@@ -97,8 +103,9 @@ class SearchService:
     def close(self) -> None:
         self._stop = True
         self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        for thread in (self._thread, self._extractor):
+            if thread is not None:
+                thread.join(timeout=5)
         if self._backend is not None:
             self._backend.close()
             self._backend = None
@@ -117,20 +124,41 @@ class SearchService:
         self._wake.set()
 
     def _run(self) -> None:
+        self._recover_extraction()
         while not self._stop:
             self._wake.wait(timeout=5.0)
             self._wake.clear()
             if self._stop:
                 return
             try:
-                while self.flush(limit=CHUNK) == CHUNK:
-                    pass
+                while not self._stop:
+                    with self.ka.db.read() as session:
+                        backlog = self.queue_length(session)
+                    if not backlog:
+                        break
+                    # A long queue (an import) drains in larger commits: each Whoosh commit costs.
+                    self.flush(limit=BULK_CHUNK if backlog > CHUNK else CHUNK)
+                if self._extract_todo:
+                    self._start_extractor()
             except Exception:  # the next wake-up retries; the queue keeps the work
                 log.exception("indexing failed; will retry")
                 time.sleep(1.0)
 
     def flush(self, *, limit: int | None = None) -> int:
-        """Index what the queue holds (up to ``limit`` rows); returns the number of rows handled."""
+        """Index what the queue holds (up to ``limit`` rows); returns the number of rows handled.
+
+        Attachment text is not extracted here: entries are indexed at once with what is known (file
+        names, titles, rights), and attachments still lacking text are extracted afterwards — in a
+        background thread of its own when indexing runs asynchronously, inline otherwise — and
+        their documents queued again. One slow file never holds back anyone else's save.
+        """
+        handled = self._flush_once(limit)
+        if not self.ka.settings.index_async and self._extract_todo:
+            if self.extract_pending():
+                handled += self._flush_once(None)
+        return handled
+
+    def _flush_once(self, limit: int | None) -> int:
         with self.ka.db.read() as session:
             stmt = select(IndexQueue.id, IndexQueue.object_key).order_by(IndexQueue.id)
             if limit:
@@ -148,9 +176,72 @@ class SearchService:
             session.execute(delete(IndexQueue).where(IndexQueue.id.in_([r[0] for r in rows])))
         return len(rows)
 
-    def pending_document_ids(self, session: Session) -> set[int]:
-        keys = session.scalars(select(IndexQueue.object_key).distinct())
-        return {i for i in (_doc_id(k) for k in keys) if i is not None}
+    # -- attachment text, off the indexing path ----------------------------------------------
+
+    def _recover_extraction(self) -> None:
+        """Attachments a crash left without text (their documents were indexed without it)."""
+        try:
+            with self.ka.db.read() as session:
+                ids = session.scalars(select(Attachment.id).where(Attachment.text.is_(None), Attachment.inline.is_(False)))
+                with self._lock:
+                    self._extract_todo.update(ids)
+        except Exception:
+            log.exception("could not look for attachments without text")
+
+    def _start_extractor(self) -> None:
+        with self._lock:
+            if self._extractor is None or not self._extractor.is_alive():
+                self._extractor = threading.Thread(target=self._extract_loop, name="kundenakte-extract", daemon=True)
+                self._extractor.start()
+
+    def _extract_loop(self) -> None:
+        while not self._stop and self._extract_todo:
+            try:
+                self.extract_pending()
+            except Exception:
+                log.exception("attachment text extraction failed; will retry")
+                time.sleep(1.0)
+
+    def extract_pending(self, *, limit: int = 50) -> int:
+        """Extract text for attachments that have none yet, store it and queue their documents."""
+        with self._lock:
+            todo = sorted(self._extract_todo)[:limit]
+        if not todo:
+            return 0
+        from kundenakte.search.extract import extract_text
+
+        with self.ka.db.read() as session:
+            atts = list(session.execute(
+                select(Attachment.id, Attachment.document_id, Attachment.sha256, Attachment.mime_type)
+                .where(Attachment.id.in_(todo), Attachment.text.is_(None))
+            ))
+        texts: dict[int, tuple[int, str]] = {}
+        for att_id, doc_id, sha, mime in atts:
+            if self._stop:
+                break
+            try:
+                path = self.ka.storage.path_for(sha)
+                text = extract_text(path, mime) if path.exists() else ""
+            except Exception:  # a hostile file must not stop indexing
+                log.exception("text extraction failed for attachment %s", att_id)
+                text = ""
+            texts[att_id] = (doc_id, text)
+        if texts:
+            with self.ka.db.write() as session:
+                for att_id, (doc_id, text) in texts.items():
+                    row = session.get(Attachment, att_id)
+                    if row is not None and row.text is None:
+                        row.text = text
+                for doc_id in {d for d, _ in texts.values()}:
+                    session.add(IndexQueue(object_key=f"doc:{doc_id}"))
+        with self._lock:
+            self._extract_todo.difference_update(todo)
+        self.notify()
+        return len(texts)
+
+    def pending_document_keys(self, session: Session) -> frozenset[str]:
+        """Index keys of documents whose index entry may be stale (queued, not yet indexed)."""
+        return frozenset(session.scalars(select(IndexQueue.object_key).where(IndexQueue.object_key.like("doc:%")).distinct()))
 
     def build_records(self, session: Session, keys: Sequence[str]) -> tuple[list[IndexRecord], list[str]]:
         """Index records for the given keys, and the keys whose object no longer exists."""
@@ -174,7 +265,10 @@ class SearchService:
                     )
                 )
             }
-            self._extract_missing_texts([a for d in docs.values() for a in d.attachments])
+            waiting = [a.id for d in docs.values() for a in d.attachments if a.text is None and not a.inline]
+            if waiting:
+                with self._lock:
+                    self._extract_todo.update(waiting)
             for ident in doc_ids:
                 doc = docs.get(ident)
                 if doc is None:
@@ -198,30 +292,6 @@ class SearchService:
                 else:
                     records.append(self.company_record(company))
         return records, gone
-
-    def _extract_missing_texts(self, attachments: list[Attachment]) -> None:
-        """Extract attachment text once and keep it in the row, so reindexing does not redo it."""
-        todo = [a for a in attachments if a.text is None and not a.inline]
-        if not todo:
-            return
-        from kundenakte.search.extract import extract_text
-
-        texts: dict[int, str] = {}
-        for att in todo:
-            try:
-                path = self.ka.storage.path_for(att.sha256)
-                texts[att.id] = extract_text(path, att.mime_type) if path.exists() else ""
-            except Exception:  # a hostile file must not stop indexing
-                log.exception("text extraction failed for attachment %s", att.id)
-                texts[att.id] = ""
-            # Not a change of the read session's object: that would make its next autoflush
-            # write from a stale snapshot (SQLite: "database is locked").
-            set_committed_value(att, "text", texts[att.id])
-        with self.ka.db.write() as session:
-            for ident, text in texts.items():
-                row = session.get(Attachment, ident)
-                if row is not None:
-                    row.text = text
 
     def document_record(self, doc: Document) -> IndexRecord:
         from kundenakte.search.base import IndexRecord
@@ -292,7 +362,11 @@ class SearchService:
         return result
 
     def reindex(self, *, progress: bool = False) -> int:
-        """Rebuild the whole index from the database, in chunks (memory stays flat)."""
+        """Rebuild the whole index from the database: one bulk write, records built in chunks.
+
+        Memory stays flat (a chunk of rows at a time); attachments without extracted text are
+        extracted afterwards and their documents queued again.
+        """
         with self.ka.db.read() as session:
             keys = list(self.all_keys_with_versions(session))
         self.backend.clear()
@@ -300,16 +374,25 @@ class SearchService:
         if progress:
             from tqdm import tqdm
 
-            bar = tqdm(total=len(keys), unit="Dok.", desc="Index")
-        for start in range(0, len(keys), CHUNK):
-            part = keys[start : start + CHUNK]
-            with self.ka.db.read() as session:
-                records, _gone = self.build_records(session, part)
-            self.backend.index(records)
-            if bar is not None:
-                bar.update(len(part))
+            bar = tqdm(total=len(keys), unit="Einträge", desc="Index")
+
+        def records() -> Iterator[IndexRecord]:
+            for start in range(0, len(keys), BULK_CHUNK):
+                part = keys[start : start + BULK_CHUNK]
+                with self.ka.db.read() as session:
+                    built, _gone = self.build_records(session, part)
+                yield from built
+                if bar is not None:
+                    bar.update(len(part))
+
+        self.backend.bulk(records())
         if bar is not None:
             bar.close()
+        while self._extract_todo and self.extract_pending(limit=500):
+            pass
+        if not self.ka.settings.index_async:
+            while self._flush_once(BULK_CHUNK):
+                pass
         return len(keys)
 
     def check(self, *, repair: bool = False) -> dict[str, list[str]]:
@@ -344,22 +427,24 @@ class SearchService:
         page: int = 1,
         per_page: int = 20,
     ) -> SearchPage:
-        """Documents matching ``query`` that the viewer may read; raises QueryError on bad syntax."""
+        """Documents matching ``query`` that the viewer may read; raises QueryError on bad syntax.
+
+        The one definition of a result (docs/architecture.md): every output — hits, total, facets —
+        is computed over {documents matching the query} ∩ readable(viewer), where readable is what
+        ``core/acl.py`` says now. The backend's stored principals are exact for every entry that is
+        not queued for indexing; queued entries may be stale, so they are left out until indexed
+        (results are narrower for a moment, never wider). The queue is read *before* the index, so
+        an entry that left the queue is already in the searcher we open.
+        """
         page = max(1, page)
         if viewer.sees_nothing or not query.strip():
             return SearchPage(hits=[], total=0, page=page, per_page=per_page)
-        principals = None if viewer.sees_all else viewer.principals
-        pending = self.pending_document_ids(session)
-        denied: set[str] = set()
-        if pending and not viewer.sees_all:
-            matching = self.backend.matching_ids(
-                query, principals=principals, kinds=("document",), types=types, folders=folders, include_archived=include_archived
+        if page * per_page > MAX_RESULTS:
+            raise QueryError(
+                f"Es werden höchstens die ersten {MAX_RESULTS} Treffer angezeigt. Bitte grenzen Sie die Suche weiter ein."
             )
-            suspects = {i for i in (_doc_id(k) for k in matching) if i in pending}
-            if suspects:
-                allowed = acl.readable_ids(session, viewer, suspects)
-                denied = {f"doc:{i}" for i in suspects - allowed}
-        window = page * per_page + len(denied)
+        principals = None if viewer.sees_all else viewer.principals
+        pending = self.pending_document_keys(session)
         result = self.backend.search(
             query,
             principals=principals,
@@ -367,11 +452,11 @@ class SearchService:
             types=types,
             folders=folders,
             include_archived=include_archived,
-            limit=window,
-            offset=0,
+            limit=per_page,
+            offset=(page - 1) * per_page,
+            exclude=pending,
         )
-        hits = [h for h in result.hits if h.id not in denied][(page - 1) * per_page : page * per_page]
-        ids = [i for i in (_doc_id(h.id) for h in hits) if i is not None]
+        ids = [i for i in (_doc_id(h.id) for h in result.hits) if i is not None]
         rows = {
             d.id: d
             for d in session.scalars(
@@ -380,38 +465,44 @@ class SearchService:
                 .options(selectinload(Document.company), selectinload(Document.contact), selectinload(Document.folders))
             )
         } if ids else {}
-        page_hits = [DocumentHit(rows[i], h.score, h.highlights) for h, i in zip(hits, ids) if i in rows]
+        missing = [i for i in ids if i not in rows]
+        if missing:  # the index disagrees with the database: never show it, and repair the entry
+            log.error("search index disagrees with the database for documents %s; requeued", missing)
+            self.requeue([f"doc:{i}" for i in missing])
+        page_hits = [DocumentHit(rows[i], h.score, h.highlights) for h, i in zip(result.hits, ids) if i in rows]
         facets = {name: dict(counts) for name, counts in result.facets.items()}
-        if denied:
-            self._subtract_facets(session, facets, denied)
-        return SearchPage(hits=page_hits, total=max(0, result.total - len(denied)), facets=facets, page=page, per_page=per_page)
+        return SearchPage(hits=page_hits, total=result.total, facets=facets, page=page, per_page=per_page)
 
-    def _subtract_facets(self, session: Session, facets: dict[str, dict[str, int]], denied: Iterable[str]) -> None:
-        ids = [i for i in (_doc_id(k) for k in denied) if i is not None]
-        for doc in session.scalars(select(Document).where(Document.id.in_(ids)).options(selectinload(Document.folders))):
-            for name, value in [("type", doc.type_key)] + [("folders", f.name) for f in doc.folders]:
-                bucket = facets.get(name, {})
-                if bucket.get(value, 0) > 0:
-                    bucket[value] -= 1
-                    if bucket[value] == 0:
-                        del bucket[value]
+    def requeue(self, keys: Iterable[str]) -> None:
+        with self.ka.db.write() as session:
+            for key in keys:
+                session.add(IndexQueue(object_key=key))
+        self.notify()
 
     def suggest(self, session: Session, viewer: acl.Viewer, prefix: str, *, limit: int = 10) -> list[str]:
-        """Title completions from documents the viewer may read."""
+        """Title completions from documents the viewer may read (queued ones left out until indexed)."""
         if viewer.sees_nothing or not prefix.strip():
             return []
         principals = None if viewer.sees_all else viewer.principals
-        pending = self.pending_document_ids(session)
-        if not pending or viewer.sees_all:
-            return self.backend.suggest(prefix, principals=principals, limit=limit)
-        # Titles of queued documents may belong to a revoked right: confirm them in the database.
-        titles = self.backend.suggest(prefix, principals=principals, limit=limit * 2)
-        pending_titles = dict(
-            session.execute(select(Document.title, Document.id).where(Document.id.in_(pending), Document.title.in_(titles))).all()
-        )
-        allowed = acl.readable_ids(session, viewer, pending_titles.values())
-        safe = [t for t in titles if t not in pending_titles or pending_titles[t] in allowed]
-        return safe[:limit]
+        pending = self.pending_document_keys(session)
+        return self.backend.suggest(prefix, principals=principals, limit=min(limit, MAX_SUGGESTIONS), exclude=pending)
+
+    def master_data(self, session: Session, text: str, *, limit: int = 5) -> tuple[list[Contact], list[Company]]:
+        """Contacts and companies whose words start like ``text`` (shared master data: no ACL)."""
+        words = [w for w in tokenize(text) if len(w) >= MIN_PREFIX][:3]
+        if not words:
+            return [], []
+        query = " ".join(f"{w}*" for w in words)
+        out: dict[str, list[int]] = {"contact": [], "company": []}
+        for kind in out:
+            try:
+                result = self.backend.search(query, principals=None, kinds=(kind,), limit=limit)
+            except QueryError:
+                return [], []
+            out[kind] = [int(h.id.partition(":")[2]) for h in result.hits]
+        contacts = {c.id: c for c in session.scalars(select(Contact).where(Contact.id.in_(out["contact"])))} if out["contact"] else {}
+        companies = {c.id: c for c in session.scalars(select(Company).where(Company.id.in_(out["company"])))} if out["company"] else {}
+        return ([contacts[i] for i in out["contact"] if i in contacts], [companies[i] for i in out["company"] if i in companies])
 
     def count_indexed(self) -> int:
         return self.backend.count()

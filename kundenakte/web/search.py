@@ -12,10 +12,6 @@ from typing import Any
 from flask import Blueprint, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_login import login_required
-from sqlalchemy import select
-
-from kundenakte.core.directory import match_folded, match_person_name
-from kundenakte.core.models import Company, Contact
 from kundenakte.web.context import current_ka, db, language, viewer
 from kundenakte.web.pages import Pager, int_arg
 
@@ -36,22 +32,15 @@ def _query_error_class() -> type[Exception] | None:
 
 
 def _master_data_hits(q: str) -> tuple[list[Any], list[Any]]:
-    """Contacts and companies whose name starts like the query: a shortcut above the documents."""
+    """Contacts and companies whose words start like the query: a shortcut above the documents.
+
+    Answered by the master-data index (contacts and companies are shared master data: every active
+    user sees them), so its cost does not grow with the number of contacts.
+    """
     words = q.replace('"', " ").split()
     if not (1 <= len(words) <= 3) or any(ch in q for ch in ':()*?~^'):
         return [], []
-    text = " ".join(words)
-    ranged = db().get_bind().dialect.name == "sqlite"
-    companies = db().execute(
-        select(Company.id, Company.name, Company.city).where(match_folded(Company.name_folded, text + "*", ranged=ranged))
-        .order_by(Company.name_folded).limit(5)
-    ).all()
-    contacts = db().execute(
-        select(Contact.id, Contact.first_name, Contact.last_name, Contact.city)
-        .where(match_person_name(Contact.name_folded, text + "*"))
-        .order_by(Contact.last_name, Contact.first_name).limit(5)
-    ).all()
-    return list(contacts), list(companies)
+    return current_ka().search.master_data(db(), " ".join(words), limit=5)
 
 
 @bp.route("/suche")

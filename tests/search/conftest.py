@@ -45,6 +45,19 @@ def pg_engine_for(url: str, schema: str) -> Engine:
     return create_engine(url, connect_args={"options": f"-csearch_path={schema}"}, pool_pre_ping=True)
 
 
+def _load_migration(filename: str):  # type: ignore[no-untyped-def]
+    import importlib.util
+
+    import kundenakte.core.migrate as migrate
+
+    path = migrate.HERE / "versions" / filename
+    spec = importlib.util.spec_from_file_location(f"_migration_{path.stem}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.fixture(scope="session")
 def search_pg_schema() -> Iterator[str]:
     schema = f"ka_search_{uuid.uuid4().hex[:10]}"
@@ -58,6 +71,13 @@ def search_pg_schema() -> Iterator[str]:
         if SEARCH_REQUIRE_PG:
             pytest.fail(reason + " (KUNDENAKTE_REQUIRE_PG=1)")
         pytest.skip(reason)
+    # The table comes from the Alembic migration, as in a real instance.
+    migration = _load_migration("search0001_search_entry.py")
+    engine = pg_engine_for(SEARCH_PG_URL, schema)
+    with engine.begin() as conn:
+        for stmt in migration._DDL:
+            conn.execute(text(stmt))
+    engine.dispose()
     try:
         yield schema
     finally:

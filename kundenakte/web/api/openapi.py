@@ -215,8 +215,8 @@ def _static_schemas() -> dict[str, Any]:
         "Folder": {"type": "object", "required": ["id", "name", "parent_id"], "additionalProperties": False,
                    "properties": {"id": ID, "name": STRING, "parent_id": _nullable(ID)}},
         "FolderList": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": _ref("Folder")}}},
-        "SearchHit": {"type": "object", "required": ["score", "highlights", "document"],
-                      "properties": {"score": {"type": "number"}, "highlights": STRING, "document": _ref("Document")}},
+        "SearchHit": {"type": "object", "required": ["highlights", "document"],
+                      "properties": {"highlights": STRING, "document": _ref("Document")}},
         "SearchResult": {
             "type": "object",
             "required": ["items", "total", "page", "per_page", "facets"],

@@ -536,7 +536,9 @@ def search(args: dict[str, Any]):  # type: ignore[no-untyped-def]
     result = current_ka().search.search(db(), viewer(), args["q"], types=types,
                                         include_archived=bool(args.get("include_archived")), page=page, per_page=per_page)
     return jsonify({
-        "items": [{"score": float(h.score), "highlights": h.highlights, "document": document_json(h.document)}
+        # No score: ranking happens on the server, and a number next to each hit would only invite
+        # comparisons across searches.
+        "items": [{"highlights": h.highlights, "document": document_json(h.document)}
                   for h in result.hits],
         "total": result.total,
         "page": result.page,
