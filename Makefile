@@ -14,6 +14,8 @@ test: $(STAMP) chromium
 $(STAMP): pyproject.toml examples/kundenakte-reklamation/pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
+	# whoosh-reloaded and whoosh3 both install the package `whoosh`: an older venv must drop the former.
+	$(PY) -m pip uninstall -y -q whoosh-reloaded whoosh3 2>/dev/null || true
 	$(PY) -m pip install -q -e ".[test]"
 	# The external example plugin, installed like a third-party package: the tests exercise it.
 	$(PY) -m pip install -q -e examples/kundenakte-reklamation

@@ -12,7 +12,7 @@ queries cheap is part of the schema, not of any Whoosh internals:
   (``ve*``, the expensive kind) is one term; a longer prefix expands over ``words``, where few words
   share it.
 * ``big`` holds adjacent stem pairs, so a phrase is an AND of pair terms and no positions are stored.
-* ``tpfx`` holds title-word prefixes for type-ahead suggestions.
+* ``twords`` holds the folded title words; type-ahead suggestions expand a prefix over them.
 
 Raise ``SCHEMA_VERSION`` when the layout changes: a mismatch starts empty indexes, which the
 indexing service refills.
@@ -22,15 +22,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from whoosh import fields, formats
+from whoosh import columns, fields, formats
 from whoosh.analysis import RegexTokenizer, SpaceSeparatedTokenizer
 
-from .analysis import MAX_PREFIX, analyze, bigrams, edge_ngrams, fold
+from .analysis import MAX_PREFIX, analyze, bigrams, fold
 from .base import IndexRecord
 
 __all__ = ["DOCS", "GRAM_MAX", "PEOPLE", "SCHEMA_VERSION", "SEP", "docs_schema", "people_schema", "to_fields"]
 
-SCHEMA_VERSION = "3"  # 3: public Whoosh API only; documents and master data in two indexes
+SCHEMA_VERSION = "4"  # 3: public Whoosh API only, two indexes; 4: facet column, title words
 DOCS = "docs"  # index names inside the folder
 PEOPLE = "people"
 SEP = "\x1f"  # separates multi-valued keyword values (folder names may hold spaces)
@@ -68,7 +68,8 @@ def docs_schema() -> fields.Schema:
         big=_exists(),
         pfx=_exists(),
         words=_exists(),
-        tpfx=_exists(),
+        twords=_exists(),
+        facet=fields.COLUMN(columns.VarBytesColumn()),  # "type<SEP>folder<SEP>…": facets read per hit
         title_s=fields.STORED(),
         body_s=fields.STORED(),
         updated=fields.STORED(),
@@ -125,7 +126,8 @@ def to_fields(r: IndexRecord) -> dict[str, Any]:
         "big": " ".join(pairs),
         "pfx": pfx,
         "words": words,
-        "tpfx": " ".join(edge_ngrams({f for _, f in title})),
+        "twords": " ".join({f for _, f in title}),
+        "facet": SEP.join([r.type, *(f for f in r.folders if f)]).encode("utf-8"),
         "title_s": r.title,
         "body_s": body[:_STORE_MAX],
         "updated": float(r.updated),

@@ -12,8 +12,9 @@ Only Whoosh's documented API is used: ``Searcher.docs_for_query``, ``search(filt
 
 from __future__ import annotations
 
+import heapq
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Iterable, Sequence
 from itertools import islice
 from typing import Any
@@ -23,7 +24,7 @@ from whoosh import query as wq
 from . import query as uq
 from .analysis import bigrams, fold
 from .base import QueryError
-from .whoosh_schema import GRAM_MAX
+from .whoosh_schema import GRAM_MAX, SEP
 
 __all__ = ["Snapshot", "to_whoosh"]
 
@@ -115,15 +116,21 @@ class Snapshot:
         return set(self.searcher.docs_for_query(wq.Or([wq.Term("id", i) for i in ids])))
 
     def facets(self, hits: set[int] | frozenset[int]) -> dict[str, dict[str, int]]:
-        out: dict[str, dict[str, int]] = {}
-        for field in ("type", "folders"):
-            counts = {}
-            for t in self.lexicon(field):
-                n = len(self.docs(field, t) & hits)
-                if n and t:
-                    counts[t] = n
-            out[field] = counts
-        return out
+        """Type and folder counts over exactly ``hits``, read from each hit's facet column.
+
+        Per hit rather than per facet term: nothing has to be precomputed for a new searcher, so the
+        first search after a commit costs what any other does.
+        """
+        column = self.searcher.reader().column_reader("facet")
+        types: Counter[str] = Counter()
+        folders: Counter[str] = Counter()
+        for docnum in hits:
+            parts = _text(column[docnum]).split(SEP)
+            types[parts[0]] += 1
+            folders.update(parts[1:])
+        types.pop("", None)
+        folders.pop("", None)
+        return {"type": dict(types), "folders": dict(folders)}
 
     def stored(self, docnum: int) -> dict[str, Any]:
         return self.searcher.stored_fields(docnum)
@@ -133,10 +140,16 @@ class Snapshot:
     def matching(self, q: wq.Query) -> set[int]:
         return set(self.searcher.docs_for_query(q))
 
-    def ranked(self, q: wq.Query, within: set[int], limit: int) -> list[tuple[int, float]]:
-        """The best ``limit`` docnums of ``within`` for ``q`` (Whoosh's own collector and weighting)."""
+    def ranked(self, q: wq.Query, within: set[int], limit: int, *, scored: bool = True) -> list[tuple[int, float]]:
+        """The best ``limit`` docnums of ``within`` for ``q`` (Whoosh's own collector and weighting).
+
+        ``scored=False`` (a query of prefixes and filters only, where every hit weighs the same):
+        newest entries first, without a second pass over the postings.
+        """
         if not within or limit <= 0:
             return []
+        if not scored:
+            return [(d, 0.0) for d in heapq.nlargest(limit, within)]
         results = self.searcher.search(q, limit=limit, filter=set(within))
         return [(hit.docnum, float(hit.score or 0.0)) for hit in results]
 

@@ -100,6 +100,8 @@ class SearchMachine(RuleBasedStateMachine):
         with self.ka.db.write() as s:
             self.users = [create_user(s, f"s{i}", PASSWORD, display_name=f"S{i}", email=f"s{i}@example.org",
                                       password_hash=password_hash()).id for i in range(N_USERS)]
+            self.admin_id = create_user(s, "s-admin", PASSWORD, display_name="Admin", email="a@example.org",
+                                        is_admin=True, password_hash=password_hash()).id
             g0 = create_group(s, "Vertrieb")
             self.groups = [g0.id, create_group(s, "Vertrieb Nord", parent="Vertrieb").id]
         with self.ka.db.write() as s:
@@ -113,33 +115,43 @@ class SearchMachine(RuleBasedStateMachine):
     def viewer(self, s: Any, i: int) -> acl.Viewer:
         return acl.viewer_for(s, s.get(User, self.users[i]))
 
+    def admin(self, s: Any) -> acl.Viewer:
+        return acl.viewer_for(s, s.get(User, self.admin_id))
+
     # -- rules -------------------------------------------------------------------------------
 
     @rule(author=st.integers(0, N_USERS - 1), title=words, content=words, readers=st.sets(principal, max_size=2),
           attachment=st.one_of(st.none(), words))
     def create(self, author: int, title: str, content: str, readers: set[str], attachment: str | None) -> None:
         with self.ka.db.write() as s:
+            if self.viewer(s, author).sees_nothing:
+                return  # a deactivated user writes nothing
             doc = create_document(self.ka, s, self.viewer(s, author), "free_document", DocumentInput(
                 title=title, content=content, readers=[self.real(p) for p in readers]))
             if attachment is not None:
                 add_attachment(self.ka, s, self.viewer(s, author), doc, io.BytesIO(attachment.encode()), "notiz.txt")
             self.docs.append(doc.id)
 
+    def _live(self) -> list[int]:
+        """Documents that can still be edited (archived ones are read-only)."""
+        with self.ka.db.read() as s:
+            return [d for d in self.docs if s.get(Document, d).archived_at is None]
+
     @rule(data=st.data(), title=words)
     def retitle(self, data: st.DataObject, title: str) -> None:
-        if self.docs:
-            ident = data.draw(st.sampled_from(self.docs))
+        if live := self._live():
+            ident = data.draw(st.sampled_from(live))
             with self.ka.db.write() as s:
-                update_document(self.ka, s, acl.Viewer(0, True, True, frozenset({"*"})), ident,
+                update_document(self.ka, s, self.admin(s), ident,
                                 DocumentInput(title=title), expected_version=None)
 
     @rule(data=st.data(), readers=st.sets(principal, max_size=3))
     def set_readers(self, data: st.DataObject, readers: set[str]) -> None:
         """Grant and revoke in one: the document's readers become exactly ``readers``."""
-        if self.docs:
-            ident = data.draw(st.sampled_from(self.docs))
+        if live := self._live():
+            ident = data.draw(st.sampled_from(live))
             with self.ka.db.write() as s:
-                update_document(self.ka, s, acl.Viewer(0, True, True, frozenset({"*"})), ident,
+                update_document(self.ka, s, self.admin(s), ident,
                                 DocumentInput(readers=[self.real(p) for p in readers]), expected_version=None)
 
     @rule(data=st.data())
@@ -147,7 +159,7 @@ class SearchMachine(RuleBasedStateMachine):
         if self.docs:
             ident = data.draw(st.sampled_from(self.docs))
             with self.ka.db.write() as s:
-                delete_document(self.ka, s, acl.Viewer(0, True, True, frozenset({"*"})), ident)
+                delete_document(self.ka, s, self.admin(s), ident)
             self.docs.remove(ident)
 
     @rule(user=st.integers(0, N_USERS - 1), group=st.sampled_from(["Vertrieb", "Vertrieb Nord"]), join=st.booleans())
@@ -162,8 +174,8 @@ class SearchMachine(RuleBasedStateMachine):
 
     @rule(data=st.data())
     def archive(self, data: st.DataObject) -> None:
-        if self.docs:
-            ident = data.draw(st.sampled_from(self.docs))
+        if live := self._live():
+            ident = data.draw(st.sampled_from(live))
             with self.ka.db.write() as s:
                 s.execute(update(Document).where(Document.id == ident).values(archived_at=self.ka.clock.now()))
                 queue_index(s, f"doc:{ident}")
