@@ -143,7 +143,7 @@ class SearchMachine(RuleBasedStateMachine):
             ident = data.draw(st.sampled_from(live))
             with self.ka.db.write() as s:
                 update_document(self.ka, s, self.admin(s), ident,
-                                DocumentInput(title=title), expected_version=None)
+                                DocumentInput(title=title, given={"title"}), expected_version=None)
 
     @rule(data=st.data(), readers=st.sets(principal, max_size=3))
     def set_readers(self, data: st.DataObject, readers: set[str]) -> None:
@@ -152,7 +152,8 @@ class SearchMachine(RuleBasedStateMachine):
             ident = data.draw(st.sampled_from(live))
             with self.ka.db.write() as s:
                 update_document(self.ka, s, self.admin(s), ident,
-                                DocumentInput(readers=[self.real(p) for p in readers]), expected_version=None)
+                                DocumentInput(readers=[self.real(p) for p in readers], given={"readers"}),
+                                expected_version=None)
 
     @rule(data=st.data())
     def remove(self, data: st.DataObject) -> None:

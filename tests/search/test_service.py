@@ -125,3 +125,48 @@ def test_archived_documents_are_excluded_unless_asked(ka, people, corpus):
         viewer = people.viewer("outsider")
         assert ka.search.search(s, viewer, "Verfahrensdokument").total == 0
         assert ka.search.search(s, viewer, "Verfahrensdokument", include_archived=True).total == 1
+
+
+def test_a_slow_attachment_never_holds_back_other_saves(ka, people, monkeypatch):
+    """Extraction runs off the indexing path: while one file's text takes long, other saves become findable."""
+    import io
+    import threading
+    import time
+
+    from kundenakte.core.attachments import add_attachment
+    from kundenakte.search import extract
+
+    release = threading.Event()
+    real = extract.extract_text
+
+    def slow(path, mime_type, **kw):  # stands in for a PDF that takes its whole time box
+        release.wait(timeout=30)
+        return real(path, mime_type, **kw)
+
+    monkeypatch.setattr(extract, "extract_text", slow)
+    ka.settings.index_async = True  # the background threads, as in a web worker
+    try:
+        owner = people.viewer("owner")
+        with ka.db.write() as s:
+            slow_doc = create_document(ka, s, owner, "testnote", DocumentInput(title="Langsamer Anhang", data={"subject": "a"}, readers=["*"]))
+            add_attachment(ka, s, owner, slow_doc, io.BytesIO(b"Zauberwortimanhang"), "notiz.txt")
+        with ka.db.write() as s:
+            create_document(ka, s, owner, "testnote", DocumentInput(title="Schnelles Angebot", data={"subject": "b"}, readers=["*"]))
+        ka.search.notify()
+
+        def found(q: str) -> int:
+            with ka.db.read() as s:
+                return ka.search.search(s, owner, q).total
+
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not (found("Schnelles") and found("Langsamer")):
+            time.sleep(0.05)
+        assert found("Schnelles") == 1 and found("Langsamer") == 1  # both titles, the file still unread
+        assert found("Zauberwortimanhang") == 0
+        release.set()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not found("Zauberwortimanhang"):
+            time.sleep(0.05)
+        assert found("Zauberwortimanhang") == 1
+    finally:
+        release.set()
