@@ -455,9 +455,11 @@ def render(
     total = 0
     stream = None
     try:
+        # Compiled outside the budget: its clock is for running the template, and compile-time
+        # constant folding must not build anything (the budgeted filters refuse without a budget).
+        template = env.from_string(tree)
         with budget.active(budget.RenderBudget(timeout_s=timeout_s)) as guard:
             try:
-                template = env.from_string(tree)
                 stream = template.generate(plain)
                 for chunk in stream:
                     total += len(chunk)
