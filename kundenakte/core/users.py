@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Callable, Iterable
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -61,15 +61,20 @@ def check_display_name(session: Session, name: str, *, user_id: int | None = Non
     return name
 
 
-def _flush_name(session: Session, user: User) -> None:
-    # Two writers may pass the check at once (PostgreSQL): the unique column refuses the second,
-    # which still gets the German message once the first has committed.
+def _write_named(session: Session, user: User, name: str, change: Callable[[], None]) -> None:
+    """Apply ``change`` (which gives ``user`` the display name ``name``) and flush it in a savepoint.
+
+    Two writers may pass the check at once (PostgreSQL): the unique column refuses the second once
+    the first has committed, and the second still gets the German message instead of an error page.
+    The change happens inside the savepoint, since ``begin_nested`` flushes what is pending first.
+    """
     try:
         with session.begin_nested():
+            change()
             session.flush()
     except IntegrityError:
         with session.no_autoflush:
-            check_display_name(session, user.display_name, user_id=user.id)
+            check_display_name(session, name, user_id=user.id)
             if session.scalar(select(User.id).where(User.login == user.login, User.id != user.id)) is not None:
                 raise UserError(f"Den Anmeldenamen {user.login} gibt es schon.") from None
         raise
@@ -78,11 +83,10 @@ def _flush_name(session: Session, user: User) -> None:
 def set_display_name(session: Session, user: User, name: str, *, by_user_id: int | None) -> bool:
     """Rename a user under the uniqueness rule; True when the name changed (and was audited)."""
     cleaned = check_display_name(session, name, user_id=user.id)
-    if cleaned == user.display_name:
-        return False
     before = user.display_name
-    user.display_name = cleaned
-    _flush_name(session, user)
+    if cleaned == before:
+        return False
+    _write_named(session, user, cleaned, lambda: setattr(user, "display_name", cleaned))
     audit.record(session, by_user_id, "changed", "user", user.id, display_name=[before, cleaned])
     return True
 
@@ -122,8 +126,7 @@ def create_user(
         password_hash=password_hash or hash_password(password),
         active=True,
     )
-    session.add(user)
-    _flush_name(session, user)
+    _write_named(session, user, display_name, lambda: session.add(user))
     audit.record(session, None, "created", "user", user.id, login=login)
     return user
 

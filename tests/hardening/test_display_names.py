@@ -181,3 +181,37 @@ def test_import_and_api_write_no_users(ka: Any, people: Any) -> None:
         for source in (root / folder).rglob("*.py"):
             text = source.read_text()
             assert not re.search(r"\bUser\(|create_user|display_name\s*=", text), source
+
+
+def test_two_writers_at_once_get_the_message_not_an_error(ka: Any, people: Any) -> None:
+    """PostgreSQL: both check before either commits; the unique column stops the second, which still
+    gets the German message (SQLite writers are serialised by BEGIN IMMEDIATE, nothing to race)."""
+    import threading
+
+    if ka.db.is_sqlite:
+        pytest.skip("SQLite serialises writers")
+    first = ka.db.session(write=True)
+    create_user(first, "erste", PASSWORD, display_name="Lea Müller")  # flushed, not committed
+    outcome: dict[str, Any] = {}
+
+    def second() -> None:
+        with ka.db.session(write=True) as s:
+            try:
+                create_user(s, "zweite", PASSWORD, display_name="LEA MUELLER")  # passes the check, waits on the index
+                s.commit()
+                outcome["result"] = "saved"
+            except UserError as exc:
+                s.rollback()
+                outcome["result"] = exc
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    thread.join(1.0)
+    assert thread.is_alive(), "the second writer should wait for the first one's unique key"
+    first.commit()
+    first.close()
+    thread.join(10)
+    assert isinstance(outcome.get("result"), UserError), outcome
+    assert outcome["result"].field == "display_name" and MESSAGE in str(outcome["result"])
+    assert "zweite" not in _names(ka)
+    FIGURES["names.refused"] += 1
