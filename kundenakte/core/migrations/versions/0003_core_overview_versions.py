@@ -73,14 +73,15 @@ def create_triggers(tables: frozenset[str] | None = None) -> None:
 
 
 def drop_triggers(tables: frozenset[str] | None = None) -> None:
+    # IF EXISTS: a later SQLite table rebuild may already have dropped a table's triggers.
     postgres = op.get_bind().dialect.name == "postgresql"
     for suffix, table, _event, _scopes in TRIGGERS:
         if tables is not None and table not in tables:
             continue
         name = f"overview_version_{suffix}"
-        op.execute(f"DROP TRIGGER {name} ON {table}" if postgres else f"DROP TRIGGER {name}")
+        op.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}" if postgres else f"DROP TRIGGER IF EXISTS {name}")
         if postgres:
-            op.execute(f"DROP FUNCTION {name}()")
+            op.execute(f"DROP FUNCTION IF EXISTS {name}()")
 
 
 def upgrade() -> None:
