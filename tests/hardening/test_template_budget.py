@@ -1,4 +1,4 @@
-"""Template budget: a 31 KB "~" concatenation bomb (+1.6 GB before the budget) is refused when saved
+"""Template budget: a 31 KB "~" concatenation bomb (one output chunk of ~200 MB before the budget) is refused when saved
 and when a stored one is used, in the test client (both databases) and in a real gunicorn worker,
 whose memory grows by less than 100 MB (peak RSS, VmHWM after clear_refs).
 """
@@ -27,18 +27,20 @@ REFUSAL = "Die Vorlage erzeugt beim Ausfüllen zu viel Text"
 
 
 def concat_bomb(target_bytes: int = 31_000) -> str:
-    """Two loops over list literals of 40-fold ``~`` chains; without a budget one ``{{ }}`` is ~1.5 M
-    characters and the whole render 1.6 GB."""
-    chain = "~".join(["kontakt.briefanrede"] * 40)
-    items = 1
+    """Three levels of ``~`` chains through two loops over list literals: ``a`` is 60 letter
+    salutations, ``b`` 200 ``a``, and one ``{{ }}`` 280 ``b`` = 100 million characters (~200 MB)
+    built before any output cap could look at it; the lists are padded to ``target_bytes``."""
+    a_chain = "~".join(["kontakt.briefanrede"] * 60)
+    b_chain = "~".join(["a"] * 200)
+    out = "~".join(["b"] * 280)
+    outer_items = 1
     while True:
-        outer = "[" + ",".join([chain] * items) + "]"
-        inner = "[" + ",".join(["~".join(["a"] * 40)] * items) + "]"
-        source = ("<p>{% for a in " + outer + " %}{% for b in " + inner + " %}{{ " + "~".join(["b"] * 40)
-                  + " }}{% endfor %}{% endfor %}</p>")
+        inner_items = max(1, outer_items // 2)
+        source = ("<p>{% for a in [" + ",".join([a_chain] * outer_items) + "] %}{% for b in ["
+                  + ",".join([b_chain] * inner_items) + "] %}{{ " + out + " }}{% endfor %}{% endfor %}</p>")
         if len(source.encode()) >= target_bytes:
             return source
-        items += 1
+        outer_items += 1
 
 
 BOMB = concat_bomb()
