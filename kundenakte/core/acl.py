@@ -173,6 +173,21 @@ def read_principals_of(document: Document) -> list[str]:
     return sorted(principals)
 
 
+def grantable_principals(session: Session, viewer: Viewer) -> set[str]:
+    """The principals ``viewer`` may name as readers or editors of a document.
+
+    Exactly what the document form's reader picker offers: everyone (``*``), every group and
+    every active user. Access proposed by someone else (a template's readers) is cut down to
+    this set before the viewer sees it, so a proposal never names more than the viewer could.
+    """
+    if viewer.sees_nothing:
+        return set()
+    principals = {EVERYONE}
+    principals.update(group_principal(g) for g in session.scalars(select(Group.id)))
+    principals.update(user_principal(u) for u in session.scalars(select(User.id).where(User.active.is_(True))))
+    return principals
+
+
 def parse_principal(text: str) -> str:
     """Validate a principal string as stored in the ACL."""
     text = text.strip()

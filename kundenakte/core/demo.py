@@ -19,7 +19,7 @@ from kundenakte.core import acl
 from kundenakte.core.doctypes import DocumentType, Field
 from kundenakte.core.documents import DocumentInput, create_document
 from kundenakte.core.models import Company, Contact, Folder, Group, User
-from kundenakte.core.users import add_members, create_group, create_user
+from kundenakte.core.users import UserError, add_members, check_display_name, create_group, create_user
 
 if TYPE_CHECKING:
     from kundenakte.core.runtime import Kundenakte
@@ -82,6 +82,14 @@ def _value_for(field: Field, fake: Faker, rnd: random.Random, users: list[int]) 
     return None
 
 
+def _free_name(session: Any, name: str) -> str:
+    """The demo user's name, marked "(Demo)" when a real user already has it (names are unique)."""
+    try:
+        return check_display_name(session, name)
+    except UserError:
+        return f"{name} (Demo)"
+
+
 def load_demo(ka: Kundenakte, *, companies: int = 40, seed: int = 42, progress: bool = False) -> DemoInfo:
     fake = Faker("de_DE")
     fake.seed_instance(seed)
@@ -93,7 +101,7 @@ def load_demo(ka: Kundenakte, *, companies: int = 40, seed: int = 42, progress: 
             create_group(session, name, parent=parent)
         for login, name, admin, groups in USERS:
             user = create_user(
-                session, login, DEMO_PASSWORD, display_name=name, email=f"{login}@kundenakte.example", is_admin=admin,
+                session, login, DEMO_PASSWORD, display_name=_free_name(session, name), email=f"{login}@kundenakte.example", is_admin=admin,
                 phone=fake.phone_number(), signature=f"{name}\nKundenakte Demo GmbH",
             )
             for g in groups:

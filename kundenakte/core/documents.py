@@ -24,6 +24,10 @@ if TYPE_CHECKING:
     from kundenakte.core.runtime import Kundenakte
 
 
+# Larger ids cannot exist and would overflow the database driver (a 500 instead of a 404).
+MAX_ID = 2**63 - 1
+
+
 class NotFound(Exception):
     """The document does not exist or the viewer may not read it (indistinguishable on purpose)."""
 
@@ -75,6 +79,29 @@ class DocumentInput:
         return inp
 
 
+# Access someone other than the creating user proposed for a new draft (a template's "Leser der
+# erstellten Dokumente"). Kept in the draft's data, shown prefilled in its Zugriff section and
+# granted only when the creating user saves that section; any explicit ACL change drops it.
+PROPOSED_ACCESS = "_proposed_access"
+
+
+def propose_access(doc: Document, *, source: str, readers: Iterable[str], editors: Iterable[str]) -> None:
+    """Attach an access proposal to a draft; nothing is granted by this."""
+    readers, editors = sorted(set(readers)), sorted(set(editors))
+    data = dict(doc.data or {})
+    if readers or editors:
+        data[PROPOSED_ACCESS] = {"source": source, "readers": readers, "editors": editors}
+    else:
+        data.pop(PROPOSED_ACCESS, None)
+    doc.data = data
+
+
+def proposed_access(doc: Document) -> dict[str, Any] | None:
+    """The draft's pending proposal (``source``, ``readers``, ``editors``), or None."""
+    proposal = (doc.data or {}).get(PROPOSED_ACCESS)
+    return proposal if isinstance(proposal, dict) else None
+
+
 def queue_index(session: Session, key: str) -> None:
     session.add(IndexQueue(object_key=key))
 
@@ -88,7 +115,7 @@ def load_for_write(session: Session, viewer: acl.Viewer, document_id: int, *, ch
 
     Every write path (documents, attachments, plugins' actions) starts here, before changing anything.
     """
-    doc = session.get(Document, document_id)
+    doc = session.get(Document, document_id) if 0 < document_id <= MAX_ID else None
     if doc is None or not acl.can_read(session, viewer, document_id):
         raise NotFound()
     if not acl.can_edit(session, viewer, document_id):
@@ -209,6 +236,8 @@ def _apply(
             errors["readers"] = str(exc)
 
     data = dict(doc.data or {})
+    if acl_rows is not None and not creating:
+        data.pop(PROPOSED_ACCESS, None)  # the user has decided who gets access
     if creating or "data" in given:
         users = set(session.scalars(select(User.id)))
         try:
@@ -358,6 +387,8 @@ def delete_document(ka: Kundenakte, session: Session, viewer: acl.Viewer, docume
 
 def get_readable(session: Session, viewer: acl.Viewer, document_id: int) -> Document:
     """Load one document the viewer may read, else NotFound (never reveal that it exists)."""
+    if not 0 < document_id <= MAX_ID:
+        raise NotFound()
     doc = session.scalar(select(Document).where(Document.id == document_id, acl.readable_clause(viewer)))
     if doc is None:
         raise NotFound()

@@ -21,16 +21,54 @@ ALLOWED_ATTRIBUTES = {
 # Quill writes its formatting as classes; nothing else may style the page.
 _CLASS_RE = re.compile(r"^(ql-[a-z0-9-]+\s*)+$")
 _SAFE_IMAGE_DATA = re.compile(r"^data:image/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/=\s]+$")
+_SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
+_LINK_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
+_URL_EDGES = "".join(chr(c) for c in range(0x21))  # C0 controls and space
+_URL_DROPPED = str.maketrans("", "", "\t\n\r")
+
+
+def browser_url(value: str) -> str | None:
+    """The URL as a browser reads it, or None when it may leave the origin in disguise.
+
+    Browsers strip leading/trailing controls and spaces, drop tabs and line breaks anywhere, and
+    read a backslash like a slash: "/\\host/x", "/<tab>/host/x" and " //host" all mean
+    "//host/x", a URL on another host. Such scheme-relative and backslash URLs are refused
+    outright; so is any other control character.
+    """
+    url = value.strip(_URL_EDGES).translate(_URL_DROPPED)
+    if "\\" in url or url.startswith("//") or any(ord(c) < 0x20 or ord(c) == 0x7F for c in url):
+        return None
+    return url
+
+
+def safe_link(value: str) -> str | None:
+    """An ``<a href>`` that may stay: http(s), mailto, tel or a same-origin reference; no ``data:``."""
+    url = browser_url(value)
+    if url is None:
+        return None
+    match = _SCHEME_RE.match(url)
+    if match and match.group(1).lower() not in _LINK_SCHEMES:
+        return None
+    return url
+
+
+def safe_image_source(value: str) -> str | None:
+    """An ``<img src>`` that may stay: our own absolute paths or inline raster images (never SVG)."""
+    url = browser_url(value)
+    if url is None:
+        return None
+    if url.startswith("/") or _SAFE_IMAGE_DATA.match(url):
+        return url
+    return None
 
 
 def _attribute_filter(tag: str, attr: str, value: str) -> str | None:
     if attr == "class":
         return value if _CLASS_RE.match(value) else None
     if tag == "img" and attr == "src":
-        # Inline images: our own attachment URLs or raster data URLs; never SVG (it can script).
-        if value.startswith("/") and not value.startswith("//"):
-            return value
-        return value if _SAFE_IMAGE_DATA.match(value) else None
+        return safe_image_source(value)
+    if tag == "a" and attr == "href":
+        return safe_link(value)
     return value
 
 

@@ -8,7 +8,7 @@ core's first revision. ``upgrade`` runs every branch to its head.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from alembic import command
 from alembic.config import Config
@@ -35,9 +35,32 @@ def alembic_config(ka: Kundenakte) -> Config:
 
 def upgrade(ka: Kundenakte, revision: str = "heads") -> None:
     cfg = alembic_config(ka)
-    with ka.db.engine.begin() as connection:
-        cfg.attributes["connection"] = connection
-        command.upgrade(cfg, revision)
+    with ka.db.engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # A table rebuild (batch mode) drops the old table; with foreign keys on, SQLite would
+            # first delete its rows and cascade into every table that references it. The pragma
+            # only takes effect outside a transaction, hence on the driver connection before BEGIN.
+            _driver_execute(connection, "PRAGMA foreign_keys=OFF")
+        try:
+            with connection.begin():
+                cfg.attributes["connection"] = connection
+                command.upgrade(cfg, revision)
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"migration left broken foreign keys: {broken[:5]}")
+        finally:
+            if sqlite:
+                _driver_execute(connection, "PRAGMA foreign_keys=ON")
+
+
+def _driver_execute(connection: Any, sql: str) -> None:
+    cursor = connection.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(sql)
+    finally:
+        cursor.close()
 
 
 def current_heads(ka: Kundenakte) -> set[str]:

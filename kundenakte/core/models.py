@@ -60,12 +60,21 @@ document_folders = Table(
 )
 
 
+# SQLite reuses the highest rowid after a delete unless a table is AUTOINCREMENT; rows that the
+# audit trail (or a URL, a bookmark, a mail) names by id must never get another row's id.
+NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
+
+
 class User(Base):
     __tablename__ = "users"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     login: Mapped[str] = mapped_column(String(80), unique=True)
     display_name: Mapped[str] = mapped_column(String(200))
+    # core.text.name_key(display_name), kept by a mapper event; unique, so no one can take a
+    # colleague's name in another spelling (the service says so in German first).
+    display_name_key: Mapped[str] = mapped_column(String(200), default="", unique=True)
     email: Mapped[str] = mapped_column(String(254), default="")
     phone: Mapped[str] = mapped_column(String(60), default="")
     signature: Mapped[str] = mapped_column(Text, default="")
@@ -83,6 +92,7 @@ class User(Base):
 
 class Group(Base):
     __tablename__ = "groups"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
@@ -95,6 +105,7 @@ class Group(Base):
 
 class Company(Base):
     __tablename__ = "companies"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), index=True)
@@ -124,6 +135,7 @@ class Contact(Base):
     __table_args__ = (
         Index("ix_contacts_filter", "postal_code", "company_id", "account_manager_id"),
         Index("ix_contacts_name_order", "last_name", "first_name", "id"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -160,7 +172,7 @@ class Contact(Base):
 
 class Folder(Base):
     __tablename__ = "folders"
-    __table_args__ = (UniqueConstraint("parent_id", "name", name="uq_folders_parent_name"),)
+    __table_args__ = (UniqueConstraint("parent_id", "name", name="uq_folders_parent_name"), NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -178,6 +190,7 @@ class Document(Base):
         # Overview pages: newest first within a company or contact, stopping after one page.
         Index("ix_documents_company_date", "company_id", "document_date", "id"),
         Index("ix_documents_contact_date", "contact_id", "document_date", "id"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -236,6 +249,7 @@ class DocumentAcl(Base):
 
 class Attachment(Base):
     __tablename__ = "attachments"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
@@ -253,7 +267,7 @@ class Attachment(Base):
 
 class AuditEntry(Base):
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_object", "object_type", "object_id"),)
+    __table_args__ = (Index("ix_audit_object", "object_type", "object_id"), NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
@@ -289,6 +303,7 @@ class PluginState(Base):
 
 class ApiToken(Base):
     __tablename__ = "api_tokens"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
@@ -332,6 +347,12 @@ def _fold_contact(_mapper: Any, _conn: Any, target: Contact) -> None:
     target.city_folded = fold(target.city)
 
 
+def _key_user_name(_mapper: Any, _conn: Any, target: User) -> None:
+    from kundenakte.core.text import name_key
+
+    target.display_name_key = name_key(target.display_name)
+
+
 def _queue(kind: str) -> Any:
     def _listener(_mapper: Any, conn: Any, target: Any) -> None:
         conn.execute(insert(IndexQueue).values(object_key=f"{kind}:{target.id}", queued_at=utcnow()))
@@ -342,6 +363,7 @@ def _queue(kind: str) -> Any:
 for _event in ("before_insert", "before_update"):
     event.listen(Company, _event, _fold_company)
     event.listen(Contact, _event, _fold_contact)
+    event.listen(User, _event, _key_user_name)
 for _event in ("after_insert", "after_update", "after_delete"):
     event.listen(Company, _event, _queue("company"))
     event.listen(Contact, _event, _queue("contact"))

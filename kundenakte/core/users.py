@@ -2,17 +2,93 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Callable, Iterable
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kundenakte.core import audit
 from kundenakte.core.models import Group, PluginState, User, utcnow
+from kundenakte.core.text import name_key
+
+MAX_DISPLAY_NAME = 200
 
 
 class UserError(ValueError):
-    pass
+    """A refused user change; ``field`` names the form field the German message belongs to.
+
+    ``taken_by`` is the colleague's display name when a name is refused as theirs (the web
+    layer words that message in the interface's language).
+    """
+
+    def __init__(self, message: str, *, field: str = "login", taken_by: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+        self.taken_by = taken_by
+
+
+NAME_TAKEN = ("Dieser Anzeigename wird bereits verwendet (von „%(name)s“; Groß-/Kleinschreibung, ü/ue/u und "
+              "Satzzeichen zählen nicht als Unterschied). Bitte einen unterscheidbaren Namen wählen, z. B. mit "
+              "zweitem Vornamen oder Abteilung.")
+
+
+def _name_taken(other: str) -> UserError:
+    return UserError(NAME_TAKEN % {"name": other}, field="display_name", taken_by=other)
+
+
+def check_display_name(session: Session, name: str, *, user_id: int | None = None) -> str:
+    """The cleaned display name if no other user has it in any spelling; else UserError (German).
+
+    Every writer of a display name (settings pages, CLI, demo data) goes through here, so one
+    person cannot appear as another in histories, reader pickers or e-mail From lines. The rule
+    is :func:`kundenakte.core.text.name_key`; the unique ``users.display_name_key`` column backs
+    it up in the database.
+    """
+    name = " ".join(str(name or "").split())
+    if not name or len(name) > MAX_DISPLAY_NAME:
+        raise UserError(f"Bitte einen Anzeigenamen mit höchstens {MAX_DISPLAY_NAME} Zeichen angeben.",
+                        field="display_name")
+    key = name_key(name)
+    if not key:
+        raise UserError("Der Anzeigename braucht mindestens einen Buchstaben oder eine Ziffer.", field="display_name")
+    query = select(User.display_name).where(User.display_name_key == key)
+    if user_id is not None:
+        query = query.where(User.id != user_id)
+    other = session.scalar(query.limit(1))
+    if other is not None:
+        raise _name_taken(other)
+    return name
+
+
+def _write_named(session: Session, user: User, name: str, change: Callable[[], None]) -> None:
+    """Apply ``change`` (which gives ``user`` the display name ``name``) and flush it in a savepoint.
+
+    Two writers may pass the check at once (PostgreSQL): the unique column refuses the second once
+    the first has committed, and the second still gets the German message instead of an error page.
+    The change happens inside the savepoint, since ``begin_nested`` flushes what is pending first.
+    """
+    try:
+        with session.begin_nested():
+            change()
+            session.flush()
+    except IntegrityError:
+        with session.no_autoflush:
+            check_display_name(session, name, user_id=user.id)
+            if session.scalar(select(User.id).where(User.login == user.login, User.id != user.id)) is not None:
+                raise UserError(f"Den Anmeldenamen {user.login} gibt es schon.") from None
+        raise
+
+
+def set_display_name(session: Session, user: User, name: str, *, by_user_id: int | None) -> bool:
+    """Rename a user under the uniqueness rule; True when the name changed (and was audited)."""
+    cleaned = check_display_name(session, name, user_id=user.id)
+    before = user.display_name
+    if cleaned == before:
+        return False
+    _write_named(session, user, cleaned, lambda: setattr(user, "display_name", cleaned))
+    audit.record(session, by_user_id, "changed", "user", user.id, display_name=[before, cleaned])
+    return True
 
 
 def create_user(
@@ -38,9 +114,10 @@ def create_user(
         raise UserError("Das Passwort muss mindestens 8 Zeichen lang sein.")
     if session.scalar(select(User.id).where(User.login == login)) is not None:
         raise UserError(f"Den Anmeldenamen {login} gibt es schon.")
+    display_name = check_display_name(session, display_name or login)
     user = User(
         login=login,
-        display_name=display_name or login,
+        display_name=display_name,
         email=email,
         phone=phone,
         signature=signature,
@@ -49,8 +126,7 @@ def create_user(
         password_hash=password_hash or hash_password(password),
         active=True,
     )
-    session.add(user)
-    session.flush()
+    _write_named(session, user, display_name, lambda: session.add(user))
     audit.record(session, None, "created", "user", user.id, login=login)
     return user
 

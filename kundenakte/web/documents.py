@@ -41,6 +41,7 @@ from kundenakte.core.documents import (
     create_document,
     delete_document,
     get_readable,
+    proposed_access,
     update_document,
 )
 from kundenakte.core.html import sanitize_html
@@ -442,6 +443,7 @@ def _render_form(
         conflict=conflict,
         version=version if version is not None else (doc.version if doc else None),
         upload_url=url_for("documents.upload_image", doc_id=doc.id) if doc else "",
+        proposal=_proposal_view(doc),
     )
     return html, status
 
@@ -452,6 +454,28 @@ def _principal_labels() -> dict[str, str]:
     labels.update({f"u:{uid}": name for uid, name in s.execute(select(User.id, User.display_name))})
     labels.update({f"g:{gid}": f"Gruppe: {name}" for gid, name in s.execute(select(Group.id, Group.name))})
     return labels
+
+
+def _proposal_view(doc: Document | None) -> dict[str, Any] | None:
+    """A draft's pending access proposal with names, for the form's and the view's notice."""
+    proposal = proposed_access(doc) if doc is not None else None
+    if not proposal:
+        return None
+    labels = _principal_labels()
+    return {
+        "source": str(proposal.get("source") or ""),
+        "readers": [labels.get(p, p) for p in proposal.get("readers", [])],
+        "editors": [labels.get(p, p) for p in proposal.get("editors", [])],
+    }
+
+
+def _with_proposal(values: dict[str, Any], doc: Document) -> dict[str, Any]:
+    """Form values with a pending proposal preselected in Zugriff (the user sees and decides)."""
+    proposal = proposed_access(doc)
+    if proposal:
+        values["readers"] = sorted(set(values["readers"]) | set(proposal.get("readers", [])))
+        values["editors"] = sorted(set(values["editors"]) | set(proposal.get("editors", [])))
+    return values
 
 
 def _display_value(f: Field, value: Any) -> str:
@@ -643,6 +667,7 @@ def view(doc_id: int):  # type: ignore[no-untyped-def]
             company_id=doc.company_id or None, parent_id=doc.id,
         ),
         content=sanitize_html(doc.content),
+        proposal=_proposal_view(doc) if editable and not read_only else None,
     )
 
 
@@ -659,7 +684,7 @@ def edit(doc_id: int):  # type: ignore[no-untyped-def]
     if doctype is None:
         abort(404)
     if request.method == "GET":
-        return _render_form(doctype, _form_from_doc(doc, doctype), doc=doc)
+        return _render_form(doctype, _with_proposal(_form_from_doc(doc, doctype), doc), doc=doc)
 
     pending = uploads.receive(v.user_id)
     values = _form_from_request(doctype)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from kundenakte.core import audit
 from kundenakte.core.models import Document, Folder, Group, PluginState, User, document_folders
-from kundenakte.core.users import UserError, create_user, set_plugin_enabled
+from kundenakte.core.users import UserError, create_user, set_display_name, set_plugin_enabled
 from kundenakte.web.context import current_ka, db, language, viewer
 from kundenakte.web.passwords import hash_password, verify_password
 
@@ -52,6 +52,15 @@ def _me() -> User:
     if user is None:
         abort(404)
     return user
+
+
+def _name_error(exc: UserError) -> str:
+    if exc.taken_by is not None:
+        # Same text as core.users.NAME_TAKEN, here through the catalogue.
+        return _("Dieser Anzeigename wird bereits verwendet (von „%(name)s“; Groß-/Kleinschreibung, ü/ue/u und "
+                 "Satzzeichen zählen nicht als Unterschied). Bitte einen unterscheidbaren Namen wählen, z. B. mit "
+                 "zweitem Vornamen oder Abteilung.", name=exc.taken_by)
+    return str(exc)
 
 
 def check_new_password(new: str, repeat: str) -> str | None:
@@ -96,9 +105,15 @@ def profile():  # type: ignore[no-untyped-def]
             if len(values["phone"]) > 60:
                 errors["phone"] = _("Höchstens %(n)s Zeichen.", n=60)
             if not errors:
+                try:
+                    set_display_name(db(), user, values["display_name"], by_user_id=user.id)
+                except UserError as exc:
+                    db().rollback()
+                    user = _me()
+                    errors[exc.field] = _name_error(exc)
+            if not errors:
                 user.language = values["language"]
                 user.signature = values["signature"]
-                user.display_name = values["display_name"]
                 user.phone = values["phone"]
                 audit.record(db(), user.id, "changed", "user", user.id, fields=["profile"])
                 db().commit()
@@ -166,7 +181,7 @@ def user_new():  # type: ignore[no-untyped-def]
                            signature=values["signature"], language=values["language"])
     except UserError as exc:
         db().rollback()
-        return _user_page(None, values, {"login": str(exc)})
+        return _user_page(None, values, {exc.field: _name_error(exc)})
     user.active = values["active"]
     db().commit()
     flash(_("Benutzer %(name)s angelegt.", name=user.display_name), "success")
@@ -188,9 +203,16 @@ def user_edit(user_id: int):  # type: ignore[no-untyped-def]
     values["login"] = user.login
     if user.id == viewer().user_id and (not values["is_admin"] or not values["active"]):
         errors["is_admin"] = _("Sie können sich nicht selbst die Administratorrechte entziehen oder sich deaktivieren.")
+    if not errors:
+        try:
+            set_display_name(db(), user, values["display_name"], by_user_id=viewer().user_id)
+        except UserError as exc:
+            db().rollback()
+            user = db().get(User, user_id)
+            errors[exc.field] = _name_error(exc)
     if errors:
         return _user_page(user, values, errors)
-    for key in ("display_name", "email", "phone", "signature", "language", "is_admin", "active"):
+    for key in ("email", "phone", "signature", "language", "is_admin", "active"):
         setattr(user, key, values[key])
     audit.record(db(), viewer().user_id, "changed", "user", user.id, admin=user.is_admin, active=user.active)
     db().commit()

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from kundenakte.core.doctypes import ValidationError
-from kundenakte.core.documents import NotFound
+from kundenakte.core.documents import DocumentInput, NotFound, proposed_access, update_document
 from kundenakte.core.models import Attachment, Company, Contact, Document, User
 from kundenakte.plugins.communication import templates_service as svc
 
@@ -124,12 +124,26 @@ def test_create_from_template(ka, people, shared_pdf: Path, who, salutation, clo
             assert "Müller &amp; Söhne GmbH" in doc.content
         assert sorted(f.name for f in doc.folders) == ["DOCHOUSE 4", "Schriftverkehr"]
         assert doc.retention_days == 720 and doc.archive_due is not None
-        assert {(a.principal, a.role) for a in doc.acl} == {
-            (f"g:{people.groups['Vertrieb']}", "read"), (f"u:{people.users['editor']}", "edit")}
+        # The template's readers/editors are proposed to the creating user, not granted behind
+        # their back: the draft is theirs alone until they save its Zugriff section.
+        assert doc.acl == []
+        assert proposed_access(doc) == {"source": "Vorlage „Produktinformationen“",
+                                        "readers": [f"g:{people.groups['Vertrieb']}"],
+                                        "editors": [f"u:{people.users['editor']}"]}
         (att,) = s.query(Attachment).filter_by(document_id=doc_id).all()
         assert att.filename == "Prospekt.pdf" and att.mime_type == "application/pdf"
         with ka.storage.open(att.sha256) as fh:
             assert fh.read() == pdf
+    # Saving the draft with the proposal (as the prefilled form does) grants it and drops it.
+    with ka.db.write() as s:
+        update_document(ka, s, people.viewer("owner"), doc_id, DocumentInput(
+            readers=[f"g:{people.groups['Vertrieb']}"], editors=[f"u:{people.users['editor']}"],
+            given={"readers", "editors"}), expected_version=None)
+    with ka.db.read() as s:
+        doc = s.get(Document, doc_id)
+        assert {(a.principal, a.role) for a in doc.acl} == {
+            (f"g:{people.groups['Vertrieb']}", "read"), (f"u:{people.users['editor']}", "edit")}
+        assert proposed_access(doc) is None
 
 
 def test_fixed_sender(ka, people):  # type: ignore[no-untyped-def]

@@ -1,4 +1,5 @@
-"""The hardening battery: leak matrix, ACL model check, hostile input, crash safety.
+"""The hardening battery: leak matrix, ACL model check, hostile input, crash safety, template budget,
+id reuse, display names, template grants, follow-ups and sanitizer URLs.
 
 Every part counts what it tried in :data:`FIGURES`; ``tests/hardening/conftest.py`` prints one
 figure line per part at the end of the run (``bench/hardening.py`` collects them).

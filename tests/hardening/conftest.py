@@ -27,5 +27,27 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         write(f"crash safety: {FIGURES['crash.kills']} server kills + {FIGURES['crash.mail_kills']} mail delivery kill, "
               f"{FIGURES['crash.inconsistencies']} inconsistencies ({FIGURES['crash.saves']} acknowledged saves, "
               f"{FIGURES['crash.uploads']} acknowledged uploads, {FIGURES['crash.locked']} 'database is locked' in the log)")
+    if FIGURES.get("budget.refused"):
+        worker = (f"worker +{FIGURES['budget.worker_mb']} MB peak RSS"
+                  + ("" if FIGURES.get("budget.worker_exact") else " (RSS, peak not resettable)")
+                  if "budget.worker_mb" in FIGURES else "no gunicorn worker run")
+        write(f"template budget: {FIGURES['budget.refused']} renders of a {FIGURES['budget.kb']} KB '~' bomb refused, "
+              f"{worker}, in-process peak {FIGURES['budget.peak_mb']} MB (limit 100 MB)")
+    if FIGURES.get("ids.checked"):
+        write(f"ids: {FIGURES['ids.checked']} new documents after a deletion + {FIGURES['ids.reused_checked']} on a "
+              f"reused id showed no foreign history, {FIGURES['ids.migrations']} migrations of filled databases kept "
+              "every row, index, foreign key and trigger")
+    if FIGURES.get("names.refused"):
+        writers = sorted(k.split(":", 1)[1] for k in FIGURES if k.startswith("names.writer:"))
+        write(f"display names: {FIGURES['names.refused']} look-alike spellings refused at {len(writers)} writers "
+              f"({', '.join(writers)})")
+    if FIGURES.get("grants.drafts"):
+        write(f"template grants: {FIGURES['grants.drafts']} drafts from a shared template, {FIGURES['grants.silent']} "
+              f"silent grants, {FIGURES['grants.dropped']} unpickable principals dropped from proposals")
+    if FIGURES.get("followups.tried"):
+        write(f"follow-ups: {FIGURES['followups.tried']} invalid follow-up requests, {FIGURES['followups.5xx']} 5xx")
+    if FIGURES.get("sanitizer.payloads"):
+        write(f"sanitizer: {FIGURES['sanitizer.payloads']} off-origin/data: URL payloads, {FIGURES['sanitizer.passed']} "
+              f"let through, {FIGURES['sanitizer.in_mails']} in {FIGURES['sanitizer.mails']} sent mails")
     for problem in PROBLEMS:
         write(f"PROBLEM: {problem}")

@@ -8,11 +8,12 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from kundenakte.core.models import Base, utcnow
+from kundenakte.core.models import NEVER_REUSE_IDS, Base, utcnow
 
 
 class CommTemplate(Base):
     __tablename__ = "comm_templates"
+    __table_args__ = NEVER_REUSE_IDS  # the audit trail names templates by id
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))

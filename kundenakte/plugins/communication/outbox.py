@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from kundenakte.core import acl, audit
 from kundenakte.core.doctypes import ValidationError
 from kundenakte.core.documents import ReadOnly, _after_commit, load_for_write, queue_index
+from kundenakte.core.html import sanitize_html
 from kundenakte.core.models import Document, User
 from kundenakte.plugins.communication.mime import _address, build_message, make_message_id, sanitize_header_text
 from kundenakte.plugins.communication.models import OutboxEntry
@@ -133,8 +134,10 @@ def build_for(ka: Kundenakte, session: Session, doc: Document, message_id: str, 
     sender_name = sender_display_name(ka, data, author_name)
     # Answers reach the writing user whenever the From address is not theirs.
     reply_to = author_email if author_email and author_email != sender_email else None
-    html_body = doc.content or ""
-    appendix = str(data.get("appendix") or "")
+    # Sanitised again on the way out: content saved before a sanitiser rule existed (or written
+    # around the core) must not carry off-origin or data: links into the recipient's mail client.
+    html_body = sanitize_html(doc.content or "")
+    appendix = sanitize_html(str(data.get("appendix") or ""))
     if appendix.strip():
         html_body += f'<hr><div class="appendix">{appendix}</div>'
     files = []

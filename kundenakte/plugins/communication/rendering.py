@@ -8,7 +8,10 @@ them harmless:
    ``render`` runs the same check, so an unchecked template can never reach the compiler.
 2. The Jinja environment is an ``ImmutableSandboxedEnvironment`` without globals, with attribute
    access limited to dict keys, no calls and no arithmetic.
-3. Rendering is streamed with an output cap, a wall-clock limit and a loop-iteration budget.
+3. Rendering runs under a budget (budget.py) that is charged *before* each string is built —
+   ``~``, filters, output conversion — plus a loop-iteration budget, a wall-clock limit and a
+   streamed output cap. A template over budget is refused when it is saved (trial render with
+   the placeholders' example values, :func:`trial_render`) and fails cleanly when rendered.
 
 The context consists only of nested dicts of strings (``group -> key -> str``); objects are never
 handed to a template.
@@ -16,21 +19,18 @@ handed to a template.
 
 from __future__ import annotations
 
-import contextvars
 import re
-import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError, nodes
-from jinja2.filters import FILTERS
 from jinja2.runtime import LoopContext
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from jinja2.tests import TESTS
-from markupsafe import Markup, escape
 
+from . import budget
 from .salutation import closing, letter_salutation, short_salutation
 
 __all__ = [
@@ -43,16 +43,17 @@ __all__ = [
     "build_context",
     "context_keys",
     "render",
+    "sample_context",
     "single_line",
+    "trial_render",
     "validate_template",
 ]
 
 MAX_TEMPLATE_CHARS = 100_000
-MAX_LOOP_ITERATIONS = 10_000
+MAX_LOOP_ITERATIONS = budget.MAX_LOOP_ITERATIONS
 MAX_LOOP_NESTING = 2
-# Upper bound for any string a filter may produce; stops amplification (e.g. chained replace)
-# before the string exists in memory, which the streaming output cap could not do.
-MAX_INTERMEDIATE_CHARS = 1_000_000
+# Characters one render may build in total (every intermediate string, see budget.py).
+MAX_BUILT_CHARS = budget.MAX_BUILT_CHARS
 
 ALLOWED_FILTERS: tuple[str, ...] = (
     "capitalize",
@@ -78,7 +79,6 @@ _RESERVED_NAMES = frozenset(
 )
 _NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 _LINE_BREAKS = re.compile(r"\r\n|[\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
-_BOUNDED_FILTER = "_ka_bounded"
 
 _REFUSED_STATEMENTS: dict[type[nodes.Node], str] = {
     nodes.Include: "{% include %} ist in Vorlagen nicht erlaubt.",
@@ -339,65 +339,23 @@ def validate_template(source: str, allowed: Iterable[str]) -> list[str]:
 # --- Environment ---------------------------------------------------------------------------------
 
 
-class _LimitExceeded(Exception):
-    pass
-
-
-class _RenderGuard:
-    """Per-render budget shared by all loops of one template."""
-
-    def __init__(self, deadline: float) -> None:
-        self.deadline = deadline
-        self.iterations_left = MAX_LOOP_ITERATIONS
-
-    def tick(self) -> None:
-        self.iterations_left -= 1
-        if self.iterations_left < 0:
-            raise _LimitExceeded(
-                f"Die Vorlage enthält zu viele Schleifendurchläufe (höchstens {MAX_LOOP_ITERATIONS})."
-            )
-        self.check_time()
-
-    def check_time(self) -> None:
-        if time.monotonic() > self.deadline:
-            raise _LimitExceeded("Die Vorlage braucht zu lange zum Erzeugen (Zeitlimit überschritten).")
-
-
-_GUARD: contextvars.ContextVar[_RenderGuard] = contextvars.ContextVar("ka_render_guard")
-
-
-def _bounded(iterable: Iterable[Any]) -> Iterator[Any]:
-    # Loops without output never yield to render(), so the budget has to be enforced from inside
-    # the loop itself; every for-loop iterable is wrapped in this filter before compiling.
-    guard = _GUARD.get()
-    for item in iterable:
-        guard.tick()
-        yield item
-
-
-def _capped_replace(value: Any, old: str, new: str, count: int | None = None) -> str:
-    text, old, new = str(value), str(old), str(new)
-    occurrences = text.count(old) if old else len(text) + 1
-    if count is not None and count >= 0:
-        occurrences = min(occurrences, count)
-    if len(text) + occurrences * max(len(new) - len(old), 0) > MAX_INTERMEDIATE_CHARS:
-        raise _LimitExceeded("Ein Zwischenergebnis der Vorlage ist zu lang (Filter „replace“).")
-    return text.replace(old, new) if count is None else text.replace(old, new, count)
-
-
-def _html_finalize(value: Any) -> Any:
-    # Multi-line values (address, signature) must keep their line breaks in HTML mails.
-    if isinstance(value, str) and not isinstance(value, Markup):
-        normalized = value.replace("\r\n", "\n").replace("\r", "\n")
-        return escape(normalized).replace("\n", Markup("<br>\n"))
-    return value
-
-
 class _SandboxEnvironment(ImmutableSandboxedEnvironment):
+    """No globals, no calls, no arithmetic, dict keys only; every string charged to the budget."""
+
+    template_class = budget.BudgetedTemplate
     # Intercepting every operator also disables Jinja's compile-time constant folding for them,
     # so "x" * 10**9 is never evaluated, not even by the compiler.
     intercepted_binops = frozenset({"*", "**", "+", "-", "/", "//", "%"})
     intercepted_unops = frozenset({"-", "+"})
+
+    def compile(self, source: Any, name: str | None = None, filename: str | None = None, raw: bool = False,
+                defer_init: bool = False) -> Any:
+        # Every template, also one compiled directly, gets its "~" and loops routed through the
+        # budget before code is generated.
+        tree = self.parse(source, name, filename) if isinstance(source, str) else source
+        tree = budget.BudgetTransformer().visit(tree)
+        tree.set_environment(self)
+        return super().compile(tree, name, filename, raw=raw, defer_init=defer_init)
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         raise SecurityError(f"operator {operator!r} is not allowed")
@@ -429,15 +387,12 @@ def _build_environment(*, html: bool) -> _SandboxEnvironment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
-        finalize=_html_finalize if html else None,
+        finalize=budget.html_finalize if html else budget.text_finalize,
         auto_reload=False,
         cache_size=0,
     )
     env.globals = {}
-    filters: dict[str, Any] = {name: FILTERS[name] for name in ALLOWED_FILTERS}
-    filters["replace"] = _capped_replace
-    filters[_BOUNDED_FILTER] = _bounded
-    env.filters = filters
+    env.filters = dict(budget.FILTERS)
     env.tests = {name: TESTS[name] for name in ALLOWED_TESTS}
     return env
 
@@ -463,13 +418,6 @@ def _check_context(context: Any) -> None:
         for key, value in values.items():
             if not isinstance(key, str) or not _NAME_PATTERN.match(key) or not isinstance(value, str):
                 raise TypeError(f"invalid context entry {group!r}.{key!r}: only str values are allowed")
-
-
-def _bound_loops(tree: nodes.Template) -> None:
-    for loop in tree.find_all(nodes.For):
-        loop.iter = nodes.Filter(
-            loop.iter, _BOUNDED_FILTER, [], [], None, None, lineno=loop.iter.lineno
-        )
 
 
 def single_line(text: str) -> str:
@@ -502,28 +450,32 @@ def render(
         raise TemplateRenderError(checker.errors[0], checker.errors)
 
     env = _HTML_ENV if html else _TEXT_ENV
-    guard = _RenderGuard(time.monotonic() + timeout_s)
-    token = _GUARD.set(guard)
     # Plain copies: the template must never see (or keep) the caller's objects.
     plain = {group: dict(values) for group, values in context.items()}
     chunks: list[str] = []
     total = 0
     stream = None
     try:
-        _bound_loops(tree)
+        # Compiled outside the budget: its clock is for running the template, and compile-time
+        # constant folding must not build anything (the budgeted filters refuse without a budget).
         template = env.from_string(tree)
-        stream = template.generate(plain)
-        for chunk in stream:
-            total += len(chunk)
-            if total > max_chars:
-                raise TemplateRenderError(
-                    f"Das Ergebnis der Vorlage ist zu lang (höchstens {max_chars} Zeichen)."
-                )
-            guard.check_time()
-            chunks.append(chunk)
+        with budget.active(budget.RenderBudget(timeout_s=timeout_s)) as guard:
+            try:
+                stream = template.generate(plain)
+                for chunk in stream:
+                    total += len(chunk)
+                    if total > max_chars:
+                        raise TemplateRenderError(
+                            f"Das Ergebnis der Vorlage ist zu lang (höchstens {max_chars} Zeichen)."
+                        )
+                    guard.check_time()
+                    chunks.append(chunk)
+            finally:
+                if stream is not None:
+                    stream.close()
     except TemplateRenderError:
         raise
-    except _LimitExceeded as exc:
+    except budget.LimitExceeded as exc:
         raise TemplateRenderError(str(exc)) from None
     except UndefinedError as exc:
         raise TemplateRenderError(f"Ein Platzhalter ist nicht belegt ({exc.message}).") from None
@@ -535,15 +487,37 @@ def render(
         # Details of unexpected errors stay out of the user-facing message on purpose: they could
         # contain internals of the sandbox.
         raise TemplateRenderError("Die Vorlage konnte nicht ausgewertet werden.") from None
-    finally:
-        if stream is not None:
-            stream.close()
-        _GUARD.reset(token)
 
     result = "".join(chunks)
     if single_line_output if single_line_output is not None else not html:
         result = single_line(result)
     return result
+
+
+def sample_context(extra_examples: Mapping[str, str] | None = None) -> dict[str, dict[str, str]]:
+    """Realistic values for every placeholder: the catalogue's examples (and plugins' examples)."""
+    context: dict[str, dict[str, str]] = {}
+    for placeholder in PLACEHOLDERS:
+        group, key = placeholder.key.split(".")
+        context.setdefault(group, {})[key] = placeholder.example
+    for path, example in (extra_examples or {}).items():
+        group, _, key = path.partition(".")
+        if _NAME_PATTERN.match(group) and _NAME_PATTERN.match(key):
+            context.setdefault(group, {}).setdefault(key, example or "Beispiel")
+    return context
+
+
+def trial_render(source: str, *, html: bool, extra_examples: Mapping[str, str] | None = None) -> list[str]:
+    """Render ``source`` once with :func:`sample_context`; German errors, empty when it works.
+
+    Run when a template is saved, so a template over budget (too much text built, too many loop
+    iterations, too long) is refused then and not only when someone uses it.
+    """
+    try:
+        render(source, sample_context(extra_examples), html=html, single_line_output=False)
+    except TemplateRenderError as exc:
+        return exc.errors
+    return []
 
 
 # --- Context -------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from kundenakte.core import acl, audit
 from kundenakte.core.doctypes import ValidationError
-from kundenakte.core.documents import DocumentInput, Forbidden, NotFound, create_document, queue_index
+from kundenakte.core.documents import DocumentInput, Forbidden, NotFound, create_document, propose_access, queue_index
 from kundenakte.core.html import html_to_text, sanitize_html
 from kundenakte.core.models import Attachment, Company, Contact, Document, Folder, User
 from kundenakte.core.text import fold
@@ -22,6 +22,7 @@ from kundenakte.plugins.communication.rendering import (
     TemplateRenderError,
     build_context,
     render,
+    trial_render,
     validate_template,
 )
 from kundenakte.plugins.communication.salutation import closing, letter_salutation
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 SENDER_FORMATS = {"name_address": "Name und Anschrift", "company": "Firma"}
 SENDER_MODES = {"current_user": "Angemeldeter Benutzer", "fixed": "Fester Absender"}
 TEMPLATE_FIELDS = ("subject", "body", "appendix", "display_title")
+HTML_FIELDS = frozenset({"body", "appendix"})
 FIELD_LABELS = {"subject": "Betreff", "body": "Inhalt", "appendix": "Anhänge", "display_title": "Angezeigter Titel"}
 
 
@@ -100,6 +102,16 @@ def allowed_placeholders(ka: Kundenakte, session: Session | None = None) -> set[
         if path:
             keys.add(path)
     return keys
+
+
+def placeholder_examples(ka: Kundenakte, session: Session | None = None) -> dict[str, str]:
+    """Example value per plugin placeholder path, for the trial render at save time."""
+    examples: dict[str, str] = {}
+    for _plugin, placeholder in ka.collect("register_placeholders", session):
+        path = getattr(placeholder, "path", None)
+        if path and path not in BASE_PLACEHOLDER_KEYS:
+            examples[path] = str(getattr(placeholder, "example", "") or "")
+    return examples
 
 
 def plugin_placeholder_values(ka: Kundenakte, session: Session | None, plain: dict[str, Any]) -> dict[str, dict[str, str]]:
@@ -206,11 +218,16 @@ def save_template(
             principals[key] = []
 
     allowed = allowed_placeholders(ka, session)
+    examples = placeholder_examples(ka, session)
     texts: dict[str, str] = {}
     for key in TEMPLATE_FIELDS:
         text = str(values.get(key) or "")
         texts[key] = text
         problems = validate_template(text, allowed) if text else []
+        if text and not problems:
+            # A template that is fine in form but builds too much text (a "~" bomb) is refused now,
+            # not when a colleague first uses it: one trial render with realistic example values.
+            problems = trial_render(text, html=key in HTML_FIELDS, extra_examples=examples)
         if problems:
             errors[key] = f"{FIELD_LABELS[key]}: " + " ".join(problems)
     if errors:
@@ -343,8 +360,21 @@ def render_template_for(
     return Rendered(title=title, subject=subject, body=sanitize_html("".join(parts)), appendix=sanitize_html(appendix))
 
 
+def proposed_principals(session: Session, viewer: acl.Viewer, template: CommTemplate) -> tuple[list[str], list[str]]:
+    """The template's readers and editors of created documents that ``viewer`` could pick too."""
+    offered = acl.grantable_principals(session, viewer)
+    readers = [p for p in template.doc_readers or [] if p in offered]
+    editors = [p for p in template.doc_editors or [] if p in offered]
+    return readers, editors
+
+
 def create_from_template(ka: Kundenakte, session: Session, viewer: acl.Viewer, template_id: int, contact_id: int | None) -> Document:
-    """A new unsent document of the template's base type for the contact; the caller commits.
+    """A new unsent draft of the template's base type for the contact; the caller commits.
+
+    The draft is the creating user's alone: the template's readers/editors of created documents
+    (cut down to what the user could pick) are only *proposed* (core.documents.propose_access),
+    shown prefilled in the draft's Zugriff section and granted when the user saves it. So a
+    shared template never gives its author, or anyone, silent access to others' documents.
 
     Raises NotFound for a template the viewer may not see, ValidationError for rendering problems.
     """
@@ -375,10 +405,12 @@ def create_from_template(ka: Kundenakte, session: Session, viewer: acl.Viewer, t
         data=data,
         folder_ids=folder_ids,
         retention_days=template.retention_days,
-        readers=list(template.doc_readers or []),
-        editors=list(template.doc_editors or []),
+        readers=[],
+        editors=[],
     )
     doc = create_document(ka, session, viewer, template.base_type, inp)
+    readers, editors = proposed_principals(session, viewer, template)
+    propose_access(doc, source=f"Vorlage „{template.name}“", readers=readers, editors=editors)
     now = ka.clock.now()
     for row in template.files:
         if not ka.storage.exists(row.sha256):

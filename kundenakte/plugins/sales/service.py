@@ -14,7 +14,7 @@ from kundenakte.core.doctypes import ValidationError
 from kundenakte.core.models import Document
 from kundenakte.plugins.sales.chain import check_followup, copy_lines_for_followup
 from kundenakte.plugins.sales.models import LineItemRow, NumberFormat, NumberSequence
-from kundenakte.plugins.sales.numbering import DEFAULT_PATTERN, DEFAULT_PREFIXES, format_number, scope_year
+from kundenakte.plugins.sales.numbering import DEFAULT_PATTERN, DEFAULT_PREFIXES, VOUCHER_TYPES, format_number, scope_year
 from kundenakte.plugins.sales.totals import LineItem, Totals, compute_totals
 
 if TYPE_CHECKING:
@@ -100,8 +100,19 @@ def save_lines(ka: Kundenakte, session: Session, viewer: acl.Viewer, document_id
 
 
 def create_followup(ka: Kundenakte, session: Session, viewer: acl.Viewer, source_id: int, target_type: str) -> Document:
-    """A follow-up voucher with the source's lines, linked through ``parent_id``."""
+    """A follow-up voucher with the source's lines, linked through ``parent_id``.
+
+    NotFound for a source the viewer may not read; ValidationError (German) for a source that is
+    no voucher, an unknown target type or a follow-up the chain does not allow.
+    """
     source = get_readable(session, viewer, source_id)
+    if target_type not in VOUCHER_TYPES:
+        raise ValidationError({"type_key": "Unbekannter Belegtyp: Einen solchen Folgebeleg gibt es nicht."})
+    if source.type_key not in VOUCHER_TYPES:
+        source_type = ka.types.get(source.type_key)
+        label = source_type.label if source_type is not None else source.type_key
+        raise ValidationError({"type_key": f"Aus einem Dokument vom Typ „{label}“ kann kein Folgebeleg erstellt "
+                                           "werden; Folgebelege gibt es nur zu Belegen."})
     problem = check_followup(source.type_key, target_type)
     if problem:
         raise ValidationError({"type_key": problem})

@@ -12,6 +12,7 @@ from kundenakte.plugins.sales.service import create_followup, load_lines, save_l
 from kundenakte.plugins.sales.totals import compute_totals, format_eur, parse_line_items
 from kundenakte.plugins.sales.types import LINE_TYPES
 from kundenakte.web.context import current_ka, db, viewer
+from kundenakte.web.errors import MESSAGES
 
 bp = Blueprint("sales", __name__, template_folder="templates")
 LINE_FIELDS = ("position", "article", "description", "quantity", "unit", "unit_price", "discount_percent", "vat_rate")
@@ -72,11 +73,14 @@ def followup(document_id: int, target: str):  # type: ignore[no-untyped-def]
     try:
         doc = create_followup(ka, db(), viewer(), document_id, target)
     except NotFound:
+        db().rollback()
         abort(404)
     except ValidationError as exc:
+        # The menu offers only allowed follow-ups: anything else is a bad request, said in German.
         db().rollback()
-        flash(" ".join(exc.errors.values()))
-        return redirect(f"/dokumente/{document_id}")
+        title, _text = MESSAGES[400]
+        return render_template("error.html", code=400, title=title, text=" ".join(exc.errors.values()),
+                               back_url=f"/dokumente/{document_id}"), 400
     db().commit()
     flash("Folgebeleg angelegt.")
     return redirect(f"/dokumente/{doc.id}")

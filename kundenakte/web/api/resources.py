@@ -597,7 +597,12 @@ def list_templates():  # type: ignore[no-untyped-def]
 @operation("POST", "/templates/{template_id}/create-document", summary="Dokument aus Vorlage erstellen", tag="Vorlagen",
            body="TemplateCreateDocument", ok=201, response="Document", errors=(403,))
 def create_from_template_view(template_id: int):  # type: ignore[no-untyped-def]
-    """Ein neuer Entwurf vom Typ der Vorlage für den Kontakt, mit ausgefüllten Platzhaltern und den Dateien der Vorlage."""
+    """Ein neuer Entwurf vom Typ der Vorlage für den Kontakt, mit ausgefüllten Platzhaltern und den Dateien der Vorlage.
+
+    Die Leser und Bearbeiter, die die Vorlage für erstellte Dokumente vorsieht, werden nur vorgeschlagen
+    (``data._proposed_access``, beschränkt auf wählbare Benutzer und Gruppen): Zugriff erhalten sie erst, wenn
+    ``readers``/``editors`` per PATCH gesetzt werden. Bis dahin ist der Entwurf nur für Sie sichtbar.
+    """
     if not _templates_enabled():
         raise not_found()
     from kundenakte.plugins.communication.templates_service import create_from_template, get_visible

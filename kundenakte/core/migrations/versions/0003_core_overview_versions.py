@@ -55,15 +55,12 @@ def _bump(scope_sql: str) -> str:
             "ON CONFLICT (scope) DO UPDATE SET version = overview_versions.version + 1;")
 
 
-def upgrade() -> None:
-    op.create_table(
-        "overview_versions",
-        sa.Column("scope", sa.String(length=40), nullable=False),
-        sa.Column("version", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("scope", name=op.f("pk_overview_versions")),
-    )
+def create_triggers(tables: frozenset[str] | None = None) -> None:
+    """Create the counters' triggers (on ``tables`` only, if given); later table rebuilds reuse this."""
     postgres = op.get_bind().dialect.name == "postgresql"
     for suffix, table, event, scopes in TRIGGERS:
+        if tables is not None and table not in tables:
+            continue
         body = " ".join(_bump(s) for s in scopes)
         name = f"overview_version_{suffix}"
         if postgres:
@@ -75,11 +72,28 @@ def upgrade() -> None:
             op.execute(f"CREATE TRIGGER {name} AFTER {event} ON {table} FOR EACH ROW BEGIN {body} END")
 
 
-def downgrade() -> None:
+def drop_triggers(tables: frozenset[str] | None = None) -> None:
+    # IF EXISTS: a later SQLite table rebuild may already have dropped a table's triggers.
     postgres = op.get_bind().dialect.name == "postgresql"
     for suffix, table, _event, _scopes in TRIGGERS:
+        if tables is not None and table not in tables:
+            continue
         name = f"overview_version_{suffix}"
-        op.execute(f"DROP TRIGGER {name} ON {table}" if postgres else f"DROP TRIGGER {name}")
+        op.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}" if postgres else f"DROP TRIGGER IF EXISTS {name}")
         if postgres:
-            op.execute(f"DROP FUNCTION {name}()")
+            op.execute(f"DROP FUNCTION IF EXISTS {name}()")
+
+
+def upgrade() -> None:
+    op.create_table(
+        "overview_versions",
+        sa.Column("scope", sa.String(length=40), nullable=False),
+        sa.Column("version", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("scope", name=op.f("pk_overview_versions")),
+    )
+    create_triggers()
+
+
+def downgrade() -> None:
+    drop_triggers()
     op.drop_table("overview_versions")
