@@ -77,10 +77,10 @@ class _Sql:
         self.params[name] = value
         return f":{name}"
 
-    def tsquery(self, tsq: str, positive: bool) -> str:
+    def tsquery(self, tsq: str, positive: bool, prefix: bool = False) -> str:
         if positive:
             self.rank_terms.append(tsq)
-        return f"tsv @@ to_tsquery('german', {self.bind(tsq)})"
+        return f"tsv @@ {_prefix_query(self.bind(tsq)) if prefix else f'to_tsquery({_GERMAN}, {self.bind(tsq)})'}"
 
     def node(self, n: uq.Node, positive: bool = True) -> str:
         if isinstance(n, uq.Term):
@@ -89,7 +89,7 @@ class _Sql:
             words = n.words or n.stems
             return self.tsquery(" <-> ".join(_lexeme(w, n.field) for w in words), positive)
         if isinstance(n, uq.Prefix):
-            return self.tsquery(_lexeme(n.text, n.field, prefix=True), positive)
+            return self.tsquery(_lexeme(n.text, n.field, prefix=True), positive, prefix=True)
         if isinstance(n, uq.Keyword):
             token = f"{n.field}={fold(n.value)}"
             if n.prefix:
@@ -113,6 +113,16 @@ def _lexeme(word: str, field: str | None, prefix: bool = False) -> str:
     weight = _WEIGHT.get(field or "", "")
     suffix = (":*" if prefix else ":") + weight if (prefix or weight) else ""
     return f"'{word}'{suffix}"
+
+
+_GERMAN = "'german'"
+
+
+def _prefix_query(bound: str) -> str:
+    """A prefix stemmed like the index (verfahren* finds "Verfahren"), unless german drops it as a
+    stop word ("an*", "die*" would match nothing): then as typed."""
+    return (f"(CASE WHEN numnode(to_tsquery('german', {bound})) > 0 THEN to_tsquery('german', {bound}) "
+            f"ELSE to_tsquery('simple', {bound}) END)")
 
 
 def _like_prefix(token: str) -> str:
@@ -257,8 +267,12 @@ class PgSearchBackend:
         words = [fold(w) for w in tokenize(prefix)]
         if not words or len(words[-1]) < 2 or limit <= 0 or (principals is not None and not principals):
             return []
-        tsq = " & ".join([_lexeme(w, "title") for w in words[:-1]] + [_lexeme(words[-1], "title", prefix=True)])
-        params: dict[str, object] = {"q": tsq, "n": limit}
+        done = " & ".join(_lexeme(w, "title") for w in words[:-1])
+        params: dict[str, object] = {"p": _lexeme(words[-1], "title", prefix=True), "n": limit}
+        match = f"tsv @@ {_prefix_query(':p')}"
+        if done:
+            match += " AND tsv @@ to_tsquery('german', :q)"
+            params["q"] = done
         acl = ""
         if principals is not None:
             acl = "AND read_principals && CAST(:pr AS text[])"
@@ -269,7 +283,7 @@ class PgSearchBackend:
         with self.engine.connect() as conn:
             rows = conn.execute(text(
                 "SELECT title FROM search_entry WHERE kind = 'document' AND NOT archived AND title <> '' "
-                f"AND tsv @@ to_tsquery('german', :q) {acl} "
+                f"AND {match} {acl} "
                 "GROUP BY title ORDER BY max(updated) DESC LIMIT :n"), params).scalars()
             return list(rows)
 
