@@ -294,12 +294,27 @@ def search_reindex(c: Context) -> None:
     click.echo(f"{n} Einträge indiziert.")
 
 
+@search.command("optimize")
+@pass_ctx
+def search_optimize(c: Context) -> None:
+    """Merge the index into as few segments as possible (Whoosh; nothing to do on PostgreSQL)."""
+    optimize = getattr(c.ka.search.backend, "optimize", None)
+    if optimize is None:
+        click.echo("Nichts zu tun: dieser Suchdienst verwaltet seine Segmente selbst.")
+        return
+    optimize()
+    click.echo("Index zusammengeführt.")
+
+
 @search.command("check")
 @click.option("--repair", is_flag=True, help="Fix what is missing, stale or extra")
 @pass_ctx
 def search_check(c: Context, repair: bool) -> None:
     """Report index entries missing, stale or extra compared with the database."""
     report = c.ka.search.check(repair=repair)
+    segments = getattr(c.ka.search.backend, "segment_count", None)
+    if segments is not None:
+        click.echo(f"Segmente: {segments()}")
     for kind, label in (("missing", "fehlt"), ("stale", "veraltet"), ("extra", "überzählig")):
         for key in report[kind][:50]:
             click.echo(f"{label}: {key}")

@@ -385,7 +385,16 @@ class SearchService:
                 if bar is not None:
                     bar.update(len(part))
 
-        self.backend.bulk(records())
+        # Whoosh's multi-process writer forks: fine in the command line's process, never used by the
+        # threads of a web worker (they index through flush()).
+        previous = getattr(self.backend, "parallel", None)
+        if previous is not None:
+            self.backend.parallel = True  # type: ignore[attr-defined]
+        try:
+            self.backend.bulk(records())
+        finally:
+            if previous is not None:
+                self.backend.parallel = previous  # type: ignore[attr-defined]
         if bar is not None:
             bar.close()
         while self._extract_todo and self.extract_pending(limit=500):
