@@ -16,9 +16,7 @@ users in 8 groups) and N imported contacts, then prints ONE line:
 from __future__ import annotations
 
 import argparse
-import http.client
 import os
-import re
 import sqlite3
 import subprocess
 import sys
@@ -33,13 +31,12 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from import_bench import generate  # noqa: E402
 from search_bench import corpus  # noqa: E402
-from web_bench import bench_folder, free_port, log, p50_p95, request  # noqa: E402
+from web_bench import PASSWORD, bench_folder, free_port, log, p50_p95, request, session_cookie  # noqa: E402
 
 from kundenakte.core import migrate  # noqa: E402
 from kundenakte.core.config import load_settings  # noqa: E402
 from kundenakte.core.runtime import Kundenakte  # noqa: E402
 
-PASSWORD = "bench-password-1"
 USERS = 40
 GROUPS = 8
 QUERY = "/suche?" + urlencode({"q": "Vertrag"})
@@ -117,21 +114,6 @@ def reindex(instance: Path) -> tuple[float, int]:
     return entries / (time.perf_counter() - start), entries
 
 
-def login(port: int, user: str) -> str:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    conn.request("GET", "/anmelden")
-    response = conn.getresponse()
-    page = response.read().decode()
-    conn.close()
-    cookie = (response.getheader("Set-Cookie") or "").split(";")[0]
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert token, "no CSRF token on the login page"
-    body = urlencode({"login": user, "password": PASSWORD, "csrf_token": token.group(1)})
-    answer = request(port, "POST", "/anmelden", body, {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
-    assert answer.status == 302, f"login of {user} failed: {answer.status}"
-    return (answer.getheader("Set-Cookie") or cookie).split(";")[0]
-
-
 def timed_requests(port: int, path: str, cookies: list[str], total: int, threads: int) -> list[float]:
     samples: list[float] = []
     lock = threading.Lock()
@@ -178,7 +160,7 @@ def serve(instance: Path, tmp: Path, searches: int, threads: int) -> tuple[tuple
                     break
             except OSError:
                 time.sleep(0.1)
-        cookies = [login(port, f"user{i}") for i in range(20)]
+        cookies = [session_cookie(port, f"user{i}") for i in range(20)]
         timed_requests(port, QUERY, cookies, 40, threads)  # warm both workers
         page = timed_requests(port, QUERY, cookies, searches, threads)
         bare = timed_requests(port, "/healthz", cookies, searches, threads)

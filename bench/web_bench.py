@@ -215,7 +215,7 @@ def request(port: int, method: str, path: str, body: str = "", headers: dict[str
     return response
 
 
-def session_cookie(port: int) -> str:
+def session_cookie(port: int, login: str = "user0", password: str = PASSWORD) -> str:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     conn.request("GET", "/anmelden")
     response = conn.getresponse()
@@ -224,10 +224,10 @@ def session_cookie(port: int) -> str:
     cookie = (response.getheader("Set-Cookie") or "").split(";")[0]
     token = re.search(r'name="csrf_token" value="([^"]+)"', page)
     assert token, "no CSRF token on the login page"
-    body = urlencode({"login": "user0", "password": PASSWORD, "csrf_token": token.group(1)})
+    body = urlencode({"login": login, "password": password, "csrf_token": token.group(1)})
     response = request(port, "POST", "/anmelden", body,
                        {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
-    assert response.status == 302, f"login failed: {response.status}"
+    assert response.status == 302, f"login of {login} failed: {response.status}"
     return (response.getheader("Set-Cookie") or cookie).split(";")[0]
 
 
