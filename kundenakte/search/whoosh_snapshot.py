@@ -30,6 +30,9 @@ __all__ = ["Snapshot", "to_whoosh"]
 
 MAX_EXPANSION = 2000  # words one prefix may expand to before the user is asked to type more
 _ALLOWED_CACHE = 32  # permission filters remembered per searcher (LRU)
+FACETS_BY_TERM = 2000  # hits from which facets intersect cached term sets instead of reading columns
+RANK_BY_ONE_TERM = 500  # hits above which a compound query is ranked by its rarest word
+_SCORED_FIELDS = frozenset({"all", "title", "company", "contact"})
 
 
 def _text(value: bytes | str) -> str:
@@ -116,11 +119,18 @@ class Snapshot:
         return set(self.searcher.docs_for_query(wq.Or([wq.Term("id", i) for i in ids])))
 
     def facets(self, hits: set[int] | frozenset[int]) -> dict[str, dict[str, int]]:
-        """Type and folder counts over exactly ``hits``, read from each hit's facet column.
+        """Type and folder counts over exactly ``hits``.
 
-        Per hit rather than per facet term: nothing has to be precomputed for a new searcher, so the
-        first search after a commit costs what any other does.
+        Few hits: read each hit's facet column (nothing to precompute, so the first search after a
+        commit costs what any other does). Many hits: intersect with each facet term's docnums,
+        cached for this searcher, which runs in C.
         """
+        if len(hits) >= FACETS_BY_TERM:
+            out: dict[str, dict[str, int]] = {}
+            for field in ("type", "folders"):
+                counts = {t: len(self.docs(field, t) & hits) for t in self.lexicon(field) if t}
+                out[field] = {t: n for t, n in counts.items() if n}
+            return out
         column = self.searcher.reader().column_reader("facet")
         types: Counter[str] = Counter()
         folders: Counter[str] = Counter()
@@ -138,6 +148,22 @@ class Snapshot:
     # -- evaluation ------------------------------------------------------------------------
 
     def matching(self, q: wq.Query) -> set[int]:
+        """Docnums matching ``q``: each term's postings read once by Whoosh, combined as sets.
+
+        Whoosh's compound matchers step through every posting in Python (a two-word AND of common
+        words costs several times its terms); sets intersect and unite in C.
+        """
+        if isinstance(q, wq.Term):
+            return set(self.searcher.docs_for_query(q))
+        if isinstance(q, wq.And):
+            parts = sorted((self.matching(c) for c in q.subqueries), key=len)
+            return parts[0].intersection(*parts[1:]) if parts else set()
+        if isinstance(q, wq.Or):
+            return set().union(*(self.matching(c) for c in q.subqueries))
+        if isinstance(q, wq.AndNot):
+            return self.matching(q.a) - self.matching(q.b)
+        if q is wq.NullQuery:
+            return set()
         return set(self.searcher.docs_for_query(q))
 
     def ranked(self, q: wq.Query, within: set[int], limit: int, *, scored: bool = True) -> list[tuple[int, float]]:
@@ -150,8 +176,25 @@ class Snapshot:
             return []
         if not scored:
             return [(d, 0.0) for d in heapq.nlargest(limit, within)]
+        if len(within) > RANK_BY_ONE_TERM and not isinstance(q, wq.Term):
+            # Many hits of a compound query: rank by the rarest word alone, which Whoosh's
+            # collector does with block skipping; the order among thousands of hits barely moves.
+            terms = _positive_terms(q)
+            if terms:
+                q = min(terms, key=lambda t: self.searcher.doc_frequency(t.fieldname, t.text))
         results = self.searcher.search(q, limit=limit, filter=set(within))
         return [(hit.docnum, float(hit.score or 0.0)) for hit in results]
+
+
+def _positive_terms(q: wq.Query) -> list[wq.Term]:
+    """Scored text terms of ``q`` outside any exclusion."""
+    if isinstance(q, wq.Term):
+        return [q] if q.fieldname in _SCORED_FIELDS else []
+    if isinstance(q, wq.AndNot):
+        return _positive_terms(q.a)
+    if isinstance(q, (wq.And, wq.Or)):
+        return [t for c in q.subqueries for t in _positive_terms(c)]
+    return []
 
 
 def to_whoosh(node: uq.Node, snap: Snapshot, *, master_data: bool = False) -> wq.Query:

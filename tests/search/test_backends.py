@@ -390,3 +390,21 @@ def test_named_extra_fields_match_whole_values(search_backend):
     assert search_backend.search("seriennummer:SN-4711", principals=None).total == 0  # whole value, not a part
     assert search_backend.search("seriennummer:SN-47*", principals=None).total == 2
     assert search_backend.search("seriennummer:SN-4711-X", principals=frozenset()).total == 0
+
+
+def test_facets_and_totals_are_exact_for_many_hits(search_backend):
+    """Above the Whoosh backend's thresholds facets come from term sets and ranking from one word:
+    counts stay exact."""
+    from collections import Counter
+
+    records = [doc(i, f"Vertrag {i}", "Rechnung Zahlung" if i % 3 else "Rechnung", type=("email", "task")[i % 2],
+                   folders=[f"O{i % 5}"] if i % 7 else [], read_principals=["*"] if i % 4 else ["u:9"])
+               for i in range(2600)]
+    search_backend.index(records)
+    for query, wanted in (("Vertrag", lambda i: True), ("Rechnung Zahlung", lambda i: i % 3 != 0)):
+        expected = [i for i in range(2600) if wanted(i) and i % 4]
+        result = search_backend.search(query, principals=BOB, limit=20)
+        assert result.total == len(expected)
+        assert result.facets["type"] == dict(Counter(("email", "task")[i % 2] for i in expected))
+        assert result.facets["folders"] == dict(Counter(f"O{i % 5}" for i in expected if i % 7))
+        assert len(result.hits) == 20 and all(int(h.id[4:]) % 4 for h in result.hits)
