@@ -146,7 +146,7 @@ def bench_api(backend: WhooshBackend, repeat: int, docs: int, tmp: Path) -> list
     for r in corpus(docs):
         ident = int(r.id.split(":")[1])
         rows.append({"id": ident, "type_key": r.type, "title": r.title, "status": r.status, "document_date": r.date,
-                     "content": "", "data": {}, "version": 1})
+                     "content": r.content, "data": {}, "version": 1})
         acl_rows.extend({"document_id": ident, "principal": p, "role": "read"} for p in r.read_principals)
     with ka.db.write() as session:
         for start in range(0, len(rows), 5000):
