@@ -372,6 +372,7 @@ def test_search_through_the_acl(ka, people, world, api_as):
     ka.search.flush()
     owner = api_as("owner").get("/search?q=Zitronenfalter").get_json()
     assert [h["document"]["id"] for h in owner["items"]] == [world.private] and owner["total"] == 1
+    assert all(set(h) == {"highlights", "document"} for h in owner["items"])  # no score: no corpus statistics out
     for login in ("outsider", "reader"):
         result = api_as(login).get("/search?q=Zitronenfalter").get_json()
         assert result["items"] == [] and result["total"] == 0

@@ -51,3 +51,10 @@ def test_master_data_shortcuts_and_suggestions(client, ka, people, world):  # ty
     assert client.get("/suche/vorschlaege?q=").get_json() == []
     login(client, "outsider")
     assert client.get("/suche/vorschlaege?q=pum").get_json() == []
+
+
+def test_deep_pages_get_a_message_not_a_scan(client, ka, people, world):  # type: ignore[no-untyped-def]
+    make_docs(ka, people, world)
+    login(client, "owner")
+    page = client.get("/suche?q=Angebot&seite=51").get_data(as_text=True)
+    assert "höchstens die ersten 1000 Treffer" in page
