@@ -328,12 +328,12 @@ class SearchService:
     def contact_record(self, contact: Contact) -> IndexRecord:
         from kundenakte.search.base import IndexRecord
 
+        # Names only: the master-data index answers "Kontakte und Unternehmen" by name, and a
+        # contact's e-mail, phone and city would only multiply what an import has to index.
         return IndexRecord(
             id=f"contact:{contact.id}",
             kind="contact",
             title=contact.full_name,
-            content=" ".join(filter(None, [contact.position, contact.email, contact.phone, contact.city])),
-            company=contact.company.name if contact.company else "",
             read_principals=[acl.EVERYONE],
             updated=_epoch(contact.updated_at),
         )
@@ -345,8 +345,6 @@ class SearchService:
             id=f"company:{company.id}",
             kind="company",
             title=company.name,
-            content=" ".join(filter(None, [company.street, company.postal_code, company.city, company.email, company.web])),
-            company=company.name,
             read_principals=[acl.EVERYONE],
             updated=_epoch(company.updated_at),
         )
