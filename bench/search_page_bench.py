@@ -140,14 +140,18 @@ def timed_requests(port: int, path: str, cookies: list[str], total: int, threads
     return samples
 
 
-def rss_mb(pid: int) -> float:
+def rss_mb(pid: int) -> tuple[float, float]:
+    """(resident, of which private) MB: the rest is the index's files mapped into memory, which
+    the workers share with each other and the page cache."""
+    fields = {}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+        if line.startswith(("VmRSS:", "RssAnon:")):
+            fields[line.split(":")[0]] = int(line.split()[1]) / 1024
+    return fields.get("VmRSS", 0.0), fields.get("RssAnon", 0.0)
 
 
-def serve(instance: Path, tmp: Path, searches: int, threads: int) -> tuple[tuple[float, float], tuple[float, float], list[float]]:
+def serve(instance: Path, tmp: Path, searches: int, threads: int) -> tuple[
+        tuple[float, float], tuple[float, float], list[tuple[float, float]]]:
     port = free_port()
     env = dict(os.environ, KUNDENAKTE_INSTANCE=str(instance), KUNDENAKTE_SECRET_KEY="bench-secret", PYTHONPATH=str(ROOT))
     gunicorn = Path(sys.executable).with_name("gunicorn")
@@ -195,7 +199,7 @@ def main() -> None:
     print(f"docs={args.docs} contacts={args.contacts} load {load} | import->searchable {searchable:.1f} s | "
           f"reindex command {rate:.0f} entries/s ({entries}) | gunicorn 2 workers, 20 users, {args.threads} threads, "
           f"{args.searches} requests: /suche?q=Vertrag p50 {p50:.0f} / p95 {p95:.0f} ms vs /healthz p50 {b50:.0f} / "
-          f"p95 {b95:.0f} ms | worker RSS after the searches {' / '.join(f'{m:.0f}' for m in rss)} MB")
+          f"p95 {b95:.0f} ms | worker RSS after the searches {' / '.join(f'{r:.0f} ({a:.0f} private)' for r, a in rss)} MB")
 
 
 if __name__ == "__main__":
