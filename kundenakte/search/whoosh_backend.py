@@ -392,7 +392,8 @@ class WhooshBackend:
             q = to_whoosh(node, snap, master_data=True)
             hits = snap.matching(q)
             if set(kinds) != {"contact", "company"}:
-                hits &= snap.union("kind", kinds)
+                hits = hits.intersection(*(snap.docs("kind", k) for k in kinds)) if len(kinds) == 1 \
+                    else hits & snap.union("kind", kinds)
             ranked = snap.ranked(q, hits, min(limit, MAX_WINDOW))
             page = [Hit(id=snap.stored(d)["id"], score=s, highlights="") for d, s in ranked]
             return SearchResult(hits=page, total=len(hits), facets={})
