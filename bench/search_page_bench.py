@@ -9,7 +9,8 @@ users in 8 groups) and N imported contacts, then prints ONE line:
   background thread, until the queue is empty and a contact of the file is found;
 * ``kundenakte search reindex`` itself (the real command, a subprocess): entries per second;
 * /suche?q=Vertrag (a common word) p50/p95 under gunicorn with two workers, 20 logged-in users
-  taking turns over 8 client threads, next to the bare /healthz page measured the same way;
+  taking turns (one request at a time by default: what a request costs, not how long it queues),
+  next to the bare /healthz page measured the same way;
 * the RSS of each worker after 1,000 searches by those 20 users.
 """
 
@@ -183,7 +184,8 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=50_000)
     parser.add_argument("--contacts", type=int, default=100_000)
     parser.add_argument("--searches", type=int, default=1000)
-    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="client threads; 1 measures what one request costs, more measure queueing (bench/load.py)")
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
     with bench_folder("ka-search-page-", args.keep) as tmp:
