@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from kundenakte.core.acl import Viewer
-    from kundenakte.core.contributions import MenuItem, OverviewSection, Placeholder
+    from kundenakte.core.contributions import Category, MenuItem, OverviewSection, Placeholder
     from kundenakte.core.doctypes import DocumentType
     from kundenakte.core.models import Company, Contact, Document
     from kundenakte.core.runtime import Kundenakte
@@ -55,6 +55,17 @@ def register_document_types() -> list[DocumentType]:
 
     Called once when the type registry is built. Keys must be unique across plugins; a clash is
     reported as an error of the second plugin. The declaration drives forms, lists, index and API.
+    """
+
+
+@hookspec
+def register_categories() -> list[Category]:
+    """Return the categories (areas) this plugin adds: key, German and English label, order.
+
+    Document types refer to a category by ``DocumentType.category``, menu items by
+    ``MenuItem.group``. The core knows no category by name: their labels head the "…" menus and
+    the overview's fallback sections, sorted by ``order``. Worked out once per set of disabled
+    plugins; the first plugin to declare a key wins, a later one is reported.
     """
 
 

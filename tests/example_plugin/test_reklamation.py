@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from kundenakte.core.doctypes import CATEGORIES, ValidationError
+from kundenakte.core.categories import categories
+from kundenakte.core.doctypes import ValidationError
 from kundenakte.core.documents import DocumentInput, create_document
 from kundenakte.core.models import Document
 from kundenakte.core.overview import build_overview
@@ -97,7 +98,8 @@ def test_loaded_through_its_entry_point_like_any_third_party_plugin(ka, reklamat
     doctype = ka.types.get("complaint")
     assert doctype is not None and doctype.plugin == PLUGIN and doctype is not reklamation.COMPLAINT
     assert (doctype.label, doctype.label_en, doctype.category) == ("Reklamation", "Complaint", "complaints")
-    assert "complaints" not in CATEGORIES  # a category the core does not know
+    category = categories(ka)["complaints"]  # its own category, declared through register_categories
+    assert (category.plugin, category.label, category.label_en) == (PLUGIN, "Reklamationen", "Complaints")
     fields = {f.name: f for f in doctype.fields}
     assert list(fields) == ["article", "serial_number", "defect", "resolution"]
     assert fields["article"].required and fields["article"].searchable and fields["article"].in_list
@@ -126,7 +128,7 @@ def test_menu_entry_on_contact_and_company_pages(ka, people, complaints, api_app
     assert "Reklamationen" in groups, groups
     url = f"/dokumente/neu/complaint?contact_id={complaints.lea}&amp;company_id={complaints.company}"
     assert groups["Reklamationen"] == [url]
-    assert "Complaints" not in groups  # no fallback heading made up from the unknown category
+    assert "Complaints" not in groups  # the German heading of its declared category, not one made up from the key
     assert ">Reklamation</a>" in page
 
     company_groups = menu_links(html(client.get(f"/unternehmen/{complaints.company}")))

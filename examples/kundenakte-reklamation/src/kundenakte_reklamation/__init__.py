@@ -5,6 +5,7 @@ derives forms, lists, validation, the JSON API, the search index, permissions an
 from them. This module shows each kind of contribution once:
 
 * ``register_document_types``   – the "complaint" type (Reklamation) with its fields and statuses
+* ``register_categories``       – its own category "complaints" (Reklamationen), heading of its menus
 * ``contact_actions`` / ``company_actions`` – "Reklamation" in the "…" menus, heading "Reklamationen"
 * ``register_overview_sections`` – the "Reklamationen" section of the Übersicht with its filters
 * ``register_placeholders``     – ``{{ reklamation.hotline }}`` and ``{{ reklamation.frist }}`` for
@@ -24,13 +25,14 @@ from typing import Any
 
 from kundenakte import hookimpl
 from kundenakte.core.acl import Viewer
-from kundenakte.core.contributions import MenuItem, OverviewFilter, OverviewSection, Placeholder
+from kundenakte.core.contributions import Category, MenuItem, OverviewFilter, OverviewSection, Placeholder
 from kundenakte.core.doctypes import DocumentType, Field, Status
 from kundenakte.core.models import Company, Contact, Document
 
-__all__ = ["COMPLAINT", "DEFAULT_HOTLINE", "GROUP", "INDEX_FIELD", "hotline", "response_deadline"]
+__all__ = ["CATEGORY", "COMPLAINT", "DEFAULT_HOTLINE", "GROUP", "INDEX_FIELD", "hotline", "response_deadline"]
 
 GROUP = "Reklamationen"  # heading of the "…" menu entries and label of the overview section
+CATEGORY = Category("complaints", GROUP, "Complaints", order=70)
 INDEX_FIELD = "seriennummer"  # search syntax: seriennummer:SN-123
 DEFAULT_HOTLINE = "0800 123 45 67"
 HOTLINE_ENV = "KUNDENAKTE_REKLAMATION_HOTLINE"
@@ -40,9 +42,8 @@ COMPLAINT = DocumentType(
     key="complaint",
     label="Reklamation",
     label_en="Complaint",
-    # A category of its own: the core has no label for "complaints", so this plugin names the menu
-    # group and the overview section itself (see README, "Eine eigene Kategorie").
-    category="complaints",
+    # A category of its own, declared by register_categories below (see README, "Eine eigene Kategorie").
+    category=CATEGORY.key,
     fields=(
         Field("article", "text", "Artikel", "Article", required=True, searchable=True, in_list=True, max_length=200),
         Field("serial_number", "text", "Seriennummer", "Serial number", searchable=True, max_length=100,
@@ -87,8 +88,14 @@ def register_document_types() -> list[DocumentType]:
     return [COMPLAINT]
 
 
+@hookimpl
+def register_categories() -> list[Category]:
+    # Heads the "…" menu group and names a fallback overview section for complaints.
+    return [CATEGORY]
+
+
 def _menu_entry() -> MenuItem:
-    return MenuItem("Reklamation", type_key=COMPLAINT.key, group=GROUP, order=300, label_en="Complaint")
+    return MenuItem("Reklamation", type_key=COMPLAINT.key, group=CATEGORY.key, order=300, label_en="Complaint")
 
 
 @hookimpl
