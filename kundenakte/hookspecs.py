@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from kundenakte.core.doctypes import DocumentType
     from kundenakte.core.models import Company, Contact, Document
     from kundenakte.core.runtime import Kundenakte
+    from kundenakte.web.api.openapi import ApiOperation
 
 hookspec = pluggy.HookspecMarker("kundenakte")
 hookimpl = pluggy.HookimplMarker("kundenakte")
@@ -82,8 +83,21 @@ def register_migrations() -> list[str]:
 def register_blueprints() -> list[Blueprint]:
     """Return Flask blueprints with the plugin's own pages.
 
-    Called once by the application factory. Views must load documents through the core's
-    permission functions (``kundenakte.core.acl``).
+    Called once by the application factory for every loaded plugin, also one disabled at that
+    moment; while a plugin is disabled its blueprints' URLs answer 404, so enabling it needs no
+    restart. Views must load documents through the core's permission functions
+    (``kundenakte.core.acl``).
+    """
+
+
+@hookspec
+def register_api_operations() -> list[ApiOperation]:
+    """Return the JSON API operations this plugin adds under ``/api/v1`` (``kundenakte.web.api.extend``).
+
+    Called once by the application factory for every loaded plugin, also one disabled at that
+    moment; while a plugin is disabled its operations answer 404 and are left out of
+    ``/api/v1/openapi.json``. Views need a valid token, get path ids and parsed query ``args`` like
+    the core's, and must load documents through ``kundenakte.core.acl``.
     """
 
 
@@ -151,7 +165,11 @@ def settings_links(viewer: Viewer) -> list[MenuItem]:
 
 @hookspec
 def extra_template_dirs() -> list[str]:
-    """Return folders searched for templates before the core's, to override or extend pages."""
+    """Return folders searched for templates before the core's, to override or extend pages.
+
+    Collected once by the application factory for every loaded plugin; a disabled plugin's folders
+    are skipped per request, and a template loaded from them is reloaded after a switch.
+    """
 
 
 @hookspec

@@ -92,6 +92,13 @@ def register_blueprints():  # type: ignore[no-untyped-def]
 
 
 @hookimpl
+def register_api_operations() -> list[Any]:
+    from kundenakte.plugins.communication.api import OPERATIONS
+
+    return list(OPERATIONS)
+
+
+@hookimpl
 def shutdown(ka: Kundenakte) -> None:
     from kundenakte.plugins.communication import retry
 
