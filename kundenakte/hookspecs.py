@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from kundenakte.core.acl import Viewer
     from kundenakte.core.contributions import Category, MenuItem, OverviewSection, Placeholder
     from kundenakte.core.doctypes import DocumentType
+    from kundenakte.core.plugin_settings import Setting
     from kundenakte.core.models import Company, Contact, Document
     from kundenakte.core.runtime import Kundenakte
     from kundenakte.web.api.openapi import ApiOperation
@@ -67,6 +68,18 @@ def register_categories() -> list[Category]:
     ``MenuItem.group``. The core knows no category by name: their labels head the "…" menus and
     the overview's fallback sections, sorted by ``order``. Worked out once per set of disabled
     plugins; the first plugin to declare a key wins, a later one is reported.
+    """
+
+
+@hookspec
+def register_settings() -> list[Setting]:
+    """Return the typed settings this plugin reads (``kundenakte.core.plugin_settings.Setting``).
+
+    A setting ``name`` is read from ``KUNDENAKTE_<PLUGIN>_<NAME>`` (or the ``KUNDENAKTE_CONFIG``
+    key ``<plugin>_<name>``); ``aliases`` keep older variable names working. Called once when the
+    instance starts, for every loaded plugin, also a disabled one: a malformed value stops the start
+    with a message naming the variable. Read values with ``ka.plugin_settings(plugin).name``. The
+    deploy guide's settings table is generated from these declarations.
     """
 
 

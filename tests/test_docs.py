@@ -20,3 +20,16 @@ def test_readme_starts_with_the_two_commands():
     first_block = readme.split("```")[1]
     assert "make run" in first_block and "make test" in first_block
     assert "make test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_deploy_settings_table_is_generated_from_the_declarations():
+    from dataclasses import fields
+
+    from kundenakte.core import config, settings_table
+
+    assert {f.name for f in fields(config.Settings) if not f.metadata.get("raw")} == set(config.DOCS)
+    text = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
+    assert settings_table.render(text) == text, (
+        "docs/deploy.md's settings table is out of date: python -m kundenakte.core.settings_table --write")
+    for variable in ("KUNDENAKTE_COMMUNICATION_SMTP_HOST", "KUNDENAKTE_SMTP_HOST", "KUNDENAKTE_MAIL_RETRY_SECONDS"):
+        assert f"`{variable}`" in text

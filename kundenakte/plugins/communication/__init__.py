@@ -28,6 +28,13 @@ def register_categories() -> list[Category]:
 
 
 @hookimpl
+def register_settings() -> list[Any]:
+    from kundenakte.plugins.communication.settings import SETTINGS
+
+    return list(SETTINGS)
+
+
+@hookimpl
 def blob_references(session: Any, sha256s: list[str]) -> list[str]:
     from kundenakte.plugins.communication.templates_service import template_blob_references
 
