@@ -33,6 +33,17 @@ hookimpl = pluggy.HookimplMarker("kundenakte")
 
 
 @hookspec
+def add_hookspecs(pm: pluggy.PluginManager) -> None:
+    """Add hookspecs that only this plugin calls, with ``pm.add_hookspecs(module)``.
+
+    Modelled on pytest's ``pytest_addhooks``: called once for every loaded plugin right after all
+    plugins are registered, before any other hook, so other plugins may implement the new hooks
+    (their implementations are checked against the specs then). The plugin calls its hooks through
+    ``ka.call(name, ...)`` or ``kundenakte.core.documents.after_commit``. Return values are ignored.
+    """
+
+
+@hookspec
 def startup(ka: Kundenakte) -> None:
     """Called once when an instance has been created (web app, CLI, tests), before any request.
 
@@ -233,16 +244,26 @@ def document_archived(ka: Kundenakte, document_id: int) -> None:
     """Called after a document was archived by retention (``kundenakte archive``) and committed."""
 
 
-def hook_names() -> list[str]:
-    """Every hookspec defined here, for documentation checks."""
+def hook_names(module: Any = None) -> list[str]:
+    """Every hookspec defined here (or in ``module``, a plugin's own hookspecs), in definition order."""
     import inspect
 
-    return [name for name, obj in globals().items() if inspect.isfunction(obj) and hasattr(obj, "kundenakte_spec")]
+    space = vars(module) if module is not None else globals()
+    return [name for name, obj in space.items() if inspect.isfunction(obj) and hasattr(obj, "kundenakte_spec")]
 
 
-def describe(name: str) -> dict[str, Any]:
+def describe(name: str, module: Any = None) -> dict[str, Any]:
     """Signature and docstring of one hookspec."""
     import inspect
 
-    func = globals()[name]
+    func = (vars(module) if module is not None else globals())[name]
     return {"name": name, "signature": str(inspect.signature(func)), "doc": inspect.getdoc(func) or ""}
+
+
+def reference(module: Any = None) -> str:
+    """The hook reference of docs/plugins.md: one block per hookspec, its signature and whole docstring."""
+    blocks = []
+    for name in hook_names(module):
+        info = describe(name, module)
+        blocks.append(f"### `{name}`\n\n```python\n{name}{info['signature']}\n```\n\n{info['doc']}\n")
+    return "\n".join(blocks)

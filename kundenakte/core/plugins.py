@@ -68,6 +68,19 @@ class PluginHost:
                     self._fail(report, f"import failed: {type(exc).__name__}: {exc}", exc)
                     continue
             self._register(report, plugin)
+        self._add_plugin_hookspecs()
+
+    def _add_plugin_hookspecs(self) -> None:
+        # Like pytest_addhooks: a plugin's own hookspecs exist before anyone calls a hook. Pluggy
+        # checks the implementations already registered against a spec when it is added.
+        for impl in reversed(self.pm.hook.add_hookspecs.get_hookimpls()):
+            try:
+                impl.function(**({"pm": self.pm} if "pm" in impl.argnames else {}))
+            except Exception as exc:
+                report = self.reports.get(impl.plugin_name)
+                if report is not None:
+                    self._fail(report, f"add_hookspecs failed: {type(exc).__name__}: {exc}", exc)
+                    self.pm.unregister(name=impl.plugin_name)
 
     def _register(self, report: PluginReport, plugin: object) -> None:
         try:

@@ -17,6 +17,13 @@ if TYPE_CHECKING:
 
 
 @hookimpl
+def add_hookspecs(pm: Any) -> None:
+    from kundenakte.plugins.communication import hookspecs
+
+    pm.add_hookspecs(hookspecs)
+
+
+@hookimpl
 def register_document_types() -> list[DocumentType]:
     return list(COMM_TYPES)
 

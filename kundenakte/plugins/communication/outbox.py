@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from kundenakte.core import acl, audit
 from kundenakte.core.doctypes import ValidationError
-from kundenakte.core.documents import ReadOnly, _after_commit, load_for_write, queue_index
+from kundenakte.core.documents import ReadOnly, after_commit, load_for_write, queue_index
 from kundenakte.core.html import sanitize_html
 from kundenakte.core.models import Document, User
 from kundenakte.plugins.communication.mime import _address, build_message, make_message_id, sanitize_header_text
@@ -72,7 +72,7 @@ def _set_doc(ka: Kundenakte, session: Session, doc: Document, status: str, user_
     doc.status = status
     doc.updated_at = ka.clock.now()
     queue_index(session, f"doc:{doc.id}")
-    _after_commit(ka, session, "document_saved", document_id=doc.id, created=False, user_id=user_id)
+    after_commit(ka, session, "document_saved", document_id=doc.id, created=False, user_id=user_id)
 
 
 def queue_email(ka: Kundenakte, session: Session, viewer: acl.Viewer, document_id: int) -> OutboxEntry:
@@ -249,6 +249,7 @@ def _record(ka: Kundenakte, entry_id: int, outcome: DeliveryOutcome, now: dt.dat
                 _set_doc(ka, session, doc, "sent", None, delivery_status="sent", sent_at=now.isoformat(timespec="seconds"),
                          delivery_error=None, _locked=True)
                 audit.record(session, None, "sent", "document", doc.id, message_id=entry.message_id, eml=eml or None)
+                after_commit(ka, session, "communication_mail_sent", document_id=doc.id, message_id=entry.message_id)
             return "sent"
         if status is DeliveryStatus.TEMPORARY_FAILURE:
             entry.state = "queued"
