@@ -5,8 +5,11 @@ adds, ``*_actions`` and ``*_links`` return menu entries, ``extra_*`` add to some
 builds, and ``document_*`` are events fired after a database commit succeeded. A plugin implements
 any subset, with any subset of the parameters, decorated with ``kundenakte.hookimpl``.
 
-Hooks are called for enabled plugins only. A hook that raises is reported with the plugin's name
-and skipped; it never takes a page or the app down.
+Hooks are called for enabled plugins only, except those that register something once at start
+(``add_hookspecs``, ``register_settings``, ``register_blueprints``, ``extra_template_dirs``,
+``register_api_operations``) and ``shutdown`` and ``blob_references``, which every loaded plugin
+answers; what they registered is hidden per request while the plugin is disabled. A hook that
+raises is reported with the plugin's name and skipped; it never takes a page or the app down.
 """
 
 from __future__ import annotations
