@@ -43,7 +43,7 @@ def kundenakte_extra_plugins() -> list[tuple[str, object]]:
     return list(TEST_PLUGINS)
 
 
-def make_ka(tmp_path: Path, database: str, **overrides: Any) -> Kundenakte:
+def make_ka(tmp_path: Path, database: str, **overrides: Any) -> Kundenakte:  # noqa: F811 - the fixture value
     """``kundenakte.testing.make_ka`` with the test plugin unless ``extra_plugins`` says otherwise."""
     overrides.setdefault("extra_plugins", list(TEST_PLUGINS))
     return testing.make_ka(tmp_path, database, **overrides)
