@@ -5,8 +5,11 @@ adds, ``*_actions`` and ``*_links`` return menu entries, ``extra_*`` add to some
 builds, and ``document_*`` are events fired after a database commit succeeded. A plugin implements
 any subset, with any subset of the parameters, decorated with ``kundenakte.hookimpl``.
 
-Hooks are called for enabled plugins only. A hook that raises is reported with the plugin's name
-and skipped; it never takes a page or the app down.
+Hooks are called for enabled plugins only, except those that register something once at start
+(``add_hookspecs``, ``register_settings``, ``register_blueprints``, ``extra_template_dirs``,
+``register_api_operations``) and ``shutdown`` and ``blob_references``, which every loaded plugin
+answers; what they registered is hidden per request while the plugin is disabled. A hook that
+raises is reported with the plugin's name and skipped; it never takes a page or the app down.
 """
 
 from __future__ import annotations
@@ -21,13 +24,26 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from kundenakte.core.acl import Viewer
-    from kundenakte.core.contributions import MenuItem, OverviewSection, Placeholder
+    from kundenakte.core.contributions import Category, MenuItem, OverviewSection, Placeholder
     from kundenakte.core.doctypes import DocumentType
+    from kundenakte.core.plugin_settings import Setting
     from kundenakte.core.models import Company, Contact, Document
     from kundenakte.core.runtime import Kundenakte
+    from kundenakte.web.api.openapi import ApiOperation
 
 hookspec = pluggy.HookspecMarker("kundenakte")
 hookimpl = pluggy.HookimplMarker("kundenakte")
+
+
+@hookspec
+def add_hookspecs(pm: pluggy.PluginManager) -> None:
+    """Add hookspecs that only this plugin calls, with ``pm.add_hookspecs(module)``.
+
+    Modelled on pytest's ``pytest_addhooks``: called once for every loaded plugin right after all
+    plugins are registered, before any other hook, so other plugins may implement the new hooks
+    (their implementations are checked against the specs then). The plugin calls its hooks through
+    ``ka.call(name, ...)`` or ``kundenakte.core.documents.after_commit``. Return values are ignored.
+    """
 
 
 @hookspec
@@ -59,6 +75,29 @@ def register_document_types() -> list[DocumentType]:
 
 
 @hookspec
+def register_categories() -> list[Category]:
+    """Return the categories (areas) this plugin adds: key, German and English label, order.
+
+    Document types refer to a category by ``DocumentType.category``, menu items by
+    ``MenuItem.group``. The core knows no category by name: their labels head the "…" menus and
+    the overview's fallback sections, sorted by ``order``. Worked out once per set of disabled
+    plugins; the first plugin to declare a key wins, a later one is reported.
+    """
+
+
+@hookspec
+def register_settings() -> list[Setting]:
+    """Return the typed settings this plugin reads (``kundenakte.core.plugin_settings.Setting``).
+
+    A setting ``name`` is read from ``KUNDENAKTE_<PLUGIN>_<NAME>`` (or the ``KUNDENAKTE_CONFIG``
+    key ``<plugin>_<name>``); ``aliases`` keep older variable names working. Called once when the
+    instance starts, for every loaded plugin, also a disabled one: a malformed value stops the start
+    with a message naming the variable. Read values with ``ka.plugin_settings(plugin).name``. The
+    deploy guide's settings table is generated from these declarations.
+    """
+
+
+@hookspec
 def register_migrations() -> list[str]:
     """Return paths of Alembic version folders holding this plugin's own tables.
 
@@ -71,8 +110,21 @@ def register_migrations() -> list[str]:
 def register_blueprints() -> list[Blueprint]:
     """Return Flask blueprints with the plugin's own pages.
 
-    Called once by the application factory. Views must load documents through the core's
-    permission functions (``kundenakte.core.acl``).
+    Called once by the application factory for every loaded plugin, also one disabled at that
+    moment; while a plugin is disabled its blueprints' URLs answer 404, so enabling it needs no
+    restart. Views must load documents through the core's permission functions
+    (``kundenakte.core.acl``).
+    """
+
+
+@hookspec
+def register_api_operations() -> list[ApiOperation]:
+    """Return the JSON API operations this plugin adds under ``/api/v1`` (``kundenakte.web.api.extend``).
+
+    Called once by the application factory for every loaded plugin, also one disabled at that
+    moment; while a plugin is disabled its operations answer 404 and are left out of
+    ``/api/v1/openapi.json``. Views need a valid token, get path ids and parsed query ``args`` like
+    the core's, and must load documents through ``kundenakte.core.acl``.
     """
 
 
@@ -140,7 +192,11 @@ def settings_links(viewer: Viewer) -> list[MenuItem]:
 
 @hookspec
 def extra_template_dirs() -> list[str]:
-    """Return folders searched for templates before the core's, to override or extend pages."""
+    """Return folders searched for templates before the core's, to override or extend pages.
+
+    Collected once by the application factory for every loaded plugin; a disabled plugin's folders
+    are skipped per request, and a template loaded from them is reloaded after a switch.
+    """
 
 
 @hookspec
@@ -191,16 +247,26 @@ def document_archived(ka: Kundenakte, document_id: int) -> None:
     """Called after a document was archived by retention (``kundenakte archive``) and committed."""
 
 
-def hook_names() -> list[str]:
-    """Every hookspec defined here, for documentation checks."""
+def hook_names(module: Any = None) -> list[str]:
+    """Every hookspec defined here (or in ``module``, a plugin's own hookspecs), in definition order."""
     import inspect
 
-    return [name for name, obj in globals().items() if inspect.isfunction(obj) and hasattr(obj, "kundenakte_spec")]
+    space = vars(module) if module is not None else globals()
+    return [name for name, obj in space.items() if inspect.isfunction(obj) and hasattr(obj, "kundenakte_spec")]
 
 
-def describe(name: str) -> dict[str, Any]:
+def describe(name: str, module: Any = None) -> dict[str, Any]:
     """Signature and docstring of one hookspec."""
     import inspect
 
-    func = globals()[name]
+    func = (vars(module) if module is not None else globals())[name]
     return {"name": name, "signature": str(inspect.signature(func)), "doc": inspect.getdoc(func) or ""}
+
+
+def reference(module: Any = None) -> str:
+    """The hook reference of docs/plugins.md: one block per hookspec, its signature and whole docstring."""
+    blocks = []
+    for name in hook_names(module):
+        info = describe(name, module)
+        blocks.append(f"### `{name}`\n\n```python\n{name}{info['signature']}\n```\n\n{info['doc']}\n")
+    return "\n".join(blocks)

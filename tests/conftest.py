@@ -1,185 +1,52 @@
-"""Shared fixtures: ``ka`` (an instance), ``app``, ``client``, ``runner``, users and a test type.
+"""The project's fixtures: those of the pytest plugin ``kundenakte.testing``, plus the test type.
 
-Every test that uses ``ka`` runs on SQLite and on PostgreSQL (127.0.0.1:5432, database ``test``,
-or ``KUNDENAKTE_TEST_PG_URL``). PostgreSQL tests are skipped when no server answers, unless
-``KUNDENAKTE_REQUIRE_PG=1`` (set by CI), where an unreachable server fails them.
+Every test that uses ``ka`` runs on SQLite and on PostgreSQL (see ``kundenakte/testing.py``); every
+instance here also loads the test plugin ``tests/testplugin.py`` (the type ``testnote``).
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
 
-from kundenakte.core import acl, migrate
-from kundenakte.core.config import load_settings
-from kundenakte.core.models import Base, Folder, Group, User
+from kundenakte import testing
 from kundenakte.core.runtime import Kundenakte
-from kundenakte.core.users import add_members, create_group, create_user
+from kundenakte.testing import (  # noqa: F401 - fixtures and helpers, registered by this import
+    PASSWORD,
+    PG_URL,
+    REQUIRE_PG,
+    People,
+    _pg_ready,
+    _sqlite_template,
+    _truncate_pg,
+    app,
+    chromium,
+    client,
+    database,
+    ka,
+    live_server,
+    password_hash,
+    people,
+    pytest_configure,
+    runner,
+)
 from tests import testplugin
 
-PG_URL = os.environ.get("KUNDENAKTE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-REQUIRE_PG = os.environ.get("KUNDENAKTE_REQUIRE_PG") == "1"
-PASSWORD = "geheim-123"
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "sqlite_only: run only on the embedded database")
-
-
-def _pg_available() -> str | None:
-    try:
-        engine = create_engine(PG_URL)
-        with engine.connect() as conn:
-            conn.execute(text("select 1"))
-        engine.dispose()
-        return None
-    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
-        return f"{type(exc).__name__}: {exc}".splitlines()[0]
+TEST_PLUGINS: list[tuple[str, object]] = [("testtypes", testplugin)]
 
 
 @pytest.fixture(scope="session")
-def _pg_ready(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    reason = _pg_available()
-    if reason:
-        if REQUIRE_PG:
-            pytest.fail(f"PostgreSQL required (KUNDENAKTE_REQUIRE_PG=1) but unreachable: {reason}")
-        pytest.skip(f"PostgreSQL not reachable: {reason}")
-    # A schema of this run's own, so parallel test runs on one server do not clobber each other.
-    schema = f"ka_test_{os.getpid()}"
-    engine = create_engine(PG_URL)
-    with engine.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    engine.dispose()
-    sep = "&" if "?" in PG_URL else "?"
-    url = f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-    ka = Kundenakte(load_settings({"instance": tmp_path_factory.mktemp("pgmig"), "database_url": url}),
-                    extra_plugins=[("testtypes", testplugin)])
-    migrate.upgrade(ka)
-    ka.close()
-    yield url
-    engine = create_engine(PG_URL)
-    with engine.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-    engine.dispose()
+def kundenakte_extra_plugins() -> list[tuple[str, object]]:
+    return list(TEST_PLUGINS)
 
 
-@pytest.fixture(scope="session")
-def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("sqlite-template")
-    ka = Kundenakte(load_settings({"instance": folder}), extra_plugins=[("testtypes", testplugin)])
-    migrate.upgrade(ka)
-    ka.close()
-    return folder / "kundenakte.sqlite3"
-
-
-def _truncate_pg(url: str) -> None:
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        names = [t.name for t in Base.metadata.sorted_tables] + ["search_entry"]  # the last from a migration
-        existing = set(conn.execute(text("select tablename from pg_tables where schemaname = current_schema()")).scalars())
-        names = [n for n in names if n in existing]
-        if names:
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{n}"' for n in names) + " RESTART IDENTITY CASCADE"))
-    engine.dispose()
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        template = request.getfixturevalue("_sqlite_template")
-        shutil.copy(template, tmp_path / "kundenakte.sqlite3")
-        return "sqlite"
-    if request.node.get_closest_marker("sqlite_only"):
-        pytest.skip("embedded database only")
-    url = request.getfixturevalue("_pg_ready")
-    _truncate_pg(url)
-    return url
-
-
-def make_ka(tmp_path: Path, database: str, **overrides: Any) -> Kundenakte:
-    settings: dict[str, Any] = {"instance": tmp_path, "index_async": False, "testing": True}
-    if database != "sqlite":
-        settings["database_url"] = database
-    settings.update(overrides)
-    extra = settings.pop("extra_plugins", [("testtypes", testplugin)])
-    return Kundenakte(load_settings(settings), extra_plugins=extra)
-
-
-@pytest.fixture
-def ka(tmp_path: Path, database: str) -> Iterator[Kundenakte]:
-    instance = make_ka(tmp_path, database)
-    yield instance
-    instance.close()
-
-
-_HASHES: dict[str, str] = {}
-
-
-def password_hash() -> str:
-    """scrypt takes ~0.3 s on purpose; hash the shared test password once per run."""
-    if PASSWORD not in _HASHES:
-        from kundenakte.web.passwords import hash_password
-
-        _HASHES[PASSWORD] = hash_password(PASSWORD)
-    return _HASHES[PASSWORD]
-
-
-class People:
-    """The cast of the permission tests, created once per test."""
-
-    def __init__(self, ka: Kundenakte) -> None:
-        with ka.db.write() as s:
-            create_group(s, "Vertrieb")
-            create_group(s, "Vertrieb Nord", parent="Vertrieb")
-            self.users: dict[str, int] = {}
-            for login, admin in (("owner", False), ("reader", False), ("grouped", False), ("nested", False),
-                                 ("editor", False), ("outsider", False), ("admin", True), ("nobody", False)):
-                self.users[login] = create_user(s, login, PASSWORD, display_name=login.title(), is_admin=admin,
-                                                email=f"{login}@example.org", password_hash=password_hash()).id
-            add_members(s, "Vertrieb", ["grouped"])
-            add_members(s, "Vertrieb Nord", ["nested"])
-            self.groups = {g.name: g.id for g in s.query(Group)}
-            s.add_all([Folder(name="DOCHOUSE 4"), Folder(name="Schriftverkehr")])
-            s.flush()
-            self.folders = {f.name: f.id for f in s.query(Folder)}
-        with ka.db.write() as s:
-            s.get(User, self.users["nobody"]).active = False
-        self.ka = ka
-
-    def viewer(self, login: str) -> acl.Viewer:
-        with self.ka.db.read() as s:
-            return acl.viewer_for(s, s.get(User, self.users[login]))
-
-
-@pytest.fixture
-def people(ka: Kundenakte) -> People:
-    return People(ka)
-
-
-@pytest.fixture
-def app(ka: Kundenakte):  # type: ignore[no-untyped-def]
-    from kundenakte.web.app import create_app
-
-    flask_app = create_app(ka=ka)
-    flask_app.config.update(TESTING=True)
-    return flask_app
-
-
-@pytest.fixture
-def client(app):  # type: ignore[no-untyped-def]
-    return app.test_client()
-
-
-@pytest.fixture
-def runner(app):  # type: ignore[no-untyped-def]
-    return app.test_cli_runner()
+def make_ka(tmp_path: Path, database: str, **overrides: Any) -> Kundenakte:  # noqa: F811 - the fixture value
+    """``kundenakte.testing.make_ka`` with the test plugin unless ``extra_plugins`` says otherwise."""
+    overrides.setdefault("extra_plugins", list(TEST_PLUGINS))
+    return testing.make_ka(tmp_path, database, **overrides)
 
 
 @pytest.fixture
@@ -188,39 +55,3 @@ def shared_pdf() -> Path:
     if not folder.is_dir():
         pytest.skip("../shared/testdata/pdf is not available")
     return folder
-
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-
-
-@pytest.fixture(scope="session")
-def chromium() -> Iterator[Any]:
-    """Debian's Chromium driven by Playwright, one per test session.
-
-    Every browser test uses this one: Playwright's sync API keeps an event loop running while it is
-    open, so a second ``sync_playwright()`` in the same session would refuse to start.
-    """
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("chromium not installed (apt-get install chromium)")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def live_server(app: Any) -> Iterator[str]:
-    """The test's app on a free loopback port (threaded werkzeug) in a background thread."""
-    import threading
-
-    from werkzeug.serving import make_server
-
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
-    thread.join(5)

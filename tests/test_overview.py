@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from kundenakte import hookimpl
-from kundenakte.core.contributions import OverviewFilter, OverviewSection
+from kundenakte.core.contributions import Category, OverviewFilter, OverviewSection
 from kundenakte.core.documents import DocumentInput, create_document
 from kundenakte.core.models import Company, Contact, Document
 from kundenakte.core.overview import FALLBACK_PREFIX, build_overview, build_section, sections_for
@@ -96,17 +96,38 @@ def test_sections_declared_and_fallback(ka, people):  # type: ignore[no-untyped-
     assert all("testnote" not in x.type_keys for x in sections if x.key.startswith(FALLBACK_PREFIX))
 
 
+class _CategoryOnly:
+    """Declares the category of the test type and nothing else (no section)."""
+
+    @staticmethod
+    @hookimpl
+    def register_categories() -> list[Category]:
+        return [Category("communication", "Kommunikation", "Communication", order=10)]
+
+
 def test_fallback_section_without_declared_sections(tmp_path, database, people):  # type: ignore[no-untyped-def]
-    plain = make_ka(tmp_path, database, extra_plugins=[("testtypes", testplugin)],
+    plain = make_ka(tmp_path, database, extra_plugins=[("testtypes", testplugin), ("testcategory", _CategoryOnly)],
                     plugins_allowed=[])
     try:
         with plain.db.read() as s:
             sections = sections_for(plain, s)
         assert [x.key for x in sections] == [FALLBACK_PREFIX + "communication"]
         fallback = sections[0]
-        assert fallback.label == "Kommunikation" and fallback.type_keys == ("testnote",)
+        # the label comes from the category a plugin declared, not from the core
+        assert fallback.label == "Kommunikation" and fallback.label_en == "Communication"
+        assert fallback.type_keys == ("testnote",)
         assert [f.value for f in fallback.filters] == ["all", "open", "closed"]
         assert fallback.show_sum
+    finally:
+        plain.close()
+
+
+def test_fallback_section_of_an_undeclared_category_is_named_after_its_key(tmp_path, database):  # type: ignore[no-untyped-def]
+    plain = make_ka(tmp_path, database, extra_plugins=[("testtypes", testplugin)], plugins_allowed=[])
+    try:
+        with plain.db.read() as s:
+            sections = sections_for(plain, s)
+        assert [(x.key, x.label) for x in sections] == [(FALLBACK_PREFIX + "communication", "Communication")]
     finally:
         plain.close()
 

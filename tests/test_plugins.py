@@ -99,3 +99,28 @@ def test_plugins_cli_round_trip(ka, monkeypatch):
     assert "sales" not in ka.disabled_plugins()
     result = runner.invoke(cli_module.cli, ["plugins", "disable", "nonsense"])
     assert result.exit_code != 0 and "Unbekanntes Plugin" in result.output
+
+
+def test_defaults_plugin_is_loaded_like_any_other_also_under_an_allow_list(tmp_path, database):
+    from kundenakte.core.categories import categories
+
+    plain = make_ka(tmp_path, database, plugins_allowed=[])
+    try:
+        report = plain.plugins.reports["defaults"]
+        assert report.loaded and report.builtin and report.module == "kundenakte.plugins.defaults"
+        assert set(plain.plugins.loaded_names) == {"defaults", "testtypes"}
+        assert {key: c.plugin for key, c in categories(plain).items()} == {"more": "defaults"}
+    finally:
+        plain.close()
+
+
+def test_categories_come_from_the_area_plugins_in_order(ka):
+    from kundenakte.core.categories import categories
+
+    known = categories(ka)
+    builtin = [key for key in known if known[key].plugin in {"communication", "tasks", "sales", "contracts", "projects"}]
+    assert builtin == ["communication", "tasks", "sales", "contracts", "projects", "templates"]
+    assert known["sales"].label_for("en") == "Sales" and known["templates"].label == "Vorlage auswählen"
+    with ka.db.write() as s:
+        set_plugin_enabled(s, "sales", False, user_id=None)
+    assert "sales" not in categories(ka)  # a disabled plugin's category goes with it

@@ -1,5 +1,7 @@
 """Settings from ``KUNDENAKTE_*`` environment variables, an optional config file, or a test dict.
 
+Plugins declare their own settings (``register_settings``, kundenakte/core/plugin_settings.py);
+the keys and variables the core does not know are kept raw here and checked once plugins are loaded.
 Every setting has a safe default for the embedded setup (SQLite, Whoosh and files under one instance
 folder). A malformed value is reported by its variable name at start-up rather than failing later.
 """
@@ -27,16 +29,6 @@ class Settings:
     search_backend: str = "whoosh"  # "whoosh" or "postgres"
     secret_key: str = ""
     max_upload_mb: int = 50
-    smtp_host: str = ""
-    smtp_port: int = 25
-    smtp_security: str = "none"  # none, starttls, ssl
-    smtp_username: str = ""
-    smtp_password: str = ""
-    mail_from: str = ""
-    # The organisation's name, the From display name of e-mails whose sender format is "Firma".
-    organisation_name: str = ""
-    # Seconds between the web workers' retries of queued e-mails; 0 switches the retry loop off.
-    mail_retry_seconds: int = 60
     default_language: str = "de"
     # Plugins named here are never loaded, whatever the database says (an emergency switch).
     plugins_blocked: list[str] = field(default_factory=list)
@@ -47,6 +39,11 @@ class Settings:
     # Reuse overview counts and page rows while nothing they depend on changed (core/overview_cache.py).
     overview_cache: bool = True
     testing: bool = False
+    # Raw values for plugins' settings (kundenakte/core/plugin_settings.py), checked once the plugins
+    # are loaded: config-file and test-dict keys the core does not know, and the KUNDENAKTE_* environment.
+    file_values: dict[str, Any] = field(default_factory=dict, repr=False, metadata={"raw": True})
+    environ: dict[str, str] = field(default_factory=dict, repr=False, metadata={"raw": True})
+    override_values: dict[str, Any] = field(default_factory=dict, repr=False, metadata={"raw": True})
 
     @property
     def files_dir(self) -> Path:
@@ -57,12 +54,30 @@ class Settings:
         return self.instance / "index"
 
     @property
-    def outbox_dir(self) -> Path:
-        return self.instance / "outbox"
-
-    @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.instance / 'kundenakte.sqlite3'}"
+
+
+# The deploy guide's settings table (docs/deploy.md) is generated from these lines and from the
+# plugins' declarations: ``python -m kundenakte.core.settings_table --write`` (a test checks it).
+# Field name -> (default as the guide shows it, meaning).
+DOCS: dict[str, tuple[str, str]] = {
+    "instance": ("`./instance`", "the instance folder (database, files, index, outbox, secret key)"),
+    "database_url": ("SQLite in the instance", "`sqlite:///…` or `postgresql+psycopg://user:pw@host/db`"),
+    "search_backend": ("`whoosh`", "`whoosh` (index in `instance/index`) or `postgres` (needs PostgreSQL)"),
+    "secret_key": ("generated into `instance/secret_key`",
+                   "signs sessions, CSRF tokens and upload tokens; the same on every worker/host"),
+    "max_upload_mb": ("`50`", "largest accepted file (413 above)"),
+    "default_language": ("`de`", "`de` or `en`, for users without their own choice"),
+    "plugins_blocked": ("none", "plugins never loaded, whatever the database says (an emergency switch)"),
+    "plugins_allowed": ("all", "comma-separated allow-list of entry-point plugins (the defaults plugin is always loaded)"),
+    "session_cookie_secure": ("`false`", "`true` behind TLS: session cookies only over HTTPS"),
+    "index_async": ("`true`", "index in a background thread per worker; `false` indexes inside the request"),
+    "overview_cache": ("`true`", "reuse overview counts and rows per worker while the company's documents, their ACLs "
+                                 "and the shown names are unchanged (docs/architecture.md); `false` computes every "
+                                 "overview afresh"),
+    "testing": ("`false`", "test mode; never in production"),
+}
 
 
 def _coerce(name: str, raw: Any, target: Any) -> Any:
@@ -94,6 +109,8 @@ def load_settings(overrides: Mapping[str, Any] | None = None, environ: Mapping[s
     """Build settings: defaults < config file (``KUNDENAKTE_CONFIG``, JSON) < environment < overrides."""
     env = os.environ if environ is None else environ
     values: dict[str, Any] = {}
+    file_values: dict[str, Any] = {}
+    override_values: dict[str, Any] = {}
     config_file = env.get(ENV_PREFIX + "CONFIG")
     if config_file:
         try:
@@ -102,27 +119,27 @@ def load_settings(overrides: Mapping[str, Any] | None = None, environ: Mapping[s
             raise ConfigError(f"{ENV_PREFIX}CONFIG points to a missing file: {config_file}") from None
         except json.JSONDecodeError as exc:
             raise ConfigError(f"{ENV_PREFIX}CONFIG is not valid JSON: {exc}") from None
-    known = {f.name for f in fields(Settings)}
+    known = {f.name for f in fields(Settings) if not f.metadata.get("raw")}
+    for key in [k for k in values if k not in known]:
+        file_values[key] = values.pop(key)  # a plugin's setting, or refused once the plugins are known
     for f in known:
         key = ENV_PREFIX + f.upper()
         if key in env:
             values[f] = env[key]
-    for key in values:
-        if key not in known:
-            raise ConfigError(f"unknown setting {key!r} in {ENV_PREFIX}CONFIG")
     if overrides:
         for key, value in overrides.items():
-            if key not in known:
-                raise ConfigError(f"unknown setting {key!r}")
-            values[key] = value
+            if key in known:
+                values[key] = value
+            else:
+                override_values[key] = value
 
     defaults = Settings()
     settings = Settings()
     for key, raw in values.items():
         setattr(settings, key, _coerce(key, raw, getattr(defaults, key)))
-    if settings.testing and "mail_retry_seconds" not in values:
-        # A test instance sends nothing in the background unless the test asks for the loop.
-        settings.mail_retry_seconds = 0
+    settings.file_values = file_values
+    settings.override_values = override_values
+    settings.environ = {k: v for k, v in env.items() if k.startswith(ENV_PREFIX)}
     _validate(settings)
     return settings
 
@@ -130,8 +147,6 @@ def load_settings(overrides: Mapping[str, Any] | None = None, environ: Mapping[s
 def _validate(settings: Settings) -> None:
     if settings.search_backend not in {"whoosh", "postgres"}:
         raise ConfigError(f"{ENV_PREFIX}SEARCH_BACKEND must be 'whoosh' or 'postgres', got {settings.search_backend!r}")
-    if settings.smtp_security not in {"none", "starttls", "ssl"}:
-        raise ConfigError(f"{ENV_PREFIX}SMTP_SECURITY must be none, starttls or ssl, got {settings.smtp_security!r}")
     if settings.default_language not in {"de", "en"}:
         raise ConfigError(f"{ENV_PREFIX}DEFAULT_LANGUAGE must be de or en, got {settings.default_language!r}")
     url = settings.database_url
@@ -139,8 +154,6 @@ def _validate(settings: Settings) -> None:
         raise ConfigError(f"{ENV_PREFIX}DATABASE_URL must be a sqlite:// or postgresql:// URL, got {url!r}")
     if settings.max_upload_mb <= 0:
         raise ConfigError(f"{ENV_PREFIX}MAX_UPLOAD_MB must be positive")
-    if settings.mail_retry_seconds < 0:
-        raise ConfigError(f"{ENV_PREFIX}MAIL_RETRY_SECONDS must be 0 (off) or more")
 
 
 def instance_secret(settings: Settings) -> str:

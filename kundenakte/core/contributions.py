@@ -3,19 +3,41 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
+
+
+@dataclass(frozen=True)
+class Category:
+    """An area of the application (e.g. "Kommunikation"): heading of menu groups and fallback sections.
+
+    Document types name their ``category`` and menu items their ``group`` by ``key``; lower
+    ``order`` comes first. Contributed through ``register_categories``.
+    """
+
+    key: str
+    label: str
+    label_en: str = ""
+    order: int = 100
+    plugin: str = ""  # filled by the caller of the hook
+
+    def label_for(self, language: str) -> str:
+        return self.label_en if language == "en" and self.label_en else self.label
 
 
 @dataclass(frozen=True)
 class MenuItem:
     """An entry of a "…" menu, the left navigation or the settings page.
 
-    ``group`` is the heading it is shown under (e.g. "Kommunikation"); lower ``order`` comes first.
-    Either ``url`` is given, or ``type_key`` for "create a new document of this type here".
+    ``group`` is the key of the :class:`Category` it is shown under (e.g. "communication"); lower
+    ``order`` comes first. The target is a Flask ``endpoint`` with its ``values`` (built with
+    ``url_for``, so it follows a URL prefix), a literal ``url`` (external links), or ``type_key``
+    for "create a new document of this type here".
     """
 
     label: str
     url: str = ""
+    endpoint: str = ""
+    values: Mapping[str, Any] = field(default_factory=dict)
     type_key: str = ""
     group: str = ""
     order: int = 100

@@ -14,13 +14,7 @@ from typing import Any, Iterable, Mapping
 
 FIELD_KINDS = ("text", "longtext", "richtext", "date", "money", "decimal", "integer", "choice", "user", "contact", "boolean")
 
-CATEGORIES = {
-    "communication": ("Kommunikation", "Communication"),
-    "tasks": ("Aufgaben", "Tasks"),
-    "sales": ("Vertrieb", "Sales"),
-    "contracts": ("Verträge", "Contracts"),
-    "projects": ("Projekte", "Projects"),
-}
+# Categories (``DocumentType.category``) are declared by plugins: kundenakte.core.categories.
 
 
 @dataclass(frozen=True)

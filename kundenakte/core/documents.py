@@ -106,8 +106,16 @@ def queue_index(session: Session, key: str) -> None:
     session.add(IndexQueue(object_key=key))
 
 
-def _after_commit(ka: Kundenakte, session: Session, hook: str, **kwargs: Any) -> None:
+def after_commit(ka: Kundenakte, session: Session, hook: str, **kwargs: Any) -> None:
+    """Call ``hook`` on the enabled plugins (with ``ka`` and ``kwargs``) once this transaction commits.
+
+    Never called for a rolled-back transaction. Plugins fire their own hookspecs (``add_hookspecs``)
+    this way too.
+    """
     session.info.setdefault("kundenakte_events", []).append((hook, kwargs))
+
+
+_after_commit = after_commit  # the name plugins used before it was public
 
 
 def load_for_write(session: Session, viewer: acl.Viewer, document_id: int, *, check_read_only: bool = True) -> Document:

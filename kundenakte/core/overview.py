@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 
 from kundenakte.core import acl
 from kundenakte.core.contributions import OverviewFilter, OverviewSection
-from kundenakte.core.doctypes import CATEGORIES, DocumentType
+from kundenakte.core.categories import categories, category_for
+from kundenakte.core.doctypes import DocumentType
 from kundenakte.core.models import Contact, Document, User
 from kundenakte.core.overview_cache import OverviewCache, scope_key, scope_versions
 
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
     from kundenakte.core.runtime import Kundenakte
 
 PER_PAGE = 20
-CATEGORY_ORDER = {key: 10 * (i + 1) for i, key in enumerate(("communication", "tasks", "contracts", "sales", "projects"))}
 FALLBACK_PREFIX = "kategorie_"
 
 
@@ -142,8 +142,10 @@ def _sections(ka: Kundenakte, session: Session) -> list[OverviewSection]:
         if doctype.key not in covered:
             by_category.setdefault(doctype.category, []).append(doctype)
     taken = {s.label for s in result}
+    known = categories(ka, session)
     for category, types in by_category.items():
-        de, en = CATEGORIES.get(category, (category.title(), category.title()))
+        declared = category_for(known, category)
+        de, en = declared.label, declared.label_en or declared.label
         key = FALLBACK_PREFIX + category
         if key in seen_keys:
             continue
@@ -157,7 +159,7 @@ def _sections(ka: Kundenakte, session: Session) -> list[OverviewSection]:
                 type_keys=tuple(t.key for t in sorted(types, key=lambda t: (t.menu_order, t.label))),
                 filters=_fallback_filters(types),
                 show_sum=any(t.amount_field for t in types),
-                order=500 + CATEGORY_ORDER.get(category, 90),
+                order=500 + declared.order,
                 plugin="",
             )
         )

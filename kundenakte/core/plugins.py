@@ -24,6 +24,10 @@ log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "kundenakte.plugins"
 BUILTIN_PREFIX = "kundenakte.plugins."
+# The core's own contributions (categories, ...): loaded under any allow-list, like Datasette's
+# default plugins. Found through its entry point; loaded by module name when the installed
+# metadata predates that entry point (an editable install made before it was added).
+DEFAULTS = ("defaults", "kundenakte.plugins.defaults")
 
 
 class PluginHost:
@@ -40,7 +44,7 @@ class PluginHost:
         allowed_set = set(allowed) if allowed is not None else None
         blocked_set = set(blocked)
         for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
-            if ep.name in blocked_set or (allowed_set is not None and ep.name not in allowed_set):
+            if ep.name != DEFAULTS[0] and (ep.name in blocked_set or (allowed_set is not None and ep.name not in allowed_set)):
                 continue
             report = PluginReport(name=ep.name, module=ep.value, builtin=ep.value.startswith(BUILTIN_PREFIX))
             self.reports[ep.name] = report
@@ -50,6 +54,10 @@ class PluginHost:
                 self._fail(report, f"import failed: {type(exc).__name__}: {exc}", exc)
                 continue
             self._register(report, module)
+        if DEFAULTS[0] not in self.reports:
+            report = PluginReport(name=DEFAULTS[0], module=DEFAULTS[1], builtin=True)
+            self.reports[DEFAULTS[0]] = report
+            self._register(report, importlib.import_module(DEFAULTS[1]))
         for name, plugin in extra:
             report = PluginReport(name=name, module=getattr(plugin, "__name__", repr(plugin)))
             self.reports[name] = report
@@ -60,6 +68,19 @@ class PluginHost:
                     self._fail(report, f"import failed: {type(exc).__name__}: {exc}", exc)
                     continue
             self._register(report, plugin)
+        self._add_plugin_hookspecs()
+
+    def _add_plugin_hookspecs(self) -> None:
+        # Like pytest_addhooks: a plugin's own hookspecs exist before anyone calls a hook. Pluggy
+        # checks the implementations already registered against a spec when it is added.
+        for impl in reversed(self.pm.hook.add_hookspecs.get_hookimpls()):
+            try:
+                impl.function(**({"pm": self.pm} if "pm" in impl.argnames else {}))
+            except Exception as exc:
+                report = self.reports.get(impl.plugin_name)
+                if report is not None:
+                    self._fail(report, f"add_hookspecs failed: {type(exc).__name__}: {exc}", exc)
+                    self.pm.unregister(name=impl.plugin_name)
 
     def _register(self, report: PluginReport, plugin: object) -> None:
         try:

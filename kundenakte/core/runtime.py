@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from types import SimpleNamespace
 from typing import Any, Iterable
 
 from sqlalchemy import event, select
@@ -14,6 +15,8 @@ from kundenakte.core.db import Database
 from kundenakte.core.doctypes import DocumentType, TypeRegistry
 from kundenakte.core.models import Attachment, PluginState
 from kundenakte.core.overview_cache import OverviewCache
+from kundenakte.core.plugin_settings import Setting
+from kundenakte.core.plugin_settings import resolve as resolve_plugin_settings
 from kundenakte.core.plugins import PluginHost
 from kundenakte.core.storage import BlobStore
 
@@ -36,6 +39,7 @@ class Kundenakte:
         self.plugins = PluginHost(
             allowed=settings.plugins_allowed, blocked=settings.plugins_blocked, extra=extra_plugins
         )
+        self._plugin_settings = self._resolve_plugin_settings()
         self.types = self._build_types()
         self.storage = BlobStore(settings.files_dir, max_bytes=settings.max_upload_mb * 1024 * 1024)
         self.storage._referenced_checker = self._blob_referenced  # type: ignore[assignment]
@@ -70,6 +74,21 @@ class Kundenakte:
                 continue
             self.plugins.reports[plugin].types.append(doctype.key)
         return registry
+
+    def _resolve_plugin_settings(self) -> dict[str, SimpleNamespace]:
+        # Every loaded plugin's, also a disabled one's: a bad value must stop the start, not the
+        # moment an admin enables the plugin.
+        declared = []
+        for plugin, setting in self.plugins.collect("register_settings"):
+            if isinstance(setting, Setting):
+                declared.append((plugin, setting))
+            else:
+                self.plugins.reports[plugin].error = f"register_settings returned {type(setting).__name__}"
+        return resolve_plugin_settings(declared, self.settings)
+
+    def plugin_settings(self, plugin: str) -> SimpleNamespace:
+        """The values of the settings ``plugin`` declared (``register_settings``), by name."""
+        return self._plugin_settings.setdefault(plugin, SimpleNamespace())
 
     def disabled_plugins(self, session: Session | None = None) -> frozenset[str]:
         """Plugins an admin switched off; read from the database once per session (request)."""

@@ -10,7 +10,6 @@ from flask import Flask, abort, g, request
 from flask_babel import Babel
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
-from jinja2 import ChoiceLoader, FileSystemLoader
 
 from kundenakte.core.config import instance_secret, load_settings
 from kundenakte.core.runtime import Kundenakte
@@ -63,9 +62,11 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, ka: Kundenakte |
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=_locale)
 
-    # Plugins' template folders come first so that they can override the core's pages.
-    plugin_dirs = [str(d) for _p, d in ka.collect("extra_template_dirs")]
-    app.jinja_loader = ChoiceLoader([FileSystemLoader(plugin_dirs), FileSystemLoader(str(HERE / "templates"))])
+    # Plugins' template folders come first so that they can override the core's pages; every loaded
+    # plugin's folders are known from the start and skipped per request while it is disabled.
+    from kundenakte.web import plugin_templates
+
+    plugin_templates.install(app, ka, str(HERE / "templates"))
 
     from kundenakte.web.context import db
 
@@ -82,8 +83,10 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, ka: Kundenakte |
 
     register_api(app)
 
+    # Every loaded plugin's blueprints, also of a plugin disabled right now: Flask cannot add a
+    # blueprint once the app served a request, and enabling a plugin must need no restart.
     plugin_of_blueprint: dict[str, str] = {}
-    for plugin, bp in ka.collect("register_blueprints"):
+    for plugin, bp in ka.plugins.collect("register_blueprints"):
         try:
             app.register_blueprint(bp)
             plugin_of_blueprint[bp.name] = plugin

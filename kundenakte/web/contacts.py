@@ -22,11 +22,12 @@ from kundenakte.core.directory import (
     parse_user_id,
     user_names,
 )
-from kundenakte.core.doctypes import CATEGORIES
+from kundenakte.core.categories import categories, category_for
 from kundenakte.core.models import GENDERS, Company, Contact, Document, User
 from kundenakte.core.text import fold
 from kundenakte.web import pickers
 from kundenakte.web.context import current_ka, db, language, viewer
+from kundenakte.web.menus import menu_url
 from kundenakte.web.pages import Pager, int_arg, new_document_url
 
 bp = Blueprint("contacts", __name__)
@@ -36,9 +37,8 @@ DOCS_PER_PAGE = 20
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 GENDER_LABELS = {"female": "Frau", "male": "Herr", "diverse": "Divers", "unknown": "keine Angabe"}
 LANGUAGES = (("de", "Deutsch"), ("en", "Englisch"))
-# The headings of the "…" menu in the order users know from their old system.
-GROUP_ORDER = ("Kommunikation", "Aufgaben", "Vertrieb", "Verträge", "Projekte", "Vorlage auswählen")
-GROUP_EN = {de: en for de, en in CATEGORIES.values()} | {"Vorlage auswählen": "Choose template", "Weitere": "More"}
+# Menu items without a group are shown under this category (declared by the defaults plugin).
+MORE = "more"
 
 
 # -- the "…" menu ----------------------------------------------------------------------------------
@@ -66,33 +66,31 @@ def action_groups(hook: str, *, contact: Contact | None = None, company: Company
     for plugin, item in ka.collect(hook, session, viewer=viewer(), **subject):
         if not isinstance(item, MenuItem) or (item.type_key and item.type_key not in enabled):
             continue
-        if not item.type_key and not item.url:
+        if not item.type_key and not item.url and not item.endpoint:
             continue
         items.append(replace(item, plugin=item.plugin or plugin))
     covered = {i.type_key for i in items if i.type_key}
     for doctype in enabled.values():
         if doctype.in_contact_menu and doctype.key not in covered:
-            group = CATEGORIES.get(doctype.category, (doctype.category.title(),))[0]
-            items.append(MenuItem(label=doctype.label, label_en=doctype.label_en, type_key=doctype.key, group=group,
+            items.append(MenuItem(label=doctype.label, label_en=doctype.label_en, type_key=doctype.key, group=doctype.category,
                                   order=doctype.menu_order, plugin=doctype.plugin))
     contact_id = contact.id if contact is not None else None
     company_id = contact.company_id if contact is not None else (company.id if company is not None else None)
+    known = categories(ka, session)
     grouped: dict[str, list[MenuItem]] = {}
     for item in items:
-        grouped.setdefault(item.group or "Weitere", []).append(item)
+        grouped.setdefault(category_for(known, item.group or MORE).key, []).append(item)
 
-    def group_rank(name: str) -> tuple[int, int, str]:
-        known = GROUP_ORDER.index(name) if name in GROUP_ORDER else len(GROUP_ORDER)
-        return (known, min(i.order for i in grouped[name]), name)
+    def group_rank(key: str) -> tuple[int, int, str]:
+        return (category_for(known, key).order, min(i.order for i in grouped[key]), key)
 
     result: list[tuple[str, list[MenuEntry]]] = []
-    for name in sorted(grouped, key=group_rank):
+    for key in sorted(grouped, key=group_rank):
         entries = []
-        for item in sorted(grouped[name], key=lambda i: (i.order, i.label)):
-            url = item.url or new_document_url(item.type_key, contact_id=contact_id, company_id=company_id)
+        for item in sorted(grouped[key], key=lambda i: (i.order, i.label)):
+            url = menu_url(item) or new_document_url(item.type_key, contact_id=contact_id, company_id=company_id)
             entries.append(MenuEntry(item.label_for(lang), url, "post" if item.method == "post" else "get"))
-        heading = GROUP_EN.get(name, name) if lang == "en" else name
-        result.append((heading, entries))
+        result.append((category_for(known, key).label_for(lang), entries))
     return result
 
 

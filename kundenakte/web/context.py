@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Callable
 
 from flask import Flask, current_app, g, request
@@ -95,5 +96,7 @@ def init_app(app: Flask) -> None:
         common = {"ka": ka, "lang": language(), "sidebar": sidebar, "_": gettext, "gettext": gettext}
         if not current_user.is_authenticated:
             return common | {"nav_links": []}
-        links = [item for _p, item in ka.collect("navigation_links", db(), viewer=viewer())]
-        return common | {"nav_links": sorted(links, key=lambda m: (m.order, m.label))}
+        from kundenakte.web.menus import menu_url
+
+        links = [replace(item, url=menu_url(item)) for _p, item in ka.collect("navigation_links", db(), viewer=viewer())]
+        return common | {"nav_links": sorted((m for m in links if m.url), key=lambda m: (m.order, m.label))}

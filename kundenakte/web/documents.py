@@ -48,7 +48,8 @@ from kundenakte.core.html import sanitize_html
 from kundenakte.core.models import Company, Contact, Document, Folder, Group, User
 from kundenakte.core.storage import UploadTooLarge
 from kundenakte.web import pickers, uploads
-from kundenakte.web.context import current_ka, db, viewer
+from kundenakte.web.context import current_ka, db, language, viewer
+from kundenakte.web.menus import for_display
 from kundenakte.web.errors import MESSAGES
 from kundenakte.web.uploads import PendingUpload
 
@@ -634,9 +635,9 @@ def view(doc_id: int):  # type: ignore[no-untyped-def]
     labels = _principal_labels()
     readers = [labels.get(e.principal, e.principal) for e in sorted(doc.acl, key=lambda e: e.principal) if e.role == "read"]
     editors = [labels.get(e.principal, e.principal) for e in sorted(doc.acl, key=lambda e: e.principal) if e.role == "edit"]
-    actions = sorted(
+    actions = for_display(
         (item for _plugin, item in ka.collect("document_actions", s, document=doc, viewer=v, can_edit=editable) if item),
-        key=lambda m: (m.group, m.order, m.label),
+        language(),
     )
     entries = audit.history(s, "document", doc.id)[-HISTORY_LIMIT:]
     users = dict(s.execute(select(User.id, User.display_name)).all())

@@ -15,6 +15,7 @@ from kundenakte.core import audit
 from kundenakte.core.models import Document, Folder, Group, PluginState, User, document_folders
 from kundenakte.core.users import UserError, create_user, set_display_name, set_plugin_enabled
 from kundenakte.web.context import current_ka, db, language, viewer
+from kundenakte.web.menus import for_display
 from kundenakte.web.passwords import hash_password, verify_password
 
 bp = Blueprint("settings", __name__, url_prefix="/einstellungen")
@@ -39,9 +40,9 @@ def _int(raw: Any) -> int | None:
 def index():  # type: ignore[no-untyped-def]
     links = [item for _p, item in current_ka().collect("settings_links", db(), viewer=viewer())]
     grouped: dict[str, list[Any]] = {}
-    for item in sorted(links, key=lambda i: (i.group, i.order, i.label)):
-        grouped.setdefault(item.group or _("Weitere"), []).append(item)
-    return render_template("settings/index.html", plugin_links=sorted(grouped.items()), is_admin=viewer().sees_all)
+    for item in for_display(links, language()):
+        grouped.setdefault(item.group, []).append(item)
+    return render_template("settings/index.html", plugin_links=list(grouped.items()), is_admin=viewer().sees_all)
 
 
 # -- own settings ----------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from tests.api import api_app, make_token, world  # noqa: F401 - fixtures
+from tests.example_plugin import plugin_installed
 
 EXPECTED = {
     ("/companies", "get"), ("/companies", "post"), ("/companies/{company_id}", "get"),
@@ -32,7 +33,8 @@ def test_every_path_with_parameters_and_errors(ka, api_app):
     doc = _doc(api_app)
     assert doc["openapi"].startswith("3.1")
     found = {(path, method) for path, ops in doc["paths"].items() for method in ops}
-    assert found == EXPECTED
+    # the installed example plugin brings an operation of its own (tests/example_plugin)
+    assert found == EXPECTED | ({("/complaints/summary", "get")} if plugin_installed() else set())
     for path, ops in doc["paths"].items():
         for method, op in ops.items():
             codes = set(op["responses"])
@@ -131,3 +133,26 @@ def test_schemathesis_no_server_errors_and_conforming_answers(ka, people, world,
     succeeded = {label for (label, status), _n in seen.items() if status < 300}
     assert {"GET /documents/{document_id}", "PATCH /companies/{company_id}", "POST /documents",
             "GET /attachments/{attachment_id}/content"} <= succeeded, sorted(seen.items())
+
+
+def test_plugin_operations_follow_the_plugin_switch(ka, people, api_app):
+    """The communication plugin brings /templates itself: listed and answering only while enabled."""
+    from kundenakte.core.users import set_plugin_enabled
+
+    client = api_app.test_client()
+    headers = {"Authorization": f"Bearer {make_token(ka, people.users['owner'])}"}
+    assert client.get("/api/v1/templates", headers=headers).status_code == 200
+    assert client.get("/api/v1/templates").status_code == 401  # the token check comes first
+    with ka.db.write() as s:
+        set_plugin_enabled(s, "communication", False, user_id=None)
+    response = client.get("/api/v1/templates", headers=headers)
+    assert response.status_code == 404 and response.get_json()["error"] == "not_found"
+    assert client.post("/api/v1/templates/1/create-document", json={}, headers=headers).status_code == 404
+    doc = _doc(api_app)
+    assert "/templates" not in doc["paths"] and "Template" not in doc["components"]["schemas"]
+    with ka.db.write() as s:
+        set_plugin_enabled(s, "communication", True, user_id=None)
+    assert client.get("/api/v1/templates", headers=headers).status_code == 200
+    doc = _doc(api_app)
+    assert doc["paths"]["/templates"]["get"]["operationId"] == "communication.list_templates"
+    assert "TemplateList" in doc["components"]["schemas"]

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from kundenakte.core.models import Company, Contact, Document
 from kundenakte.plugins.communication import templates_service as svc
 from kundenakte.plugins.communication.models import CommTemplate
+from kundenakte.plugins.communication.settings import outbox_dir
 from tests.browser.conftest import login, nav, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.sqlite_only, pytest.mark.timeout(120)]
@@ -170,7 +171,7 @@ def test_templates_workflow(ka, people, live_server, browser_page, shared_pdf):
         doc = s.get(Document, doc_id)
         assert doc.status == "sent" and doc.type_key == "email"
         assert sorted((e.principal, e.role) for e in doc.acl) == [(f"g:{vertrieb}", "read"), (f"u:{editor}", "edit")]
-    files = sorted(ka.settings.outbox_dir.glob("*.eml"))
+    files = sorted(outbox_dir(ka).glob("*.eml"))
     assert len(files) == 1, files
     message = email.message_from_bytes(files[0].read_bytes(), policy=policy.default)
     assert message["Subject"] == "Informationen zu DOCHOUSE GmbH"

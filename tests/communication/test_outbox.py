@@ -16,16 +16,17 @@ from kundenakte.core.models import AuditEntry, Document, DocumentAcl, User
 from kundenakte.plugins.communication import templates_service as svc
 from kundenakte.plugins.communication.models import OutboxEntry
 from kundenakte.plugins.communication.outbox import deliver_queued, queue_email
+from kundenakte.plugins.communication.settings import outbox_dir, settings_of
 from tests.communication.test_templates import make_contacts, save
 
 NOW = dt.datetime(2026, 11, 27, 10, 0, 0)
 
 
 def configure(ka, host: str | None = None, port: int = 25) -> None:  # type: ignore[no-untyped-def]
-    ka.settings.smtp_host = host or ""
-    ka.settings.smtp_port = port
-    ka.settings.smtp_security = "none"
-    ka.settings.mail_from = "crm@kanzlei.example"
+    settings_of(ka).smtp_host = host or ""
+    settings_of(ka).smtp_port = port
+    settings_of(ka).smtp_security = "none"
+    settings_of(ka).mail_from = "crm@kanzlei.example"
     ka.clock.set(NOW)
 
 
@@ -169,13 +170,13 @@ def test_eml_without_smtp(ka, people, shared_pdf):  # type: ignore[no-untyped-de
     doc_id = draft(ka, people, shared_pdf)
     message_id = queue(ka, people, doc_id)
     assert deliver_queued(ka, now=NOW).sent == [doc_id]
-    files = list(ka.settings.outbox_dir.glob("*.eml"))
+    files = list(outbox_dir(ka).glob("*.eml"))
     assert [f.name for f in files] == [message_id.strip("<>") + ".eml"]
     msg = email.message_from_bytes(files[0].read_bytes(), policy=policy.default)
     assert msg["Message-ID"] == message_id
     assert next(msg.iter_attachments()).get_content() == (shared_pdf / "example.pdf").read_bytes()
     assert document(ka, doc_id).status == "sent" and entry(ka, doc_id).eml_path == str(files[0])
-    assert not [p for p in ka.settings.outbox_dir.iterdir() if p.name.startswith(".eml-")]
+    assert not [p for p in outbox_dir(ka).iterdir() if p.name.startswith(".eml-")]
 
 
 def test_queue_checks(ka, people):  # type: ignore[no-untyped-def]

@@ -23,6 +23,7 @@ from kundenakte.plugins.communication import retry
 from kundenakte.plugins.communication import templates_service as svc
 from kundenakte.plugins.communication.models import OutboxEntry
 from kundenakte.plugins.communication.outbox import queue_email
+from kundenakte.plugins.communication.settings import settings_of
 from kundenakte.web.app import create_app
 from tests.communication.test_outbox import NOW, configure, document, draft, entry
 from tests.communication.test_views import login
@@ -92,13 +93,36 @@ def second_draft(ka: Kundenakte, people: People, first_doc_id: int) -> int:
         return svc.create_from_template(ka, s, people.viewer("owner"), template_id, contact_id).id
 
 
+def _retry_seconds(overrides: dict[str, Any] | None = None, environ: dict[str, str] | None = None) -> int:
+    """The plugin's setting as an instance resolves it from its declaration."""
+    from kundenakte.core.plugin_settings import resolve
+    from kundenakte.plugins.communication.settings import PLUGIN, SETTINGS
+
+    settings = load_settings(overrides, environ=environ or {})
+    return int(resolve([(PLUGIN, s) for s in SETTINGS], settings)[PLUGIN].mail_retry_seconds)
+
+
 def test_settings_default_and_test_mode() -> None:
-    assert load_settings(environ={}).mail_retry_seconds == 60
-    assert load_settings({"testing": True}, environ={}).mail_retry_seconds == 0
-    assert load_settings({"testing": True, "mail_retry_seconds": 5}, environ={}).mail_retry_seconds == 5
-    assert load_settings(environ={"KUNDENAKTE_MAIL_RETRY_SECONDS": "0"}).mail_retry_seconds == 0
+    assert _retry_seconds() == 60
+    assert _retry_seconds({"testing": True}) == 0
+    assert _retry_seconds({"testing": True, "mail_retry_seconds": 5}) == 5
+    assert _retry_seconds({"testing": True, "communication_mail_retry_seconds": 7}) == 7
+    assert _retry_seconds(environ={"KUNDENAKTE_MAIL_RETRY_SECONDS": "0"}) == 0  # the old name, an alias
+    assert _retry_seconds(environ={"KUNDENAKTE_COMMUNICATION_MAIL_RETRY_SECONDS": "9",
+                                   "KUNDENAKTE_MAIL_RETRY_SECONDS": "3"}) == 9  # the plugin's own name wins
     with pytest.raises(ConfigError, match="KUNDENAKTE_MAIL_RETRY_SECONDS"):
-        load_settings(environ={"KUNDENAKTE_MAIL_RETRY_SECONDS": "-1"})
+        _retry_seconds(environ={"KUNDENAKTE_MAIL_RETRY_SECONDS": "-1"})
+    with pytest.raises(ConfigError, match="KUNDENAKTE_COMMUNICATION_SMTP_PORT"):
+        _retry_seconds(environ={"KUNDENAKTE_COMMUNICATION_SMTP_PORT": "viel"})
+    with pytest.raises(ConfigError, match="KUNDENAKTE_SMTP_SECURITY"):
+        _retry_seconds(environ={"KUNDENAKTE_SMTP_SECURITY": "tls"})
+    with pytest.raises(ConfigError, match="unknown setting 'smtp_hots'"):
+        _retry_seconds({"smtp_hots": "mail"})
+
+
+def test_a_bad_plugin_setting_stops_the_start(tmp_path: Path, database: str) -> None:
+    with pytest.raises(ConfigError, match="KUNDENAKTE_COMMUNICATION_SMTP_PORT"):
+        make_ka(tmp_path, database, communication_smtp_port="fünfundzwanzig")
 
 
 def test_temporary_failure_is_retried_without_anyone_pressing_anything(web_ka, smtp_server, handler_class):  # type: ignore[no-untyped-def]
@@ -171,7 +195,7 @@ def test_loop_is_off_when_zero_in_test_mode_and_without_the_web_app(web_ka, data
     ka, _app = web_ka(mail_retry_seconds=0)
     assert retry.loop_for(ka) is None
     ka_default, _app = web_ka()  # test mode without an explicit interval
-    assert ka_default.settings.mail_retry_seconds == 0 and retry.loop_for(ka_default) is None
+    assert settings_of(ka_default).mail_retry_seconds == 0 and retry.loop_for(ka_default) is None
     cli_like = make_ka(tmp_path, database, mail_retry_seconds=1)  # as the CLI builds it: no create_app
     try:
         assert retry.loop_for(cli_like) is None

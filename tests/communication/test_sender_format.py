@@ -14,6 +14,7 @@ from kundenakte.core.documents import DocumentInput, update_document
 from kundenakte.core.models import Document
 from kundenakte.plugins.communication import templates_service as svc
 from kundenakte.plugins.communication.outbox import deliver_queued
+from kundenakte.plugins.communication.settings import outbox_dir, settings_of
 from kundenakte.plugins.communication.types import EMAIL
 from tests.communication.test_outbox import NOW, configure, draft, queue
 from tests.communication.test_templates import make_contacts, save
@@ -75,7 +76,7 @@ def test_declared_as_an_optional_choice_with_the_templates_values():
 def test_default_sends_as_the_person(ka, people, smtp_server, handler_class):  # type: ignore[no-untyped-def]
     handler = handler_class()
     configure(ka, *smtp_server(handler))
-    ka.settings.organisation_name = ORGANISATION  # configured, but the document does not ask for it
+    settings_of(ka).organisation_name = ORGANISATION  # configured, but the document does not ask for it
     doc_id = draft(ka, people)
     assert stored(ka, doc_id)["sender_format"] == "name_address"
     msg = send(ka, people, handler, doc_id)
@@ -87,7 +88,7 @@ def test_document_without_the_field_sends_as_the_person(ka, people, smtp_server,
     """Documents saved before the field existed (or by API clients leaving it out) keep working."""
     handler = handler_class()
     configure(ka, *smtp_server(handler))
-    ka.settings.organisation_name = ORGANISATION
+    settings_of(ka).organisation_name = ORGANISATION
     doc_id = draft(ka, people)
     with ka.db.write() as s:
         doc = s.get(Document, doc_id)
@@ -99,7 +100,7 @@ def test_document_without_the_field_sends_as_the_person(ka, people, smtp_server,
 def test_company_sends_as_the_organisation(ka, people, smtp_server, handler_class):  # type: ignore[no-untyped-def]
     handler = handler_class()
     configure(ka, *smtp_server(handler))
-    ka.settings.organisation_name = ORGANISATION
+    settings_of(ka).organisation_name = ORGANISATION
     doc_id = draft(ka, people)
     set_sender_format(ka, people, doc_id, "company")
     assert stored(ka, doc_id)["sender_format"] == "company"
@@ -113,13 +114,13 @@ def test_company_sends_as_the_organisation(ka, people, smtp_server, handler_clas
 
 def test_company_without_mail_from_uses_the_authors_address(ka, people):  # type: ignore[no-untyped-def]
     configure(ka, None)  # no SMTP: written as .eml
-    ka.settings.mail_from = ""
-    ka.settings.organisation_name = ORGANISATION
+    settings_of(ka).mail_from = ""
+    settings_of(ka).organisation_name = ORGANISATION
     doc_id = draft(ka, people)
     set_sender_format(ka, people, doc_id, "company")
     queue(ka, people, doc_id)
     assert deliver_queued(ka, now=NOW).sent == [doc_id]
-    (eml,) = ka.settings.outbox_dir.glob("*.eml")
+    (eml,) = outbox_dir(ka).glob("*.eml")
     msg = parse(eml.read_bytes())
     assert sender(msg) == (ORGANISATION, AUTHOR[1])
     assert msg["Reply-To"] is None  # From is already the author's address
@@ -129,7 +130,7 @@ def test_company_without_organisation_name_falls_back_to_the_person(ka, people, 
     handler = handler_class()
     configure(ka, *smtp_server(handler))
     for blank in ("", "  \r\n "):
-        ka.settings.organisation_name = blank
+        settings_of(ka).organisation_name = blank
         handler.messages.clear()
         doc_id = draft(ka, people)
         set_sender_format(ka, people, doc_id, "company")
@@ -140,7 +141,7 @@ def test_company_without_organisation_name_falls_back_to_the_person(ka, people, 
 def test_created_from_a_company_template(ka, people, smtp_server, handler_class):  # type: ignore[no-untyped-def]
     handler = handler_class()
     configure(ka, *smtp_server(handler))
-    ka.settings.organisation_name = ORGANISATION
+    settings_of(ka).organisation_name = ORGANISATION
     ids = make_contacts(ka)
     tid = save(ka, people, name="Firmenmail", sender_format="company")
     with ka.db.write() as s:
@@ -167,7 +168,7 @@ def test_line_breaks_in_organisation_name_cannot_inject_headers(ka, people, smtp
     ):
         handler = handler_class()
         configure(ka, *smtp_server(handler))
-        ka.settings.organisation_name = organisation
+        settings_of(ka).organisation_name = organisation
         doc_id = draft(ka, people)
         set_sender_format(ka, people, doc_id, "company")
         msg = send(ka, people, handler, doc_id)

@@ -6,7 +6,13 @@ import pytest
 
 from kundenakte.core.doctypes import ValidationError, validate_data
 from kundenakte.core.models import Contact
-from kundenakte.plugins.communication import contact_actions, document_actions, register_overview_sections, settings_links
+from kundenakte.plugins.communication import (
+    contact_actions,
+    document_actions,
+    register_categories,
+    register_overview_sections,
+    settings_links,
+)
 from kundenakte.plugins.communication.types import COMM_KEYS
 
 EXPECTED = {
@@ -45,20 +51,27 @@ def test_validation(ka):  # type: ignore[no-untyped-def]
     assert validate_data(report, {"contact_kind": "phone", "summary": "ok"})["contact_kind"] == "phone"
 
 
-def test_menus_and_overview() -> None:
+def test_menus_and_overview(app) -> None:  # type: ignore[no-untyped-def]
+    from kundenakte.web.menus import menu_url
+
     contact = Contact(id=7, last_name="Muster")
     items = contact_actions(contact=contact, viewer=None)
-    comm = [i for i in items if i.group == "Kommunikation"]
+    comm = [i for i in items if i.group == "communication"]
     assert {i.type_key for i in comm} == set(COMM_KEYS)
-    chooser = [i for i in items if i.group == "Vorlage auswählen"]
-    assert chooser[0].label == "Vorlage auswählen …" and "contact_id=7" in chooser[0].url
+    chooser = [i for i in items if i.group == "templates"]
+    assert chooser[0].label == "Vorlage auswählen …"
+    assert (chooser[0].endpoint, dict(chooser[0].values)) == ("communication.choose_template", {"contact_id": 7})
+    assert {c.key: c.label for c in register_categories()} == {"communication": "Kommunikation",
+                                                               "templates": "Vorlage auswählen"}
     (section,) = register_overview_sections()
     assert section.key == "communication" and section.order == 10 and set(section.type_keys) == set(COMM_KEYS)
     assert [f.label for f in section.filters] == ["alle", "Entwürfe", "versendet"]
-    assert settings_links(viewer=None)[0].url == "/einstellungen/kommunikation"
 
     class Doc:
         id, type_key, status = 5, "email", "draft"
 
-    assert document_actions(document=Doc, viewer=None, can_edit=True)[0].url == "/kommunikation/5/senden"
+    with app.test_request_context("/"):
+        assert menu_url(chooser[0]) == "/kommunikation/vorlage?contact_id=7"
+        assert menu_url(settings_links(viewer=None)[0]) == "/einstellungen/kommunikation"
+        assert menu_url(document_actions(document=Doc, viewer=None, can_edit=True)[0]) == "/kommunikation/5/senden"
     assert document_actions(document=Doc, viewer=None, can_edit=False) == []

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from kundenakte.core.models import Document
 from kundenakte.plugins.communication.models import CommTemplate
+from kundenakte.plugins.communication.settings import outbox_dir
 from tests.communication.test_outbox import configure
 from tests.communication.test_templates import make_contacts, save
 from tests.conftest import PASSWORD
@@ -91,10 +92,10 @@ def test_send_via_client(app, ka, people):  # type: ignore[no-untyped-def]
     with ka.db.read() as s:
         doc = s.get(Document, doc_id)
         assert doc.status == "sent" and doc.data["_locked"]
-    assert len(list(ka.settings.outbox_dir.glob("*.eml"))) == 1
+    assert len(list(outbox_dir(ka).glob("*.eml"))) == 1
     again = client.post(f"/kommunikation/{doc_id}/senden")
     assert again.status_code == 302
-    assert len(list(ka.settings.outbox_dir.glob("*.eml"))) == 1
+    assert len(list(outbox_dir(ka).glob("*.eml"))) == 1
 
 
 def test_menus_on_contact_and_document_pages(app, ka, people):  # type: ignore[no-untyped-def]

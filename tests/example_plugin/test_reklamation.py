@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from kundenakte.core.doctypes import CATEGORIES, ValidationError
+from kundenakte.core.categories import categories
+from kundenakte.core.doctypes import ValidationError
 from kundenakte.core.documents import DocumentInput, create_document
 from kundenakte.core.models import Document
 from kundenakte.core.overview import build_overview
@@ -97,7 +98,8 @@ def test_loaded_through_its_entry_point_like_any_third_party_plugin(ka, reklamat
     doctype = ka.types.get("complaint")
     assert doctype is not None and doctype.plugin == PLUGIN and doctype is not reklamation.COMPLAINT
     assert (doctype.label, doctype.label_en, doctype.category) == ("Reklamation", "Complaint", "complaints")
-    assert "complaints" not in CATEGORIES  # a category the core does not know
+    category = categories(ka)["complaints"]  # its own category, declared through register_categories
+    assert (category.plugin, category.label, category.label_en) == (PLUGIN, "Reklamationen", "Complaints")
     fields = {f.name: f for f in doctype.fields}
     assert list(fields) == ["article", "serial_number", "defect", "resolution"]
     assert fields["article"].required and fields["article"].searchable and fields["article"].in_list
@@ -126,7 +128,7 @@ def test_menu_entry_on_contact_and_company_pages(ka, people, complaints, api_app
     assert "Reklamationen" in groups, groups
     url = f"/dokumente/neu/complaint?contact_id={complaints.lea}&amp;company_id={complaints.company}"
     assert groups["Reklamationen"] == [url]
-    assert "Complaints" not in groups  # no fallback heading made up from the unknown category
+    assert "Complaints" not in groups  # the German heading of its declared category, not one made up from the key
     assert ">Reklamation</a>" in page
 
     company_groups = menu_links(html(client.get(f"/unternehmen/{complaints.company}")))
@@ -245,10 +247,55 @@ def test_placeholders_offered_and_resolved_in_a_template(ka, people, complaints,
     due = ka.clock.today() + dt.timedelta(days=14)
     assert subject == f"Ihre Reklamation – Antwort bis {due:%d.%m.%Y}"
 
-    monkeypatch.setenv("KUNDENAKTE_REKLAMATION_HOTLINE", "+49 751 99 88 77")
+
+
+def test_own_settings_are_read_at_start_and_checked(ka, people, complaints, tmp_path, database, monkeypatch):
+    """``register_settings``: KUNDENAKTE_REKLAMATION_* typed, validated at start, used by the placeholders."""
+    from kundenakte.core.config import ConfigError
+    from kundenakte.plugins.communication import templates_service as svc
+    from tests.conftest import make_ka
+
+    assert ka.plugin_settings(PLUGIN).hotline == "0800 123 45 67" and ka.plugin_settings(PLUGIN).response_days == 14
+    values = {"name": "Antwort", "base_type": "email", "readers": ["*"], "subject": "Antwort bis {{ reklamation.frist }}",
+              "body": "<p>Hotline: {{ reklamation.hotline }}</p>"}
     with ka.db.write() as s:
-        content = svc.create_from_template(ka, s, people.viewer("owner"), template_id, complaints.lea).content
-    assert "Unsere Service-Hotline: +49 751 99 88 77" in content
+        template_id = svc.save_template(ka, s, people.viewer("owner"), values).id
+
+    monkeypatch.setenv("KUNDENAKTE_REKLAMATION_HOTLINE", "+49 751 99 88 77")
+    monkeypatch.setenv("KUNDENAKTE_REKLAMATION_RESPONSE_DAYS", "3")
+    restarted = make_ka(tmp_path, database)  # the same database, as after a restart with the new values
+    try:
+        assert restarted.plugin_settings(PLUGIN).response_days == 3
+        with restarted.db.write() as s:
+            doc = svc.create_from_template(restarted, s, people.viewer("owner"), template_id, complaints.lea)
+            content, subject = doc.content, doc.data["subject"]
+        assert "Hotline: +49 751 99 88 77" in content
+        assert subject == f"Antwort bis {restarted.clock.today() + dt.timedelta(days=3):%d.%m.%Y}"
+    finally:
+        restarted.close()
+
+    monkeypatch.setenv("KUNDENAKTE_REKLAMATION_RESPONSE_DAYS", "zwei Wochen")
+    with pytest.raises(ConfigError, match="KUNDENAKTE_REKLAMATION_RESPONSE_DAYS must be a whole number"):
+        make_ka(tmp_path, database)
+    monkeypatch.setenv("KUNDENAKTE_REKLAMATION_RESPONSE_DAYS", "0")
+    with pytest.raises(ConfigError, match="KUNDENAKTE_REKLAMATION_RESPONSE_DAYS must be 1 or more"):
+        make_ka(tmp_path, database)
+
+
+def test_own_api_operation_counts_readable_complaints_only(ka, people, complaints, api_as, api_app):
+    """``register_api_operations``: GET /api/v1/complaints/summary, ACL-filtered, in the OpenAPI document."""
+    assert api_as("owner").get("/complaints/summary").get_json() == {
+        "total": 3, "open": 2, "by_status": {"open": 1, "in_progress": 1, "done": 1}}
+    assert api_as("outsider").get("/complaints/summary").get_json() == {"total": 1, "open": 0, "by_status": {"done": 1}}
+    assert api_as(None).get("/complaints/summary").status_code == 401
+    doc = api_app.test_client().get("/api/v1/openapi.json").get_json()
+    operation = doc["paths"]["/complaints/summary"]["get"]
+    assert operation["tags"] == ["Reklamationen"] and operation["operationId"] == "reklamation.complaint_summary"
+    assert "ComplaintSummary" in doc["components"]["schemas"]
+    with ka.db.write() as s:
+        set_plugin_enabled(s, PLUGIN, False, user_id=None)
+    assert api_as("owner").get("/complaints/summary").status_code == 404
+    assert "/complaints/summary" not in api_app.test_client().get("/api/v1/openapi.json").get_json()["paths"]
 
 
 # -- it is searchable --------------------------------------------------------------------------------------

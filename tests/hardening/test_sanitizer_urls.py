@@ -18,6 +18,7 @@ from sqlalchemy import update
 from kundenakte.core.documents import DocumentInput, create_document
 from kundenakte.core.html import sanitize_html
 from kundenakte.core.models import Document
+from kundenakte.plugins.communication.settings import outbox_dir, settings_of
 from tests.hardening import FIGURES, PROBLEMS
 
 PNG = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGBgAAAABQABpfZFQAAAAABJRU5ErkJggg=="
@@ -98,7 +99,7 @@ def test_urls_do_not_go_out_in_emails(ka: Any, people: Any) -> None:
     """Through the real send path (no SMTP configured: an .eml in the outbox folder)."""
     from kundenakte.plugins.communication.outbox import deliver_queued, queue_email
 
-    ka.settings.mail_from = "crm@kanzlei.example"
+    settings_of(ka).mail_from = "crm@kanzlei.example"
     body = "".join(f"<p>{i}: {p}</p>" for i, p in enumerate(REFUSED)) + "".join(p for p, _url in KEPT)
     owner = people.viewer("owner")
     with ka.db.write() as s:
@@ -113,7 +114,7 @@ def test_urls_do_not_go_out_in_emails(ka: Any, people: Any) -> None:
         queue_email(ka, s, owner, doc_id)
     summary = deliver_queued(ka, document_id=doc_id, limit=1, recover=False)
     assert doc_id in summary.sent
-    (eml,) = sorted(ka.settings.outbox_dir.glob("*.eml"))
+    (eml,) = sorted(outbox_dir(ka).glob("*.eml"))
     message = email.message_from_bytes(eml.read_bytes(), policy=policy.default)
     html_part = message.get_body(("html",)).get_content()
     text_part = message.get_body(("plain",)).get_content()

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from kundenakte import hookimpl
 from kundenakte.core.acl import Viewer
-from kundenakte.core.contributions import MenuItem, OverviewFilter, OverviewSection
+from kundenakte.core.contributions import Category, MenuItem, OverviewFilter, OverviewSection
 from kundenakte.core.doctypes import DocumentType
 from kundenakte.core.models import Contact, Document
 from kundenakte.plugins.communication.types import COMM_KEYS, COMM_TYPES
@@ -17,8 +17,28 @@ if TYPE_CHECKING:
 
 
 @hookimpl
+def add_hookspecs(pm: Any) -> None:
+    from kundenakte.plugins.communication import hookspecs
+
+    pm.add_hookspecs(hookspecs)
+
+
+@hookimpl
 def register_document_types() -> list[DocumentType]:
     return list(COMM_TYPES)
+
+@hookimpl
+def register_categories() -> list[Category]:
+    return [Category("communication", "Kommunikation", "Communication", order=10),
+            Category("templates", "Vorlage auswählen", "Choose template", order=60)]
+
+
+
+@hookimpl
+def register_settings() -> list[Any]:
+    from kundenakte.plugins.communication.settings import SETTINGS
+
+    return list(SETTINGS)
 
 
 @hookimpl
@@ -35,24 +55,25 @@ def register_migrations() -> list[str]:
 
 @hookimpl
 def contact_actions(contact: Contact, viewer: Viewer) -> list[MenuItem]:
-    items = [MenuItem(t.label, type_key=t.key, group="Kommunikation", order=t.menu_order, label_en=t.label_en)
+    items = [MenuItem(t.label, type_key=t.key, group="communication", order=t.menu_order, label_en=t.label_en)
              for t in COMM_TYPES]
-    items.append(MenuItem("Vorlage auswählen …", url=f"/kommunikation/vorlage?contact_id={contact.id}",
-                          group="Vorlage auswählen", order=90, label_en="Choose template …"))
+    items.append(MenuItem("Vorlage auswählen …", endpoint="communication.choose_template", values={"contact_id": contact.id},
+                          group="templates", order=90, label_en="Choose template …"))
     return items
 
 
 @hookimpl
 def document_actions(document: Document, viewer: Viewer, can_edit: bool) -> list[MenuItem]:
     if document.type_key == "email" and can_edit and document.status in ("draft", "failed"):
-        return [MenuItem("Senden", url=f"/kommunikation/{document.id}/senden", method="post", group="Kommunikation",
+        return [MenuItem("Senden", endpoint="communication.send", values={"document_id": document.id}, method="post",
+                         group="communication",
                          order=10, label_en="Send")]
     return []
 
 
 @hookimpl
 def settings_links(viewer: Viewer) -> list[MenuItem]:
-    return [MenuItem("Kommunikation – Vorlagen", url="/einstellungen/kommunikation", group="Kommunikation",
+    return [MenuItem("Kommunikation – Vorlagen", endpoint="communication.template_list", group="communication",
                      order=30, label_en="Communication – templates")]
 
 
@@ -82,6 +103,13 @@ def register_blueprints():  # type: ignore[no-untyped-def]
     from kundenakte.plugins.communication.views import bp
 
     return [bp]
+
+
+@hookimpl
+def register_api_operations() -> list[Any]:
+    from kundenakte.plugins.communication.api import OPERATIONS
+
+    return list(OPERATIONS)
 
 
 @hookimpl

@@ -29,11 +29,12 @@ from sqlalchemy.orm import Session
 
 from kundenakte.core import acl, audit
 from kundenakte.core.doctypes import ValidationError
-from kundenakte.core.documents import ReadOnly, _after_commit, load_for_write, queue_index
+from kundenakte.core.documents import ReadOnly, after_commit, load_for_write, queue_index
 from kundenakte.core.html import sanitize_html
 from kundenakte.core.models import Document, User
 from kundenakte.plugins.communication.mime import _address, build_message, make_message_id, sanitize_header_text
 from kundenakte.plugins.communication.models import OutboxEntry
+from kundenakte.plugins.communication.settings import outbox_dir, settings_of
 from kundenakte.plugins.communication.smtp import DeliveryOutcome, DeliveryStatus, SmtpConfig, deliver, retry_delay
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ class DeliverySummary:
 
 
 def _domain(ka: Kundenakte) -> str:
-    sender = ka.settings.mail_from or ""
+    sender = settings_of(ka).mail_from or ""
     domain = sender.rpartition("@")[2].strip(" >")
     return domain or "kundenakte.localhost"
 
@@ -71,7 +72,7 @@ def _set_doc(ka: Kundenakte, session: Session, doc: Document, status: str, user_
     doc.status = status
     doc.updated_at = ka.clock.now()
     queue_index(session, f"doc:{doc.id}")
-    _after_commit(ka, session, "document_saved", document_id=doc.id, created=False, user_id=user_id)
+    after_commit(ka, session, "document_saved", document_id=doc.id, created=False, user_id=user_id)
 
 
 def queue_email(ka: Kundenakte, session: Session, viewer: acl.Viewer, document_id: int) -> OutboxEntry:
@@ -106,7 +107,7 @@ def queue_email(ka: Kundenakte, session: Session, viewer: acl.Viewer, document_i
 
 
 def smtp_config(ka: Kundenakte) -> SmtpConfig | None:
-    s = ka.settings
+    s = settings_of(ka)
     if not s.smtp_host:
         return None
     return SmtpConfig(host=s.smtp_host, port=int(s.smtp_port), security=s.smtp_security,  # type: ignore[arg-type]
@@ -117,7 +118,7 @@ def sender_display_name(ka: Kundenakte, data: dict[str, Any], author_name: str) 
     """The From display name: the organisation for sender format "Firma" when one is configured,
     otherwise (and as the fallback) the writing user's name."""
     if data.get("sender_format") == "company":
-        organisation = sanitize_header_text(ka.settings.organisation_name)
+        organisation = sanitize_header_text(settings_of(ka).organisation_name)
         if organisation:
             return organisation
     return author_name
@@ -128,7 +129,7 @@ def build_for(ka: Kundenakte, session: Session, doc: Document, message_id: str, 
     author = session.get(User, doc.author_id) if doc.author_id else None
     author_name = author.display_name if author else ""
     author_email = author.email if author else ""
-    sender_email = ka.settings.mail_from or author_email
+    sender_email = settings_of(ka).mail_from or author_email
     if not sender_email:
         raise ValueError("Es ist kein Absender konfiguriert (mail_from).")
     sender_name = sender_display_name(ka, data, author_name)
@@ -154,7 +155,7 @@ def build_for(ka: Kundenakte, session: Session, doc: Document, message_id: str, 
 
 
 def _write_eml(ka: Kundenakte, message: Any, message_id: str) -> Path:
-    folder = ka.settings.outbox_dir
+    folder = outbox_dir(ka)
     folder.mkdir(parents=True, exist_ok=True)
     name = "".join(c if c.isalnum() or c in "-._@" else "_" for c in message_id.strip("<>")) + ".eml"
     target = folder / name
@@ -248,6 +249,7 @@ def _record(ka: Kundenakte, entry_id: int, outcome: DeliveryOutcome, now: dt.dat
                 _set_doc(ka, session, doc, "sent", None, delivery_status="sent", sent_at=now.isoformat(timespec="seconds"),
                          delivery_error=None, _locked=True)
                 audit.record(session, None, "sent", "document", doc.id, message_id=entry.message_id, eml=eml or None)
+                after_commit(ka, session, "communication_mail_sent", document_id=doc.id, message_id=entry.message_id)
             return "sent"
         if status is DeliveryStatus.TEMPORARY_FAILURE:
             entry.state = "queued"

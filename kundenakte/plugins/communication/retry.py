@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from kundenakte.plugins import communication as plugin_module
 from kundenakte.plugins.communication.outbox import DeliverySummary, deliver_queued
+from kundenakte.plugins.communication.settings import settings_of
 
 if TYPE_CHECKING:
     from kundenakte.core.runtime import Kundenakte
@@ -80,12 +81,12 @@ _loops_lock = threading.Lock()
 
 def start(ka: Kundenakte) -> RetryLoop | None:
     """Start the instance's retry loop (called when the web app is built); None when switched off."""
-    if ka.settings.mail_retry_seconds <= 0:
+    if settings_of(ka).mail_retry_seconds <= 0:
         return None
     with _loops_lock:
         loop = _loops.get(ka)
         if loop is None:
-            loop = _loops[ka] = RetryLoop(ka, ka.settings.mail_retry_seconds)
+            loop = _loops[ka] = RetryLoop(ka, settings_of(ka).mail_retry_seconds)
     loop.start()
     return loop
 

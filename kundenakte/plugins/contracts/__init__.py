@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from kundenakte import hookimpl
 from kundenakte.core.acl import Viewer
-from kundenakte.core.contributions import MenuItem, OverviewFilter, OverviewSection
+from kundenakte.core.contributions import Category, MenuItem, OverviewFilter, OverviewSection
 from kundenakte.core.doctypes import DocumentType, ValidationError
 from kundenakte.core.models import Contact, Document
 from kundenakte.plugins.contracts.deadlines import Contract, notice_deadline, validate_contract
@@ -20,10 +20,15 @@ from kundenakte.plugins.contracts.types import CONTRACT
 def register_document_types() -> list[DocumentType]:
     return [CONTRACT]
 
+@hookimpl
+def register_categories() -> list[Category]:
+    return [Category("contracts", "Verträge", "Contracts", order=40)]
+
+
 
 @hookimpl
 def contact_actions(contact: Contact, viewer: Viewer) -> list[MenuItem]:
-    return [MenuItem("Vertrag", type_key=CONTRACT.key, group="Verträge", order=400, label_en="Contract")]
+    return [MenuItem("Vertrag", type_key=CONTRACT.key, group="contracts", order=400, label_en="Contract")]
 
 
 def contract_terms(data: dict[str, Any]) -> Contract | None:

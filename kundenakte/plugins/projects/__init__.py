@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kundenakte import hookimpl
 from kundenakte.core.acl import Viewer
-from kundenakte.core.contributions import MenuItem, OverviewFilter, OverviewSection
+from kundenakte.core.contributions import Category, MenuItem, OverviewFilter, OverviewSection
 from kundenakte.core.doctypes import Choice, DocumentType, Field, Status
 from kundenakte.core.models import Contact, Document
 
@@ -42,17 +42,23 @@ PROJECT = DocumentType(
 def register_document_types() -> list[DocumentType]:
     return [PROJECT]
 
+@hookimpl
+def register_categories() -> list[Category]:
+    return [Category("projects", "Projekte", "Projects", order=50)]
+
+
 
 @hookimpl
 def contact_actions(contact: Contact, viewer: Viewer) -> list[MenuItem]:
-    return [MenuItem("Projekt", type_key=PROJECT.key, group="Projekte", order=500, label_en="Project")]
+    return [MenuItem("Projekt", type_key=PROJECT.key, group="projects", order=500, label_en="Project")]
 
 
 @hookimpl
 def document_actions(document: Document, viewer: Viewer, can_edit: bool) -> list[MenuItem]:
     if document.type_key != PROJECT.key:
         return []
-    return [MenuItem("Dokumente des Projekts", url=f"/projekte/{document.id}/dokumente", group="Projekte", order=10,
+    return [MenuItem("Dokumente des Projekts", endpoint="projects.documents", values={"document_id": document.id},
+                     group="projects", order=10,
                      label_en="Project documents")]
 
 

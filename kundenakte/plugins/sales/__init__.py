@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from kundenakte import hookimpl
 from kundenakte.core.acl import Viewer
-from kundenakte.core.contributions import MenuItem, OverviewFilter, OverviewSection
+from kundenakte.core.contributions import Category, MenuItem, OverviewFilter, OverviewSection
 from kundenakte.core.doctypes import DocumentType
 from kundenakte.core.models import Contact, Document
 from kundenakte.plugins.sales.chain import allowed_followups
@@ -20,6 +20,11 @@ from kundenakte.plugins.sales.types import LINE_TYPES, VOUCHER_KEYS, VOUCHERS
 def register_document_types() -> list[DocumentType]:
     return list(VOUCHERS)
 
+@hookimpl
+def register_categories() -> list[Category]:
+    return [Category("sales", "Vertrieb", "Sales", order=30)]
+
+
 
 @hookimpl
 def register_migrations() -> list[str]:
@@ -28,7 +33,7 @@ def register_migrations() -> list[str]:
 
 @hookimpl
 def contact_actions(contact: Contact, viewer: Viewer) -> list[MenuItem]:
-    return [MenuItem(t.label, type_key=t.key, group="Vertrieb", order=t.menu_order, label_en=t.label_en) for t in VOUCHERS]
+    return [MenuItem(t.label, type_key=t.key, group="sales", order=t.menu_order, label_en=t.label_en) for t in VOUCHERS]
 
 
 @hookimpl
@@ -37,12 +42,13 @@ def document_actions(document: Document, viewer: Viewer, can_edit: bool) -> list
         return []
     items: list[MenuItem] = []
     if document.type_key in LINE_TYPES:
-        items.append(MenuItem("Positionen", url=f"/vertrieb/{document.id}/positionen", group="Vertrieb", order=10, label_en="Line items"))
+        items.append(MenuItem("Positionen", endpoint="sales.lines", values={"document_id": document.id}, group="sales", order=10,
+                              label_en="Line items"))
     for target in allowed_followups(document.type_key):
         from kundenakte.plugins.sales.numbering import VOUCHER_TYPES
 
-        items.append(MenuItem(f"Folgebeleg: {VOUCHER_TYPES[target]}", url=f"/vertrieb/{document.id}/folgebeleg/{target}",
-                              method="post", group="Vertrieb", order=20))
+        items.append(MenuItem(f"Folgebeleg: {VOUCHER_TYPES[target]}", endpoint="sales.followup",
+                              values={"document_id": document.id, "target": target}, method="post", group="sales", order=20))
     return items
 
 

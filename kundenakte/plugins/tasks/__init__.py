@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kundenakte import hookimpl
 from kundenakte.core.acl import Viewer
-from kundenakte.core.contributions import MenuItem, OverviewFilter, OverviewSection
+from kundenakte.core.contributions import Category, MenuItem, OverviewFilter, OverviewSection
 from kundenakte.core.doctypes import DocumentType
 from kundenakte.core.models import Contact, Document
 from kundenakte.plugins.tasks.types import TASK
@@ -14,26 +14,32 @@ from kundenakte.plugins.tasks.types import TASK
 def register_document_types() -> list[DocumentType]:
     return [TASK]
 
+@hookimpl
+def register_categories() -> list[Category]:
+    return [Category("tasks", "Aufgaben", "Tasks", order=20)]
+
+
 
 @hookimpl
 def contact_actions(contact: Contact, viewer: Viewer) -> list[MenuItem]:
-    return [MenuItem("Aufgabe", type_key=TASK.key, group="Aufgaben", order=200, label_en="Task")]
+    return [MenuItem("Aufgabe", type_key=TASK.key, group="tasks", order=200, label_en="Task")]
 
 
 @hookimpl
 def document_actions(document: Document, viewer: Viewer, can_edit: bool) -> list[MenuItem]:
-    items = [MenuItem("Aufgabe zu diesem Dokument", url=f"/dokumente/neu/task?parent_id={document.id}"
-                      f"&contact_id={document.contact_id or ''}&company_id={document.company_id or ''}",
-                      group="Aufgaben", order=200, label_en="Task for this document")]
+    values = {"type_key": TASK.key, "parent_id": document.id, "contact_id": document.contact_id or "",
+              "company_id": document.company_id or ""}
+    items = [MenuItem("Aufgabe zu diesem Dokument", endpoint="documents.new", values=values,
+                      group="tasks", order=200, label_en="Task for this document")]
     if document.type_key == TASK.key and can_edit and document.status == "open":
-        items.append(MenuItem("Erledigt", url=f"/aufgaben/{document.id}/erledigt", method="post", group="Aufgaben",
+        items.append(MenuItem("Erledigt", endpoint="tasks.done", values={"document_id": document.id}, method="post", group="tasks",
                               order=10, label_en="Done"))
     return items
 
 
 @hookimpl
 def navigation_links(viewer: Viewer) -> list[MenuItem]:
-    return [MenuItem("Aufgaben", url="/aufgaben", order=40, label_en="Tasks")]
+    return [MenuItem("Aufgaben", endpoint="tasks.mine", order=40, label_en="Tasks")]
 
 
 @hookimpl

@@ -27,6 +27,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(bp)
     csrf.exempt(bp)
     app.register_blueprint(token_views.bp)
+    openapi.install_plugin_operations(app)
 
 
 __all__ = ["bp", "register"]

@@ -9,11 +9,12 @@ fields — into ``/api/v1/openapi.json``.
 from __future__ import annotations
 
 import functools
+import logging
 import re
-from dataclasses import dataclass
-from typing import Any, Callable
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Mapping
 
-from flask import jsonify, request
+from flask import Blueprint, Flask, jsonify, request
 
 from kundenakte.core.doctypes import DocumentType
 from kundenakte.web.api import bp
@@ -23,7 +24,6 @@ from kundenakte.web.api.schemas import (
     CONTACT,
     CONTACT_SUMMARY,
     MAX_ID,
-    TEMPLATE_CREATE,
     ApiError,
     Param,
     data_model,
@@ -34,6 +34,8 @@ from kundenakte.web.api.schemas import (
     parse_args,
 )
 from kundenakte.web.context import current_ka, db
+
+log = logging.getLogger(__name__)
 
 API_VERSION = "1.0.0"
 ERROR_STATUSES = (400, 401, 403, 404, 409, 413, 415, 422, 429)
@@ -75,6 +77,61 @@ class Operation:
 OPERATIONS: list[Operation] = []
 
 
+@dataclass(frozen=True)
+class ApiOperation:
+    """An API operation a plugin brings through ``register_api_operations``.
+
+    ``path`` is relative to ``/api/v1``; ``{name}`` segments are positive integer ids passed to
+    ``view`` by name, and declared query ``params`` arrive parsed as ``args``. ``body`` and
+    ``response`` name a component schema (the core's or one of ``schemas``) or are inline JSON
+    schemas. The operation answers only with a valid token and while its plugin is enabled (404
+    otherwise, like an unknown path); the OpenAPI document lists it under the same condition.
+    """
+
+    method: str
+    path: str
+    view: Callable[..., Any]
+    summary: str
+    tag: str
+    params: tuple[Param, ...] = ()
+    body: str | dict[str, Any] | None = None
+    ok: int = 200
+    response: str | dict[str, Any] | None = None
+    errors: tuple[int, ...] = ()
+    description: str = ""
+    schemas: Mapping[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def _declare(method: str, path: str, endpoint: str, view: Callable[..., Any], *, summary: str, tag: str,
+             params: tuple[Param, ...], body: Any, body_type: str, ok: int, response: Any, response_type: str,
+             errors: tuple[int, ...], public: bool, description: str) -> Operation:
+    status = set(errors)
+    if not public:
+        status.update({401, 429})
+    if "{" in path:
+        status.add(404)
+    if any(p.location == "query" for p in params):
+        status.add(422)
+    if body is not None:
+        status.update({400, 413, 415, 422})
+    return Operation(method, path, endpoint, summary, tag, params, body, body_type, ok, response,
+                     response_type, tuple(sorted(status)), public, description or (view.__doc__ or "").strip())
+
+
+def _add_route(blueprint: Blueprint, op: Operation, view: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(view)
+    def wrapper(**path_values: int) -> Any:
+        if any(v > MAX_ID for v in path_values.values()):
+            raise ApiError(404, "not_found", "Das Objekt gibt es nicht oder Sie dürfen es nicht sehen.")
+        if op.params:
+            path_values["args"] = parse_args(op.params, request.args)
+        return view(**path_values)
+
+    rule = re.sub(r"{(\w+)}", r"<int:\1>", op.path)
+    blueprint.add_url_rule(rule, endpoint=view.__name__, view_func=wrapper, methods=[op.method])
+    return wrapper
+
+
 def operation(method: str, path: str, *, summary: str, tag: str, params: tuple[Param, ...] = (),
               body: str | None = None, body_type: str = "application/json", ok: int = 200,
               response: str | dict[str, Any] | None = None, response_type: str = "application/json",
@@ -82,32 +139,67 @@ def operation(method: str, path: str, *, summary: str, tag: str, params: tuple[P
     """Declare and register one API operation; the view gets ``args`` (parsed query) and path ids."""
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
-        status = set(errors)
-        if not public:
-            status.update({401, 429})
-        if "{" in path:
-            status.add(404)
-        if any(p.location == "query" for p in params):
-            status.add(422)
-        if body is not None:
-            status.update({400, 413, 415, 422})
-        op = Operation(method, path, view.__name__, summary, tag, params, body, body_type, ok, response,
-                       response_type, tuple(sorted(status)), public, description or (view.__doc__ or "").strip())
+        op = _declare(method, path, view.__name__, view, summary=summary, tag=tag, params=params, body=body,
+                      body_type=body_type, ok=ok, response=response, response_type=response_type, errors=errors,
+                      public=public, description=description)
         OPERATIONS.append(op)
-
-        @functools.wraps(view)
-        def wrapper(**path_values: int) -> Any:
-            if any(v > MAX_ID for v in path_values.values()):
-                raise ApiError(404, "not_found", "Das Objekt gibt es nicht oder Sie dürfen es nicht sehen.")
-            if params:
-                path_values["args"] = parse_args(params, request.args)
-            return view(**path_values)
-
-        rule = re.sub(r"{(\w+)}", r"<int:\1>", path)
-        bp.add_url_rule(rule, endpoint=view.__name__, view_func=wrapper, methods=[method])
-        return wrapper
+        return _add_route(bp, op, view)
 
     return decorate
+
+
+PLUGIN_OPERATIONS = "kundenakte_api_plugin_operations"
+
+
+def install_plugin_operations(app: Flask) -> None:
+    """Register every loaded plugin's ``register_api_operations`` on ``app``, once, at app creation.
+
+    Each plugin gets a blueprint of its own under ``/api/v1`` with the API's token check and error
+    answers; a disabled plugin's operations answer 404 after the token check.
+    """
+    from kundenakte.web.api.auth import init_blueprint
+
+    ka = app.extensions["kundenakte"]
+    installed: list[tuple[str, Operation, Mapping[str, dict[str, Any]]]] = []
+    blueprints: dict[str, Blueprint] = {}
+    for plugin, declared in ka.plugins.collect("register_api_operations"):
+        if not isinstance(declared, ApiOperation):
+            log.error("plugin %s: register_api_operations returned %s", plugin, type(declared).__name__)
+            continue
+        bp_plugin = blueprints.get(plugin)
+        if bp_plugin is None:
+            bp_plugin = blueprints[plugin] = Blueprint(f"api_{plugin}", __name__, url_prefix="/api/v1")
+            init_blueprint(bp_plugin)
+            bp_plugin.before_request(_hide_when_disabled(plugin))
+        op = _declare(declared.method.upper(), declared.path, f"{plugin}.{declared.view.__name__}", declared.view,
+                      summary=declared.summary, tag=declared.tag, params=declared.params, body=declared.body,
+                      body_type="application/json", ok=declared.ok, response=declared.response,
+                      response_type="application/json", errors=declared.errors, public=False,
+                      description=declared.description)
+        _add_route(bp_plugin, op, declared.view)
+        installed.append((plugin, op, declared.schemas))
+    from kundenakte.web.app import csrf
+
+    for blueprint in blueprints.values():
+        app.register_blueprint(blueprint)
+        csrf.exempt(blueprint)
+    app.extensions[PLUGIN_OPERATIONS] = installed
+
+
+def _hide_when_disabled(plugin: str) -> Callable[[], None]:
+    def check() -> None:
+        if plugin in current_ka().disabled_plugins(db()):
+            raise ApiError(404, "not_found", "Das Objekt gibt es nicht oder Sie dürfen es nicht sehen.")
+
+    return check
+
+
+def plugin_operations(disabled: frozenset[str]) -> list[tuple[Operation, Mapping[str, dict[str, Any]]]]:
+    """The enabled plugins' operations of the current app, with their component schemas."""
+    from flask import current_app
+
+    return [(op, schemas) for plugin, op, schemas in current_app.extensions.get(PLUGIN_OPERATIONS, [])
+            if plugin not in disabled]
 
 
 # -- the document ----------------------------------------------------------------------------------
@@ -228,15 +320,6 @@ def _static_schemas() -> dict[str, Any]:
                 "facets": {"type": "object", "additionalProperties": {"type": "object", "additionalProperties": INT}},
             },
         },
-        "Template": {
-            "type": "object",
-            "required": ["id", "name", "base_type", "kind", "subject", "can_edit", "updated_at"],
-            "additionalProperties": False,
-            "properties": {"id": ID, "name": STRING, "base_type": STRING, "kind": STRING, "subject": STRING,
-                           "can_edit": {"type": "boolean"}, "updated_at": _nullable(DATETIME)},
-        },
-        "TemplateList": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": _ref("Template")}}},
-        "TemplateCreateDocument": TEMPLATE_CREATE.schema(),
         "DocumentType": {
             "type": "object",
             "required": ["key", "label", "label_en", "category", "plugin", "fields", "statuses", "data_schema"],
@@ -333,11 +416,17 @@ def _operation_object(op: Operation) -> dict[str, Any]:
     return out
 
 
-def build_document(types: list[DocumentType]) -> dict[str, Any]:
+def build_document(types: list[DocumentType],
+                   extra: Iterable[tuple[Operation, Mapping[str, dict[str, Any]]]] = ()) -> dict[str, Any]:
+    """The OpenAPI document: the core's operations, ``extra`` (enabled plugins') ones, the types' schemas."""
     paths: dict[str, Any] = {}
+    schemas = _static_schemas() | type_schemas(types)
     for op in OPERATIONS:
         paths.setdefault(op.path, {})[op.method.lower()] = _operation_object(op)
-    schemas = _static_schemas() | type_schemas(types)
+    for op, own in extra:
+        paths.setdefault(op.path, {})[op.method.lower()] = _operation_object(op)
+        for name, schema in own.items():
+            schemas.setdefault(name, schema)  # a plugin cannot replace the core's schemas
     return {
         "openapi": "3.1.0",
         "info": {
@@ -367,5 +456,7 @@ def build_document(types: list[DocumentType]) -> dict[str, Any]:
            response={"type": "object", "required": ["openapi", "paths"]})
 def openapi_document():  # type: ignore[no-untyped-def]
     """Erzeugt aus denselben Deklarationen, mit denen die Schnittstelle prüft; ohne Token abrufbar."""
-    types = current_ka().enabled_types(db())
-    return jsonify(build_document(sorted(types, key=lambda t: t.key)))
+    ka = current_ka()
+    types = ka.enabled_types(db())
+    extra = plugin_operations(ka.disabled_plugins(db()))
+    return jsonify(build_document(sorted(types, key=lambda t: t.key), extra))

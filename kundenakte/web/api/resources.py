@@ -46,7 +46,6 @@ from kundenakte.web.api.schemas import (
     CONTACT_FILTERS,
     DOCUMENT_FILTERS,
     SEARCH_PARAMS,
-    TEMPLATE_CREATE,
     Model,
     data_model,
     data_schema,
@@ -571,44 +570,3 @@ def list_types():  # type: ignore[no-untyped-def]
             "data_schema": data_schema(data_model(t), output=False),
         })
     return jsonify({"items": items})
-
-
-# -- templates (communication plugin) --------------------------------------------------------------------
-
-
-def _templates_enabled() -> bool:
-    ka = current_ka()
-    return "communication" in ka.plugins.loaded_names and "communication" not in ka.disabled_plugins(db())
-
-
-@operation("GET", "/templates", summary="Sichtbare Vorlagen", tag="Vorlagen", response="TemplateList")
-def list_templates():  # type: ignore[no-untyped-def]
-    """Leer, wenn das Kommunikations-Plugin deaktiviert ist."""
-    if not _templates_enabled():
-        return jsonify({"items": []})
-    from kundenakte.plugins.communication.templates_service import can_change, visible_templates
-
-    return jsonify({"items": [{
-        "id": t.id, "name": t.name, "base_type": t.base_type, "kind": t.kind or "", "subject": t.subject or "",
-        "can_edit": can_change(viewer(), t), "updated_at": ts(t.updated_at),
-    } for t in visible_templates(db(), viewer())]})
-
-
-@operation("POST", "/templates/{template_id}/create-document", summary="Dokument aus Vorlage erstellen", tag="Vorlagen",
-           body="TemplateCreateDocument", ok=201, response="Document", errors=(403,))
-def create_from_template_view(template_id: int):  # type: ignore[no-untyped-def]
-    """Ein neuer Entwurf vom Typ der Vorlage für den Kontakt, mit ausgefüllten Platzhaltern und den Dateien der Vorlage.
-
-    Die Leser und Bearbeiter, die die Vorlage für erstellte Dokumente vorsieht, werden nur vorgeschlagen
-    (``data._proposed_access``, beschränkt auf wählbare Benutzer und Gruppen): Zugriff erhalten sie erst, wenn
-    ``readers``/``editors`` per PATCH gesetzt werden. Bis dahin ist der Entwurf nur für Sie sichtbar.
-    """
-    if not _templates_enabled():
-        raise not_found()
-    from kundenakte.plugins.communication.templates_service import create_from_template, get_visible
-
-    get_visible(db(), viewer(), template_id)  # 404 before looking at the body
-    values = TEMPLATE_CREATE.validate(read_json())
-    doc = create_from_template(current_ka(), db(), viewer(), template_id, values.get("contact_id"))
-    db().commit()
-    return created(document_json(doc), url_for("api.get_document", document_id=doc.id))

@@ -613,12 +613,6 @@ SEARCH_PARAMS = (
     Param(Prop("include_archived", "boolean")),
 )
 
-TEMPLATE_CREATE = Model(
-    "TemplateCreateDocument",
-    (Prop("contact_id", "id", nullable=True, description="Kontakt, für den das Dokument entsteht."),),
-)
-
-
 def page_schema(item_ref: str) -> dict[str, Any]:
     return {
         "type": "object",

@@ -5,10 +5,15 @@ derives forms, lists, validation, the JSON API, the search index, permissions an
 from them. This module shows each kind of contribution once:
 
 * ``register_document_types``   – the "complaint" type (Reklamation) with its fields and statuses
+* ``register_categories``       – its own category "complaints" (Reklamationen), heading of its menus
 * ``contact_actions`` / ``company_actions`` – "Reklamation" in the "…" menus, heading "Reklamationen"
 * ``register_overview_sections`` – the "Reklamationen" section of the Übersicht with its filters
+* ``register_settings``         – typed settings ``KUNDENAKTE_REKLAMATION_HOTLINE`` and
+  ``KUNDENAKTE_REKLAMATION_RESPONSE_DAYS``, checked when the instance starts
+* ``startup``                   – keeps the instance's values for the placeholder resolvers
 * ``register_placeholders``     – ``{{ reklamation.hotline }}`` and ``{{ reklamation.frist }}`` for
   e-mail and letter templates of the communication plugin
+* ``register_api_operations``   – ``GET /api/v1/complaints/summary``: readable complaints per status
 * ``extra_index_fields``        – the serial number as ``seriennummer:…`` in the search
 
 The plugin has no tables, views or migrations of its own: the core stores complaints as ordinary
@@ -19,30 +24,41 @@ brings them back unchanged.
 from __future__ import annotations
 
 import datetime as dt
-import os
-from typing import Any
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
 from kundenakte import hookimpl
 from kundenakte.core.acl import Viewer
-from kundenakte.core.contributions import MenuItem, OverviewFilter, OverviewSection, Placeholder
+from kundenakte.core.contributions import Category, MenuItem, OverviewFilter, OverviewSection, Placeholder
 from kundenakte.core.doctypes import DocumentType, Field, Status
 from kundenakte.core.models import Company, Contact, Document
+from kundenakte.core.plugin_settings import Setting
 
-__all__ = ["COMPLAINT", "DEFAULT_HOTLINE", "GROUP", "INDEX_FIELD", "hotline", "response_deadline"]
+if TYPE_CHECKING:
+    from kundenakte.core.runtime import Kundenakte
+
+__all__ = ["CATEGORY", "COMPLAINT", "DEFAULT_HOTLINE", "GROUP", "INDEX_FIELD", "PLUGIN", "SETTINGS", "hotline",
+           "response_deadline"]
 
 GROUP = "Reklamationen"  # heading of the "…" menu entries and label of the overview section
+CATEGORY = Category("complaints", GROUP, "Complaints", order=70)
 INDEX_FIELD = "seriennummer"  # search syntax: seriennummer:SN-123
 DEFAULT_HOTLINE = "0800 123 45 67"
-HOTLINE_ENV = "KUNDENAKTE_REKLAMATION_HOTLINE"
-RESPONSE_DAYS = 14
+PLUGIN = "reklamation"  # the entry point's name: settings are read from KUNDENAKTE_REKLAMATION_*
+SETTINGS = (
+    Setting("hotline", default=DEFAULT_HOTLINE, help="the service hotline printed into complaint letters"),
+    Setting("response_days", "integer", 14, minimum=1,
+            help="days until the customer gets an answer (`{{ reklamation.frist }}`)"),
+)
+# The values of the instance that started last; placeholder resolvers receive no instance.
+_settings = SimpleNamespace(hotline=DEFAULT_HOTLINE, response_days=14)
 
 COMPLAINT = DocumentType(
     key="complaint",
     label="Reklamation",
     label_en="Complaint",
-    # A category of its own: the core has no label for "complaints", so this plugin names the menu
-    # group and the overview section itself (see README, "Eine eigene Kategorie").
-    category="complaints",
+    # A category of its own, declared by register_categories below (see README, "Eine eigene Kategorie").
+    category=CATEGORY.key,
     fields=(
         Field("article", "text", "Artikel", "Article", required=True, searchable=True, in_list=True, max_length=200),
         Field("serial_number", "text", "Seriennummer", "Serial number", searchable=True, max_length=100,
@@ -62,11 +78,11 @@ COMPLAINT = DocumentType(
 
 def hotline() -> str:
     """The service hotline printed into letters; set ``KUNDENAKTE_REKLAMATION_HOTLINE`` to change it."""
-    return os.environ.get(HOTLINE_ENV, "").strip() or DEFAULT_HOTLINE
+    return str(_settings.hotline).strip() or DEFAULT_HOTLINE
 
 
 def response_deadline(context: dict[str, Any]) -> str:
-    """"Today" of the letter plus 14 days, as TT.MM.JJJJ: the date the customer gets an answer by.
+    """"Today" of the letter plus ``response_days`` (14), as TT.MM.JJJJ: the date the customer gets an answer by.
 
     Resolvers only receive plain dictionaries (``contact``, ``company``, ``sender``, ``today`` as an
     ISO date), never database objects.
@@ -75,7 +91,7 @@ def response_deadline(context: dict[str, Any]) -> str:
         today = dt.date.fromisoformat(str(context.get("today") or ""))
     except ValueError:
         today = dt.date.today()
-    due = today + dt.timedelta(days=RESPONSE_DAYS)
+    due = today + dt.timedelta(days=int(_settings.response_days))
     return f"{due.day:02d}.{due.month:02d}.{due.year}"
 
 
@@ -87,8 +103,32 @@ def register_document_types() -> list[DocumentType]:
     return [COMPLAINT]
 
 
+@hookimpl
+def register_settings() -> list[Setting]:
+    return list(SETTINGS)
+
+
+@hookimpl
+def startup(ka: Kundenakte) -> None:
+    global _settings
+    _settings = ka.plugin_settings(PLUGIN)
+
+
+@hookimpl
+def register_api_operations() -> list[Any]:
+    from kundenakte_reklamation.api import OPERATIONS
+
+    return list(OPERATIONS)
+
+
+@hookimpl
+def register_categories() -> list[Category]:
+    # Heads the "…" menu group and names a fallback overview section for complaints.
+    return [CATEGORY]
+
+
 def _menu_entry() -> MenuItem:
-    return MenuItem("Reklamation", type_key=COMPLAINT.key, group=GROUP, order=300, label_en="Complaint")
+    return MenuItem("Reklamation", type_key=COMPLAINT.key, group=CATEGORY.key, order=300, label_en="Complaint")
 
 
 @hookimpl
