@@ -10,7 +10,8 @@ facets and suggestions with the reference: documents readable now (``acl.readabl
 only way results may differ, and only narrower).
 
 Runs on SQLite + Whoosh and PostgreSQL + its full-text backend. Sizes: KUNDENAKTE_SEARCH_EXAMPLES
-× KUNDENAKTE_SEARCH_STEPS (CI 8 × 15 per backend; KUNDENAKTE_HARDENING_FULL=1: 100 × 40).
+× KUNDENAKTE_SEARCH_STEPS (CI 8 × 15 per backend, the same examples every run; KUNDENAKTE_HARDENING_FULL=1:
+100 × 40, freshly drawn).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from kundenakte.core.models import Document, IndexQueue, User
 from kundenakte.core.users import add_members, create_group, create_user, remove_members
 from kundenakte.search.analysis import analyze, bigrams, fold
 from tests.conftest import PASSWORD, _truncate_pg, make_ka, password_hash
-from tests.hardening import env_int
+from tests.hardening import FULL, env_int
 
 EXAMPLES = env_int("KUNDENAKTE_SEARCH_EXAMPLES", 8, 100)
 STEPS = env_int("KUNDENAKTE_SEARCH_STEPS", 15, 40)
@@ -53,9 +54,13 @@ def _stems(text: str) -> tuple[set[str], set[str], set[str]]:
     return set(stems), set(bigrams(stems)), {f for _, f in toks}
 
 
-def matches(query: str, sections: list[str]) -> bool:
-    """The reference matcher for the queries above, over the document's text sections."""
-    parsed = [_stems(s) for s in sections]
+def matches(query: str, sections: list[str], *, joined: bool = False) -> bool:
+    """The reference matcher for the queries above, over the document's text sections.
+
+    ``joined``: PostgreSQL concatenates the sections into one tsvector, so a phrase may run from
+    the end of one into the start of the next (a known difference, docs/architecture.md).
+    """
+    parsed = [_stems(s) for s in (["\n".join(sections)] if joined else sections)]
     stems = set().union(*(p[0] for p in parsed))
     pairs = set().union(*(p[1] for p in parsed))
     folded = set().union(*(p[2] for p in parsed))
@@ -230,7 +235,8 @@ class SearchMachine(RuleBasedStateMachine):
                 readable = acl.readable_ids(s, viewer, list(rows)) if not viewer.sees_nothing else set()
                 visible = {d for d in readable if d not in pending and rows[d].archived_at is None}
                 for q in QUERIES:
-                    expected = {d for d in visible if matches(q, self.sections(rows[d]))}
+                    expected = {d for d in visible
+                                if matches(q, self.sections(rows[d]), joined=self.backend == "postgres")}
                     page = self.ka.search.search(s, viewer, q, per_page=100)
                     got = {h.document.id for h in page.hits}
                     assert got == expected, (q, i, got, expected)
@@ -268,7 +274,7 @@ def test_search_outputs_equal_the_reference(database: str, backend: str, request
         SearchMachine.database = request.getfixturevalue("_pg_ready")
         SearchMachine.template = None
     run_state_machine_as_test(SearchMachine, settings=settings(
-        max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None,
+        max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None, derandomize=not FULL,
         suppress_health_check=list(HealthCheck)))
 
 
