@@ -1,13 +1,14 @@
-"""The hardening battery in one command: leak matrix, ACL model, hostile input, crash safety, load.
+"""The hardening battery in one command: leak matrix, ACL model, hostile input, crash safety, sessions, throttle, load.
 
     python bench/hardening.py                 # CI sizes (the same as `pytest tests/hardening`) + 60 s load
     python bench/hardening.py --full          # full sizes: every type, PostgreSQL leak matrix, 200×50 ACL
-                                              # examples, 50 kills (KUNDENAKTE_HARDENING_FULL=1)
+                                              # examples, 50 kills, 100 KiB login names, 12 slow
+                                              # clients (KUNDENAKTE_HARDENING_FULL=1)
     python bench/hardening.py --kills 20 --acl-examples 50 --seconds 30
     python bench/hardening.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test   # load on PostgreSQL
 
-Parts 1-4 run as ``pytest tests/hardening -q`` (their figures are printed by tests/hardening/conftest.py);
-part 5 is ``bench/load.py``. Prints one line per part and exits non-zero when a part failed.
+The parts up to slow clients run as ``pytest tests/hardening -q`` (their figures are printed by
+tests/hardening/conftest.py); the last part is ``bench/load.py``. Prints one line per part and exits non-zero when a part failed.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PREFIXES = ("leak matrix:", "acl model:", "hostile input:", "crash safety:", "PROBLEM:")
+PREFIXES = ("leak matrix:", "acl model:", "hostile input:", "crash safety:", "sessions:", "throttle:", "slow client:",
+            "PROBLEM:")
 
 
 def main(argv: list[str] | None = None) -> int:
