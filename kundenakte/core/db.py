@@ -31,6 +31,9 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Connections per process: at least two per request thread (web/app.py serves 8) plus background threads.
+SQLITE_POOL = {"pool_size": 16, "max_overflow": 32}
+POSTGRES_POOL = {"pool_size": 10, "max_overflow": 20}
 
 _WRITE_HEAD = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER)\b", re.IGNORECASE)
 _WRITE_ANYWHERE = re.compile(r"\b(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
@@ -128,6 +131,13 @@ class Database:
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
         else:
             kwargs["pool_pre_ping"] = True
+        # A request thread may hold its session's connection while it opens a short second one
+        # (throttle, token check, blob check); with 8 threads per worker plus the index and mail
+        # threads the default pool (5 + 10) could run dry with every thread waiting for a second one.
+        bare = url.rstrip("/")
+        in_memory = self.is_sqlite and (bare.endswith(":memory:") or bare in ("sqlite:", "sqlite+pysqlite:"))
+        if not in_memory:  # an in-memory database has a single-connection pool of its own
+            kwargs.update(SQLITE_POOL if self.is_sqlite else POSTGRES_POOL)
         self.engine: Engine = create_engine(url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
