@@ -99,11 +99,13 @@ def login():  # type: ignore[no-untyped-def]
         if 0 < len(login_name) <= MAX_LOGIN:
             user = db().scalar(select(User).where(User.login == login_name))
         if user is not None and user.active and verify_password(user.password_hash, request.form.get("password", "")):
+            # A short transaction of its own: the request's session only read, so it can never have
+            # to repeat the view (and its password check) under the write lock (core/db.py).
             # The address's own count stays: a valid account must not reset a password sprayer's.
-            throttle.reset(db(), pair)
+            with current_ka().db.write() as session:
+                throttle.reset(session, pair)
+                audit.record(session, user.id, "login", "user", user.id)
             login_user(LoginUser(user), remember=remember)
-            audit.record(db(), user.id, "login", "user", user.id)
-            db().commit()
             return redirect(_safe_next(request.args.get("next")))
         throttle.fail(pair, address)
         error = _("Anmeldename oder Passwort ist falsch.")
