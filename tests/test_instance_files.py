@@ -71,7 +71,7 @@ def test_everything_the_instance_writes_is_private(tmp_path: Path) -> None:
 
 
 def test_an_existing_instance_folder_keeps_its_mode(tmp_path: Path) -> None:
-    """An administrator may have opened the folder for a backup group (docs/deploy.md)."""
+    """An administrator's own choice of mode for the folder is left alone (docs/deploy.md)."""
     instance = tmp_path / "vorhanden"
     instance.mkdir()
     os.chmod(instance, 0o750)

@@ -161,7 +161,7 @@ PRIVATE_UMASK = 0o077
 def prepare_instance(settings: Settings) -> None:
     """Create the instance folder (0700) and make the process create files 0600 and folders 0700.
 
-    An existing folder keeps its mode: an administrator may have opened it for a backup group.
+    An existing folder keeps the mode an administrator gave it.
     """
     os.umask(PRIVATE_UMASK)
     if not settings.instance.exists():
