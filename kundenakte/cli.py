@@ -216,13 +216,21 @@ def serve(c: Context, host: str, port: int, workers: int | None, threads: int | 
 
 
 def gunicorn_command(host: str, port: int, workers: int, threads: int, instance: str) -> tuple[str, list[str]]:
-    """What ``kundenakte serve`` runs: gthread workers, so that slow clients occupy threads, not processes."""
+    """What ``kundenakte serve`` runs: gthread workers, so that slow clients occupy threads, not processes.
+
+    A worker takes a connection only while it has a free thread (``--worker-connections`` = threads,
+    no keep-alive): otherwise gthread accepts connections it cannot serve and queues them behind the
+    slow ones, while the other worker idles. Refused connections wait in the listen queue for
+    whichever worker frees a thread first. Behind the reverse proxy keep-alive is not used anyway.
+    """
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
     argv = [
         gunicorn,
         "--worker-class", "gthread",
         "--workers", str(workers),
         "--threads", str(threads),
+        "--worker-connections", str(threads),
+        "--keep-alive", "0",
         "--bind", f"{host}:{port}",
         "--umask", "0o077",
         "--control-socket", str(Path(instance) / "gunicorn.ctl"),
