@@ -1,15 +1,16 @@
-"""The hardening battery in one command: leak matrix, ACL model, hostile input, crash safety, load.
+"""The hardening battery in one command: leak matrix, ACL model, hostile input, crash safety, sessions, throttle, load.
 
 Also: template budget, id reuse, display names, template grants, follow-ups, sanitizer URLs.
 
     python bench/hardening.py                 # CI sizes (the same as `pytest tests/hardening`) + 60 s load
     python bench/hardening.py --full          # full sizes: every type, PostgreSQL leak matrix, 200×50 ACL
-                                              # examples, 50 kills (KUNDENAKTE_HARDENING_FULL=1)
+                                              # examples, 50 kills, 100 KiB login names, 12 slow
+                                              # clients (KUNDENAKTE_HARDENING_FULL=1)
     python bench/hardening.py --kills 20 --acl-examples 50 --seconds 30
     python bench/hardening.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test   # load on PostgreSQL
 
-The test parts run as ``pytest tests/hardening -q`` (their figures are printed by tests/hardening/conftest.py);
-part 5 is ``bench/load.py``. Prints one line per part and exits non-zero when a part failed.
+The parts up to slow clients run as ``pytest tests/hardening -q`` (their figures are printed by
+tests/hardening/conftest.py); the last part is ``bench/load.py``. Prints one line per part and exits non-zero when a part failed.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PREFIXES = ("leak matrix:", "acl model:", "hostile input:", "crash safety:", "template budget:", "ids:",
-            "display names:", "template grants:", "follow-ups:", "sanitizer:", "PROBLEM:")
+            "display names:", "template grants:", "follow-ups:", "sanitizer:", "sessions:", "throttle:",
+            "slow client:", "PROBLEM:")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,15 +1,22 @@
-"""Load test: gunicorn (two workers) on a fresh demo instance, a bounded client mix for a fixed time.
+"""Load test: gunicorn as `kundenakte serve` runs it, on a fresh demo instance, a client mix for a fixed time.
 
     python bench/load.py                      # 60 s on the embedded default (SQLite + Whoosh)
     python bench/load.py --seconds 20 --clients 6
+    python bench/load.py --clients 20 --companies 200     # 20 users, one thread each, no think time
+    python bench/load.py --worker-class sync --workers 2  # the former default worker model, for comparison
     python bench/load.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+The server is ``kundenakte.cli.gunicorn_command`` (gthread, ``--workers`` × ``--threads``, default
+2 × 8); ``--worker-class sync`` runs plain sync workers instead.
 
 The clients log in through the real form (CSRF token) and mix page reads, searches, saves to the
 SAME few documents with the form's version field (a stale version must answer 409, never overwrite)
 and uploads. Afterwards: lost updates are counted from the versions (every acknowledged save adds
 exactly one version), the server log is searched for "database is locked", the index is compared
-with the database (``kundenakte search check``). Prints ONE line; exit status 1 when a must-be-zero
-figure is not zero.
+with the database (``kundenakte search check``). Besides the p95 of all requests, the line gives the
+p95 of the cheap pages — contact list, a contact, a contact's overview (from the overview cache after
+its first request) — which must not queue behind searches and saves. Prints ONE line; exit status 1
+when a must-be-zero figure is not zero.
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ TOKEN_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 VERSION_RE = re.compile(r'name="version" value="(\d+)"')
 WORDS = ["Angebot", "Vertrag", "Rechnung", "Müller", "Besuch", "Termin", "Pumpe", "Wartung", "Lieferung", "GmbH"]
 SAVE_TYPES = ("phone_note", "visit_report", "contact_report", "free_document")
+CHEAP = ("contact list", "contact", "overview")
 
 
 def free_port() -> int:
@@ -70,21 +78,26 @@ class Stats:
         self.acks: dict[int, int] = {}  # document id -> acknowledged saves
         self.conflicts = 0
         self.uploads = 0
+        self.by_kind: dict[str, list[float]] = {}
 
-    def record(self, started: float, status: int) -> None:
+    def record(self, started: float, status: int, kind: str = "") -> None:
+        elapsed = time.perf_counter() - started
         with self.lock:
-            self.latencies.append(time.perf_counter() - started)
+            self.latencies.append(elapsed)
             self.status[status] = self.status.get(status, 0) + 1
+            if kind and status in (200, 302):
+                self.by_kind.setdefault(kind, []).append(elapsed)
 
 
 class Client(threading.Thread):
-    def __init__(self, base: str, login: str, password: str, docs: list[int], stats: Stats, until: float, seed: int,
-                 writer: bool) -> None:
+    def __init__(self, base: str, login: str, password: str, docs: list[int], contacts: list[int], stats: Stats,
+                 until: float, seed: int, writer: bool) -> None:
         super().__init__(daemon=True)
         self.base, self.login, self.password, self.docs, self.stats = base, login, password, docs, stats
+        self.contacts = contacts
         self.until, self.rnd, self.writer = until, random.Random(seed), writer
 
-    def request(self, session: Any, method: str, path: str, **kw: Any) -> Any:
+    def request(self, session: Any, method: str, path: str, kind: str = "", **kw: Any) -> Any:
         import requests
 
         started = time.perf_counter()
@@ -94,7 +107,7 @@ class Client(threading.Thread):
             with self.stats.lock:
                 self.stats.errors += 1
             return None
-        self.stats.record(started, response.status_code)
+        self.stats.record(started, response.status_code, kind)
         return response
 
     def run(self) -> None:
@@ -111,20 +124,24 @@ class Client(threading.Thread):
             if not self.writer or roll < 0.35:
                 self.read(s)
             elif roll < 0.55:
-                self.request(s, "GET", "/suche", params={"q": self.rnd.choice(WORDS)})
+                self.request(s, "GET", "/suche", "search", params={"q": self.rnd.choice(WORDS)})
             elif roll < 0.9:
                 self.save(s)
             else:
                 self.upload(s)
 
     def read(self, s: Any) -> None:
-        path = self.rnd.choice(["/", "/kontakte", "/unternehmen", "/aufgaben", f"/dokumente/{self.rnd.choice(self.docs)}",
-                                "/suche/vorschlaege?q=" + self.rnd.choice(WORDS)[:4]])
-        self.request(s, "GET", path)
+        contact = self.rnd.choice(self.contacts)
+        kind, path = self.rnd.choice([
+            ("home", "/"), ("contact list", "/kontakte"), ("company list", "/unternehmen"), ("tasks", "/aufgaben"),
+            ("document", f"/dokumente/{self.rnd.choice(self.docs)}"),
+            ("suggestions", "/suche/vorschlaege?q=" + self.rnd.choice(WORDS)[:4]),
+            ("contact", f"/kontakte/{contact}"), ("overview", f"/kontakte/{contact}/uebersicht")])
+        self.request(s, "GET", path, kind)
 
     def save(self, s: Any) -> None:
         doc = self.rnd.choice(self.docs)
-        form = self.request(s, "GET", f"/dokumente/{doc}/bearbeiten")
+        form = self.request(s, "GET", f"/dokumente/{doc}/bearbeiten", "edit form")
         if form is None or form.status_code != 200:
             return
         token, version = TOKEN_RE.search(form.text), VERSION_RE.search(form.text)
@@ -132,7 +149,7 @@ class Client(threading.Thread):
             return
         time.sleep(self.rnd.uniform(0, 0.05))  # think time: others save in between, so conflicts happen
         stamp = f"{self.name}-{time.time():.6f}"
-        response = self.request(s, "POST", f"/dokumente/{doc}/bearbeiten", data={
+        response = self.request(s, "POST", f"/dokumente/{doc}/bearbeiten", "save", data={
             "csrf_token": token.group(1), "version": version.group(1), "title": f"Lasttest {stamp}",
             "content": f"<p>Stand {stamp}</p>", "readers": "*"})
         if response is None:
@@ -144,13 +161,13 @@ class Client(threading.Thread):
                 self.stats.conflicts += 1
 
     def upload(self, s: Any) -> None:
-        form = self.request(s, "GET", "/dokumente/neu/free_document")
+        form = self.request(s, "GET", "/dokumente/neu/free_document", "new form")
         if form is None or form.status_code != 200:
             return
         token = TOKEN_RE.search(form.text)
         if not token:
             return
-        response = self.request(s, "POST", "/dokumente/neu/free_document", data={
+        response = self.request(s, "POST", "/dokumente/neu/free_document", "upload", data={
             "csrf_token": token.group(1), "title": "Lastupload", "content": "<p>Lastupload</p>", "readers": "*"},
             files={"attachments": (f"last-{self.rnd.randrange(10**9)}.txt", os.urandom(self.rnd.choice([100, 20_000])))})
         if response is not None and response.status_code == 302:
@@ -165,7 +182,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--docs", type=int, default=3, help="documents all writers save to")
     parser.add_argument("--companies", type=int, default=15, help="size of the demo data")
     parser.add_argument("--database-url", default="", help="PostgreSQL URL (an empty database/schema)")
+    parser.add_argument("--worker-class", choices=("gthread", "sync"), default="gthread",
+                        help="gthread: exactly `kundenakte serve`'s command; sync: the former default")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=8, help="threads per worker (gthread)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary instance")
+    parser.add_argument("--workdir", default="", help="reuse (or create and keep) the instance in this folder")
     args = parser.parse_args(argv)
     import requests
 
@@ -173,16 +195,20 @@ def main(argv: list[str] | None = None) -> int:
 
     from kundenakte.core import acl
     from kundenakte.core.demo import DEMO_PASSWORD
-    from kundenakte.core.models import Document, User
+    from kundenakte.core.models import Contact, Document, User
 
-    workdir = Path(tempfile.mkdtemp(prefix="kundenakte-load-"))
+    workdir = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="kundenakte-load-"))
+    reuse = bool(args.workdir) and (workdir / "instance").exists()
+    if args.workdir:
+        args.keep = True
     instance = workdir / "instance"
     env = dict(os.environ, KUNDENAKTE_INSTANCE=str(instance))
     if args.database_url:
         env["KUNDENAKTE_DATABASE_URL"] = args.database_url
-    run_cli(env, "init")
-    run_cli(env, "demo", "--companies", str(args.companies))
-    run_cli(env, "search", "reindex")
+    if not reuse:
+        run_cli(env, "init")
+        run_cli(env, "demo", "--companies", str(args.companies))
+        run_cli(env, "search", "reindex")
 
     ka = open_ka(instance, args.database_url)
     with ka.db.read() as s:
@@ -192,6 +218,7 @@ def main(argv: list[str] | None = None) -> int:
         docs = list(s.scalars(select(Document.id).where(Document.type_key.in_(SAVE_TYPES), Document.archived_at.is_(None),
                                                       acl.readable_clause(viewer)).order_by(Document.id).limit(args.docs)))
         readable = list(s.scalars(select(Document.id).order_by(Document.id).limit(200)))
+        contacts = list(s.scalars(select(Contact.id).order_by(Contact.id).limit(50)))
         before = dict(s.execute(select(Document.id, Document.version).where(Document.id.in_(docs))).all())
     ka.close()
     if not docs:
@@ -200,8 +227,14 @@ def main(argv: list[str] | None = None) -> int:
     port = free_port()
     log_path = workdir / "server.log"
     control = workdir / "gunicorn.ctl"
-    gunicorn = [str(BIN / "gunicorn"), "--workers", "2", "--threads", "4", "--bind", f"127.0.0.1:{port}",
-                "--control-socket", str(control), "--error-logfile", "-", "--capture-output", "kundenakte.web.wsgi:app"]
+    if args.worker_class == "gthread":
+        from kundenakte.cli import gunicorn_command
+
+        _exe, gunicorn = gunicorn_command("127.0.0.1", port, args.workers, args.threads, str(instance))
+        gunicorn[-1:-1] = ["--error-logfile", "-", "--capture-output"]
+    else:
+        gunicorn = [str(BIN / "gunicorn"), "--workers", str(args.workers), "--bind", f"127.0.0.1:{port}",
+                    "--control-socket", str(control), "--error-logfile", "-", "--capture-output", "kundenakte.web.wsgi:app"]
     log = log_path.open("wb")
     server = subprocess.Popen(gunicorn, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
@@ -217,11 +250,22 @@ def main(argv: list[str] | None = None) -> int:
                 raise SystemExit("server did not start:\n" + log_path.read_text(errors="replace")[-3000:])
             time.sleep(0.2)
 
+        # Untimed warm-up: every contact's overview once per worker (likely), so the run measures the
+        # overview "from cache" as a returning user sees it; saves during the run invalidate some.
+        warm = Client(base, reader_login, DEMO_PASSWORD, readable, contacts, Stats(), time.time(), 0, writer=False)
+        warm_session = requests.Session()
+        page = warm.request(warm_session, "GET", "/anmelden")
+        warm.request(warm_session, "POST", "/anmelden", data={"login": reader_login, "password": DEMO_PASSWORD,
+                                                             "csrf_token": TOKEN_RE.search(page.text).group(1)})
+        for contact in contacts * 3:
+            warm.request(warm_session, "GET", f"/kontakte/{contact}/uebersicht")
+
         stats = Stats()
         until = time.time() + args.seconds
         writers = max(1, args.clients // 2)
-        clients = [Client(base, "admin", DEMO_PASSWORD, docs, stats, until, i, writer=True) for i in range(writers)]
-        clients += [Client(base, reader_login, DEMO_PASSWORD, readable, stats, until, 100 + i, writer=False)
+        clients = [Client(base, "admin", DEMO_PASSWORD, docs, contacts, stats, until, i, writer=True)
+                   for i in range(writers)]
+        clients += [Client(base, reader_login, DEMO_PASSWORD, readable, contacts, stats, until, 100 + i, writer=False)
                     for i in range(args.clients - writers)]
         started = time.time()
         for c in clients:
@@ -260,12 +304,23 @@ def main(argv: list[str] | None = None) -> int:
     total = sum(stats.status.values())
     lat = sorted(stats.latencies)
     p95 = lat[int(len(lat) * 0.95)] * 1000 if lat else 0.0
+    from bench.web_bench import percentile
+
+    cheap_all = [v for kind in CHEAP for v in stats.by_kind.get(kind, [])]
+    cheap = ", ".join(f"{kind} {percentile(stats.by_kind[kind], 95) * 1000:.0f}" for kind in CHEAP if stats.by_kind.get(kind))
+    model = (f"{args.workers} gthread workers × {args.threads} threads" if args.worker_class == "gthread"
+             else f"{args.workers} sync workers")
     index_ok = check.returncode == 0
     backend = "postgresql" if args.database_url else "sqlite"
-    print(f"load ({backend}, {args.clients} clients, {elapsed:.0f} s): {total / elapsed:.1f} requests/s, p95 {p95:.0f} ms, "
+    print(f"load ({backend}, {model}, {args.clients} clients, {elapsed:.0f} s): {total / elapsed:.1f} requests/s, "
+          f"p95 {p95:.0f} ms, cheap pages p95 {percentile(cheap_all, 95) * 1000 if cheap_all else 0.0:.0f} ms "
+          f"({cheap} ms; {len(cheap_all)} requests), "
           f"5xx {fivexx}, database is locked {locked}, lost updates {lost}, "
           f"saves {sum(stats.acks.values())} (409 conflicts {stats.conflicts}), uploads {stats.uploads}, "
           f"connection errors {stats.errors}, index == database: {'yes' if index_ok else 'NO'}")
+    for kind, values in sorted(stats.by_kind.items()):
+        print(f"  {kind:<13} {len(values):>6} requests  p50 {percentile(values, 50) * 1000:6.0f} ms  "
+              f"p95 {percentile(values, 95) * 1000:6.0f} ms", file=sys.stderr)
     if not index_ok:
         print(check.stdout[-1500:], file=sys.stderr)
     if phantom:

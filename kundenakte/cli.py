@@ -181,11 +181,16 @@ def demo(c: Context, companies: int, seed: int) -> None:
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--workers", default=2, show_default=True, type=int)
+@click.option("--workers", default=None, type=int, help="Worker processes (default KUNDENAKTE_WEB_WORKERS, 2)")
+@click.option("--threads", default=None, type=int, help="Threads per worker (default KUNDENAKTE_WEB_THREADS, 8)")
 @click.option("--demo/--no-demo", "with_demo", default=False, help="Load demo data into an empty instance first")
 @pass_ctx
-def serve(c: Context, host: str, port: int, workers: int, with_demo: bool) -> None:
-    """Run the web UI with gunicorn (a production WSGI server)."""
+def serve(c: Context, host: str, port: int, workers: int | None, threads: int | None, with_demo: bool) -> None:
+    """Run the web UI with gunicorn (gthread workers: processes × threads).
+
+    Every request has a thread of its own, so a few slow clients (a dribbled upload) occupy a
+    few threads and the others keep serving; put a buffering proxy in front in production.
+    """
     from kundenakte.core import migrate
     from kundenakte.core.demo import DEMO_PASSWORD, load_demo
     from kundenakte.core.models import User
@@ -203,18 +208,36 @@ def serve(c: Context, host: str, port: int, workers: int, with_demo: bool) -> No
         click.secho(f"  Anmeldung: lea.mueller / {DEMO_PASSWORD}   (Administrator: admin / {DEMO_PASSWORD})\n", bold=True)
     ka.search.reindex() if ka.search.count_indexed() == 0 else None
     instance = str(ka.settings.instance)
+    workers = workers or ka.settings.web_workers
+    threads = threads or ka.settings.web_threads
     ka.close()
     env = dict(os.environ, KUNDENAKTE_INSTANCE=instance)
-    gunicorn = Path(sys.executable).with_name("gunicorn")
+    os.execve(*gunicorn_command(host, port, workers, threads, instance), env)
+
+
+def gunicorn_command(host: str, port: int, workers: int, threads: int, instance: str) -> tuple[str, list[str]]:
+    """What ``kundenakte serve`` runs: gthread workers, so that slow clients occupy threads, not processes.
+
+    A worker takes a connection only while it has a free thread (``--worker-connections`` = threads,
+    no keep-alive): otherwise gthread accepts connections it cannot serve and queues them behind the
+    slow ones, while the other worker idles. Refused connections wait in the listen queue for
+    whichever worker frees a thread first. Behind the reverse proxy keep-alive is not used anyway.
+    """
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
     argv = [
-        str(gunicorn),
+        gunicorn,
+        "--worker-class", "gthread",
         "--workers", str(workers),
+        "--threads", str(threads),
+        "--worker-connections", str(threads),
+        "--keep-alive", "0",
         "--bind", f"{host}:{port}",
+        "--umask", "0o077",
         "--control-socket", str(Path(instance) / "gunicorn.ctl"),
         "--access-logfile", "-",
         "kundenakte.web.wsgi:app",
     ]
-    os.execve(argv[0], argv, env)
+    return gunicorn, argv
 
 
 @cli.command()

@@ -35,6 +35,11 @@ class Settings:
     # When set, only these entry-point plugins are loaded (an explicit allow-list).
     plugins_allowed: list[str] | None = None
     session_cookie_secure: bool = False
+    # Number of reverse proxies in front whose X-Forwarded-For/-Proto are believed (0: none).
+    trusted_proxies: int = 0
+    # `kundenakte serve`: gunicorn worker processes and threads per worker (gthread).
+    web_workers: int = 2
+    web_threads: int = 8
     index_async: bool = True
     # Reuse overview counts and page rows while nothing they depend on changed (core/overview_cache.py).
     overview_cache: bool = True
@@ -154,6 +159,32 @@ def _validate(settings: Settings) -> None:
         raise ConfigError(f"{ENV_PREFIX}DATABASE_URL must be a sqlite:// or postgresql:// URL, got {url!r}")
     if settings.max_upload_mb <= 0:
         raise ConfigError(f"{ENV_PREFIX}MAX_UPLOAD_MB must be positive")
+    if settings.trusted_proxies < 0:
+        raise ConfigError(f"{ENV_PREFIX}TRUSTED_PROXIES must be 0 or more")
+    if settings.web_workers < 1 or settings.web_threads < 1:
+        raise ConfigError(f"{ENV_PREFIX}WEB_WORKERS and {ENV_PREFIX}WEB_THREADS must be at least 1")
+
+
+# Files the instance writes are its owner's alone: the database (and its -wal/-shm), the secret key,
+# the index, attachment blobs, the outbox. A process-wide umask covers every writer at once,
+# including SQLite's and Whoosh's own files, which take no mode argument.
+PRIVATE_UMASK = 0o077
+
+
+def prepare_instance(settings: Settings) -> None:
+    """Create the instance folder (0700) and make the process create files 0600 and folders 0700.
+
+    An existing folder keeps the mode an administrator gave it.
+    """
+    os.umask(PRIVATE_UMASK)
+    if not settings.instance.exists():
+        settings.instance.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(settings.instance, 0o700)  # mkdir's mode is filtered by the umask of a racing creator
+    if not settings.database_url:
+        database = settings.instance / "kundenakte.sqlite3"
+        if not database.exists():
+            # SQLite gives its -wal and -shm files the mode of the database file.
+            os.close(os.open(database, os.O_WRONLY | os.O_CREAT, 0o600))
 
 
 def instance_secret(settings: Settings) -> str:

@@ -83,6 +83,8 @@ class User(Base):
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     language: Mapped[str] = mapped_column(String(5), default="de")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # Bound into every login session and remember-me cookie; raising it ends them all (core/users.py).
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     groups: Mapped[list[Group]] = relationship(secondary=group_members, back_populates="members")
 
@@ -289,6 +291,21 @@ class OverviewVersion(Base):
 
     scope: Mapped[str] = mapped_column(String(40), primary_key=True)
     version: Mapped[int] = mapped_column(BigInteger)
+
+
+class AuthThrottle(Base):
+    """Failed logins or unknown API tokens counted per key (an HMAC of kind, login name, address).
+
+    Shared by every worker and host of the instance; a row lives one window (``expires_at``) and is
+    pruned afterwards (core/throttle.py), so the table stays bounded.
+    """
+
+    __tablename__ = "auth_throttle"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    window_start: Mapped[dt.datetime] = mapped_column(DateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
 
 
 class PluginState(Base):

@@ -18,6 +18,7 @@ import pluggy
 
 from kundenakte import hookspecs
 from kundenakte.core.contributions import PluginReport
+from kundenakte.core.db import WriteRace
 from kundenakte.core.doctypes import ValidationError
 
 log = logging.getLogger(__name__)
@@ -120,8 +121,10 @@ class PluginHost:
                 continue
             try:
                 result = impl.function(**args)
-            except ValidationError:
-                raise  # a plugin refusing a save with field errors is an answer, not a failure
+            except (ValidationError, WriteRace):
+                # a plugin refusing a save with field errors is an answer, not a failure; a race
+                # restarts the whole request (core/db.py), it must not be skipped
+                raise
             except Exception:
                 if strict:
                     raise

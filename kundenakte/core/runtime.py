@@ -10,7 +10,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from kundenakte.core.clock import Clock
-from kundenakte.core.config import Settings
+from kundenakte.core.config import Settings, instance_secret, prepare_instance
 from kundenakte.core.db import Database
 from kundenakte.core.doctypes import DocumentType, TypeRegistry
 from kundenakte.core.models import Attachment, PluginState
@@ -33,7 +33,7 @@ def _disabled(session: Session) -> frozenset[str]:
 class Kundenakte:
     def __init__(self, settings: Settings, *, extra_plugins: Iterable[tuple[str, object]] = ()) -> None:
         self.settings = settings
-        settings.instance.mkdir(parents=True, exist_ok=True)
+        prepare_instance(settings)
         self.db = Database(settings.effective_database_url)
         self.clock = Clock()
         self.plugins = PluginHost(
@@ -43,10 +43,13 @@ class Kundenakte:
         self.types = self._build_types()
         self.storage = BlobStore(settings.files_dir, max_bytes=settings.max_upload_mb * 1024 * 1024)
         self.storage._referenced_checker = self._blob_referenced  # type: ignore[assignment]
-        for factory in (self.db._read_factory, self.db._write_factory):
+        for factory in self.db.factories:
             event.listen(factory, "after_commit", self._after_commit)
             event.listen(factory, "after_soft_rollback", self._after_rollback)
+        from kundenakte.core.throttle import Throttle
         from kundenakte.search.service import SearchService
+
+        self.throttle = Throttle(self, lambda: instance_secret(settings))
 
         self.search = SearchService(self)
         # Values derived only from the installed plugins and the set of disabled ones, per process.

@@ -91,6 +91,11 @@ def set_display_name(session: Session, user: User, name: str, *, by_user_id: int
     return True
 
 
+MIN_PASSWORD = 8
+# Fields of a user an administrator may change (the login name never changes).
+EDITABLE = ("display_name", "email", "phone", "signature", "language", "is_admin", "active")
+
+
 def create_user(
     session: Session,
     login: str,
@@ -110,8 +115,8 @@ def create_user(
     login = login.strip()
     if not login or len(login) > 80:
         raise UserError("Bitte einen Anmeldenamen mit höchstens 80 Zeichen angeben.")
-    if password_hash is None and len(password) < 8:
-        raise UserError("Das Passwort muss mindestens 8 Zeichen lang sein.")
+    if password_hash is None and len(password) < MIN_PASSWORD:
+        raise UserError(f"Das Passwort muss mindestens {MIN_PASSWORD} Zeichen lang sein.")
     if session.scalar(select(User.id).where(User.login == login)) is not None:
         raise UserError(f"Den Anmeldenamen {login} gibt es schon.")
     display_name = check_display_name(session, display_name or login)
@@ -129,6 +134,42 @@ def create_user(
     _write_named(session, user, display_name, lambda: session.add(user))
     audit.record(session, None, "created", "user", user.id, login=login)
     return user
+
+
+def end_sessions(session: Session, user: User, *, by: int | None, reason: str = "admin") -> None:
+    """End every login session and remember-me cookie of the user, from their next request on.
+
+    Sessions and remember-me cookies carry the user's ``session_generation``; the web layer's user
+    loader refuses any other value. The increment is done in SQL, so two concurrent ends never
+    collapse into one. API tokens are not affected (they are revoked one by one).
+    """
+    user.session_generation = User.session_generation + 1  # type: ignore[assignment]
+    session.flush()
+    audit.record(session, by, "sessions_ended", "user", user.id, reason=reason)
+
+
+def set_password(session: Session, user: User, password: str, *, by: int | None) -> None:
+    """Set a new password and end every session of the user (a stolen cookie dies with the old password)."""
+    from kundenakte.web.passwords import hash_password
+
+    if len(password) < MIN_PASSWORD:
+        raise UserError(f"Das Passwort muss mindestens {MIN_PASSWORD} Zeichen lang sein.")
+    user.password_hash = hash_password(password)
+    audit.record(session, by, "password_changed" if by == user.id else "password_reset", "user", user.id)
+    end_sessions(session, user, by=by, reason="password")
+
+
+def update_user(session: Session, user: User, *, by: int | None, **values: object) -> None:
+    """An administrator's change of a user's profile, role or status; deactivating ends their sessions."""
+    unknown = set(values) - set(EDITABLE)
+    if unknown:
+        raise UserError(f"Unbekannte Felder: {', '.join(sorted(unknown))}")
+    deactivated = user.active and values.get("active") is False
+    for key, value in values.items():
+        setattr(user, key, value)
+    audit.record(session, by, "changed", "user", user.id, admin=user.is_admin, active=user.active)
+    if deactivated:
+        end_sessions(session, user, by=by, reason="deactivated")
 
 
 def create_group(session: Session, name: str, *, parent: str | None = None) -> Group:

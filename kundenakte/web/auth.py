@@ -1,25 +1,33 @@
-"""Login and logout (Flask-Login), with throttled failed logins."""
+"""Login and logout (Flask-Login) with revocable sessions and the shared throttle.
+
+A session and a remember-me cookie name the user as ``"<id>:<session generation>"``
+(``LoginUser.get_id``); the user loader refuses any other generation than the stored one, so
+raising it (core/users.py ``end_sessions``: logout, password change, deactivation, "alle
+Sitzungen beenden") ends every session and remember-me cookie of that user on their next request.
+Failed logins are counted in the database (core/throttle.py), per (login name, address) and per
+address, never per name alone: nobody can lock the real user out by failing for their name.
+"""
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import defaultdict, deque
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import UserMixin, current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
 from kundenakte.core import acl, audit
 from kundenakte.core.models import User
+from kundenakte.core.throttle import MAX_LOGIN
+from kundenakte.core.users import end_sessions
 from kundenakte.web.context import current_ka, db
 from kundenakte.web.passwords import verify_password
 
 bp = Blueprint("auth", __name__)
 
-MAX_FAILURES = 5
-WINDOW_S = 300.0
+# The login name echoed back into the form after a failure: enough for any real name.
+ECHO_LOGIN = 200
 
 
 class LoginUser(UserMixin):
@@ -38,39 +46,28 @@ class LoginUser(UserMixin):
     def is_active(self) -> bool:
         return self.active
 
+    def get_id(self) -> str:
+        # Read from the row, not cached: after end_sessions() the current browser is re-bound to
+        # the new generation (keep_this_session).
+        return f"{self.id}:{self._user.session_generation}"
+
     def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
         return getattr(self._user, name)
 
 
-class Throttle:
-    """Failures per key (login name, client address) within a sliding window; shared by login and API."""
+def parse_session_id(value: str) -> tuple[int, int] | None:
+    """``"<id>:<generation>"`` as stored in a session or remember-me cookie, else None."""
+    ident, sep, generation = str(value).partition(":")
+    if not sep or not (ident.isdigit() and generation.isdigit()) or len(ident) > 12 or len(generation) > 12:
+        return None
+    return int(ident), int(generation)
 
-    def __init__(self, max_failures: int = MAX_FAILURES, window_s: float = WINDOW_S) -> None:
-        self.max_failures = max_failures
-        self.window_s = window_s
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
 
-    def blocked(self, *keys: str) -> bool:
-        now = time.monotonic()
-        with self._lock:
-            for key in keys:
-                q = self._failures[key]
-                while q and now - q[0] > self.window_s:
-                    q.popleft()
-                if len(q) >= self.max_failures:
-                    return True
-        return False
-
-    def fail(self, *keys: str) -> None:
-        with self._lock:
-            for key in keys:
-                self._failures[key].append(time.monotonic())
-
-    def reset(self, *keys: str) -> None:
-        with self._lock:
-            for key in keys:
-                self._failures.pop(key, None)
+def keep_this_session(user: User) -> None:
+    """Re-bind the current browser to the user's new session generation (own password change, own
+    "alle Sitzungen beenden"), renewing its remember-me cookie if it had one. Call after commit."""
+    cookie = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+    login_user(LoginUser(user), remember=cookie in request.cookies)
 
 
 def _safe_next(target: str | None) -> str:
@@ -86,30 +83,45 @@ def _safe_next(target: str | None) -> str:
 def login():  # type: ignore[no-untyped-def]
     if current_user.is_authenticated:
         return redirect(url_for("pages.home"))
-    throttle: Throttle = current_ka().__dict__.setdefault("_login_throttle", Throttle())
     error = ""
     login_name = request.form.get("login", "").strip()
+    shown = login_name[:ECHO_LOGIN]
+    remember = bool(request.form.get("remember"))
     if request.method == "POST":
-        keys = (f"login:{login_name.lower()}", f"addr:{request.remote_addr}")
-        if throttle.blocked(*keys):
-            return render_template("login.html", error="Zu viele Fehlversuche. Bitte warten Sie einige Minuten.", login=login_name), 429
-        user = db().scalar(select(User).where(User.login == login_name))
+        throttle = current_ka().throttle
+        pair, address = throttle.login_keys(login_name, request.remote_addr)
+        blocked = throttle.blocked(pair, address)
+        if blocked is not None:
+            response = render_template("login.html", error=_("Zu viele Fehlversuche. Bitte warten Sie einige Minuten."),
+                                       login=shown, remember=remember)
+            return response, 429, {"Retry-After": str(throttle.retry_after(blocked))}
+        user = None
+        if 0 < len(login_name) <= MAX_LOGIN:
+            user = db().scalar(select(User).where(User.login == login_name))
         if user is not None and user.active and verify_password(user.password_hash, request.form.get("password", "")):
-            throttle.reset(*keys)
-            login_user(LoginUser(user), remember=bool(request.form.get("remember")))
-            audit.record(db(), user.id, "login", "user", user.id)
-            db().commit()
+            # A short transaction of its own: the request's session only read, so it can never have
+            # to repeat the view (and its password check) under the write lock (core/db.py).
+            # The address's own count stays: a valid account must not reset a password sprayer's.
+            with current_ka().db.write() as session:
+                throttle.reset(session, pair)
+                audit.record(session, user.id, "login", "user", user.id)
+            login_user(LoginUser(user), remember=remember)
             return redirect(_safe_next(request.args.get("next")))
-        throttle.fail(*keys)
-        error = "Anmeldename oder Passwort ist falsch."
-    return render_template("login.html", error=error, login=login_name), (401 if error else 200)
+        throttle.fail(pair, address)
+        error = _("Anmeldename oder Passwort ist falsch.")
+    return render_template("login.html", error=error, login=shown, remember=remember), (401 if error else 200)
 
 
 @bp.route("/abmelden", methods=["POST"])
 @login_required
 def logout():  # type: ignore[no-untyped-def]
+    # Logging out ends every session of the user, also cookies copied from this browser before.
+    user = db().get(User, current_user.id)
+    if user is not None:
+        end_sessions(db(), user, by=user.id, reason="logout")
+        db().commit()
     logout_user()
-    flash("Sie wurden abgemeldet.")
+    flash(_("Sie wurden abgemeldet."))
     return redirect(url_for("auth.login"))
 
 
@@ -120,11 +132,13 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = "Bitte melden Sie sich an."
 
     @login_manager.user_loader
-    def _load(user_id: str):  # type: ignore[no-untyped-def]
-        if not user_id.isdigit():
+    def _load(session_id: str):  # type: ignore[no-untyped-def]
+        parsed = parse_session_id(session_id)
+        if parsed is None:
             return None
-        user, rights = acl.load_viewer(db(), int(user_id))
-        if user is None or not user.active:
+        user_id, generation = parsed
+        user, rights = acl.load_viewer(db(), user_id)
+        if user is None or not user.active or user.session_generation != generation:
             return None
         g.viewer = rights  # read together with the user; context.viewer() finds it
         return LoginUser(user)

@@ -25,10 +25,22 @@ def current_ka() -> Kundenakte:
 
 
 def db() -> Session:
-    """The request's session: a write session (BEGIN IMMEDIATE on SQLite) for changing methods."""
+    """The request's session: it reads first and takes the write lock only at its first write
+    (``Database.request_session``), so a request holds SQLite's lock only while it writes."""
     if "db" not in g:
-        g.db = current_ka().db.session(write=request.method not in READ_METHODS)
+        g.db = current_ka().db.request_session()
     return g.db
+
+
+def restart_as_writer() -> None:
+    """Prepare to run the view again after a ``WriteRace``: the request's session rolls back and
+    takes the write lock from its start; uploaded files are read again from their beginning."""
+    session = g.get("db")
+    if session is not None:
+        current_ka().db.restart_as_writer(session)
+    for _name, parts in request.files.lists():
+        for part in parts:
+            part.stream.seek(0)
 
 
 def viewer() -> acl.Viewer:

@@ -13,10 +13,18 @@ from sqlalchemy.orm import selectinload
 
 from kundenakte.core import audit
 from kundenakte.core.models import Document, Folder, Group, PluginState, User, document_folders
-from kundenakte.core.users import UserError, create_user, set_display_name, set_plugin_enabled
+from kundenakte.core.users import (
+    UserError,
+    create_user,
+    end_sessions,
+    set_display_name,
+    set_password,
+    set_plugin_enabled,
+    update_user,
+)
 from kundenakte.web.context import current_ka, db, language, viewer
 from kundenakte.web.menus import for_display
-from kundenakte.web.passwords import hash_password, verify_password
+from kundenakte.web.passwords import verify_password
 
 bp = Blueprint("settings", __name__, url_prefix="/einstellungen")
 
@@ -64,6 +72,12 @@ def _name_error(exc: UserError) -> str:
     return str(exc)
 
 
+def _keep_this_session(user: User) -> None:
+    from kundenakte.web.auth import keep_this_session
+
+    keep_this_session(user)
+
+
 def check_new_password(new: str, repeat: str) -> str | None:
     if len(new) < MIN_PASSWORD:
         return _("Das Passwort muss mindestens %(n)s Zeichen lang sein.", n=MIN_PASSWORD)
@@ -88,11 +102,17 @@ def profile():  # type: ignore[no-untyped-def]
             if problem:
                 errors["new_password"] = problem
             if not errors:
-                user.password_hash = hash_password(request.form["new_password"])
-                audit.record(db(), user.id, "password_changed", "user", user.id)
+                set_password(db(), user, request.form["new_password"], by=user.id)
                 db().commit()
-                flash(_("Ihr Passwort wurde geändert."), "success")
+                _keep_this_session(user)
+                flash(_("Ihr Passwort wurde geändert. Andere Geräte und Browser wurden abgemeldet."), "success")
                 return redirect(url_for("settings.profile"))
+        elif action == "end_sessions":
+            end_sessions(db(), user, by=user.id, reason="self")
+            db().commit()
+            _keep_this_session(user)
+            flash(_("Sie wurden auf allen anderen Geräten und Browsern abgemeldet."), "success")
+            return redirect(url_for("settings.profile"))
         else:
             values = {"language": request.form.get("language", ""), "signature": request.form.get("signature", ""),
                       "display_name": request.form.get("display_name", "").strip(),
@@ -213,9 +233,9 @@ def user_edit(user_id: int):  # type: ignore[no-untyped-def]
             errors[exc.field] = _name_error(exc)
     if errors:
         return _user_page(user, values, errors)
-    for key in ("email", "phone", "signature", "language", "is_admin", "active"):
-        setattr(user, key, values[key])
-    audit.record(db(), viewer().user_id, "changed", "user", user.id, admin=user.is_admin, active=user.active)
+    # The display name went through set_display_name above (its uniqueness rule).
+    update_user(db(), user, by=viewer().user_id,
+                **{key: values[key] for key in ("email", "phone", "signature", "language", "is_admin", "active")})
     db().commit()
     flash(_("Benutzer gespeichert."), "success")
     return redirect(url_for("settings.users"))
@@ -232,11 +252,30 @@ def user_password(user_id: int):  # type: ignore[no-untyped-def]
     if problem:
         flash(problem, "error")
         return redirect(url_for("settings.user_edit", user_id=user.id))
-    user.password_hash = hash_password(request.form["password"])
-    audit.record(db(), viewer().user_id, "password_reset", "user", user.id)
+    set_password(db(), user, request.form["password"], by=viewer().user_id)
     db().commit()
-    flash(_("Das Passwort von %(name)s wurde neu gesetzt.", name=user.display_name), "success")
+    if user.id == viewer().user_id:
+        _keep_this_session(user)
+    flash(_("Das Passwort von %(name)s wurde neu gesetzt; alle Sitzungen wurden beendet.", name=user.display_name),
+          "success")
     return redirect(url_for("settings.user_edit", user_id=user.id))
+
+
+@bp.route("/benutzer/<int:user_id>/sitzungen-beenden", methods=["POST"])
+@login_required
+def user_end_sessions(user_id: int):  # type: ignore[no-untyped-def]
+    """An administrator ends every session and remember-me cookie of a user (a lost laptop)."""
+    require_admin()
+    user = db().get(User, user_id)
+    if user is None:
+        abort(404)
+    end_sessions(db(), user, by=viewer().user_id)
+    db().commit()
+    if user.id == viewer().user_id:
+        _keep_this_session(user)  # the administrator's own other sessions end, this one stays
+    flash(_("Alle Sitzungen von %(name)s wurden beendet.", name=user.display_name), "success")
+    target = request.form.get("next", "")
+    return redirect(url_for("settings.users") if target == "list" else url_for("settings.user_edit", user_id=user.id))
 
 
 # -- groups ----------------------------------------------------------------------------------------

@@ -49,5 +49,20 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     if FIGURES.get("sanitizer.payloads"):
         write(f"sanitizer: {FIGURES['sanitizer.payloads']} off-origin/data: URL payloads, {FIGURES['sanitizer.passed']} "
               f"let through, {FIGURES['sanitizer.in_mails']} in {FIGURES['sanitizer.mails']} sent mails")
+    if FIGURES.get("sessions.replays"):
+        write(f"sessions: {FIGURES['sessions.replays']} replayed session/remember-me cookies after logout, password "
+              f"change/reset, deactivation and 'alle Sitzungen beenden', {FIGURES['sessions.accepted']} accepted "
+              f"({FIGURES['sessions.browser']} in the browser, {FIGURES['sessions.cookie_attributes']} cookies "
+              f"HttpOnly+SameSite=Lax)")
+    if FIGURES.get("throttle.logins") or FIGURES.get("throttle.api_bad"):
+        write(f"throttle: {FIGURES['throttle.logins']} failed logins from {FIGURES['throttle.addresses']} addresses, "
+              f"worker RSS +{FIGURES['throttle.rss_mb']} MB (limit 30), {FIGURES['throttle.rows']} rows; real user "
+              f"{FIGURES['throttle.real_refused']} of {FIGURES['throttle.real_logins']} logins refused; admin elsewhere "
+              f"after 12 wrong passwords: {FIGURES['throttle.admin_elsewhere']} ok; valid API token after "
+              f"{FIGURES['throttle.api_bad']} bad ones from its address: {FIGURES['throttle.api_valid_ok']} ok; "
+              f"{FIGURES['throttle.shared_rounds']} rounds counted across both workers")
+    if FIGURES.get("slow.saves"):
+        write(f"slow client: {FIGURES['slow.clients']} requests dribbling 1 byte/s, {FIGURES['slow.saves']} saves by "
+              f"others, slowest {FIGURES['slow.max_ms']} ms (limit 3000), {FIGURES['slow.failures']} failures")
     for problem in PROBLEMS:
         write(f"PROBLEM: {problem}")

@@ -16,13 +16,13 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from kundenakte.core import acl, tokens
+from kundenakte.core.throttle import API_ADDRESS
 from kundenakte.core.doctypes import ValidationError
 from kundenakte.core.documents import Conflict, Forbidden, NotFound, ReadOnly
 from kundenakte.core.models import User
 from kundenakte.core.storage import UploadTooLarge
 from kundenakte.search.base import QueryError
 from kundenakte.web.api.schemas import ApiError
-from kundenakte.web.auth import Throttle
 from kundenakte.web.context import current_ka, db
 
 log = logging.getLogger(__name__)
@@ -54,11 +54,7 @@ def not_found() -> ApiError:
     return error(404)
 
 
-API_MAX_FAILURES = 30
-
-
-def _throttle() -> Throttle:
-    return current_ka().__dict__.setdefault("_api_token_throttle", Throttle(max_failures=API_MAX_FAILURES))
+API_MAX_FAILURES = API_ADDRESS.limit
 
 
 def _bearer() -> str | None:
@@ -77,18 +73,19 @@ def authenticate_request() -> None:
     secret = _bearer()
     if secret is None:
         raise error(401)
-    throttle = _throttle()
-    address = f"api-addr:{request.remote_addr}"
-    if throttle.blocked(address):
-        raise error(429)
+    # The token is checked first: a valid one is never refused because others sent bad tokens
+    # from the same address (everyone behind one proxy). Only an address's further unknown
+    # tokens wait; guessing one is hopeless (256 bits), but each costs a hash and a query.
     user_id = tokens.authenticate(current_ka(), secret)
-    if user_id is None:
-        # Guessing a token is hopeless (256 bits), but a client hammering with wrong ones costs a
-        # hash and a query each; after a burst it waits like a failed login does.
-        throttle.fail(address)
     user = db().get(User, user_id) if user_id is not None else None
     viewer = acl.viewer_for(db(), user)
     if user is None or viewer.sees_nothing:
+        throttle = current_ka().throttle
+        key = throttle.api_key(request.remote_addr)
+        if throttle.blocked(key) is not None:
+            g.api_retry_after = throttle.retry_after(key)
+            raise error(429)
+        throttle.fail(key)
         raise error(401, "Das API-Token ist ungültig, widerrufen oder der Benutzer ist deaktiviert.")
     g.viewer = viewer
     g.api_user = user
@@ -106,7 +103,7 @@ def answer(exc: ApiError) -> tuple[Response, int]:
     if exc.status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="kundenakte"'
     if exc.status == 429:
-        response.headers["Retry-After"] = str(int(_throttle().window_s))
+        response.headers["Retry-After"] = str(g.get("api_retry_after") or API_ADDRESS.window_s)
     return response, exc.status
 
 

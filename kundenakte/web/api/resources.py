@@ -7,6 +7,7 @@ session is committed only when the whole operation succeeded; any error rolls it
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import math
@@ -69,13 +70,23 @@ def _reject_constant(name: str) -> Any:
 
 
 def read_json() -> dict[str, Any]:
-    """The request's JSON object: 415 for another type, 413 over 1 MiB, 400 when malformed."""
+    """The request's JSON object: 415 for another type, 413 over 1 MiB, 400 when malformed.
+
+    Parsed once per request: a view repeated after a write race (web/app.py) gets the same body.
+    """
+    if "api_json" not in g:
+        g.api_json = _parse_json()
+    return copy.deepcopy(g.api_json)  # type: ignore[no-any-return]
+
+
+def _parse_json() -> dict[str, Any]:
     if request.mimetype != "application/json":
         raise error(415, "Erwartet wird Content-Type: application/json.")
     length = request.content_length
     if length is not None and length > JSON_LIMIT:
         raise error(413, "Der JSON-Inhalt ist größer als 1 MiB.")
-    raw = request.stream.read(JSON_LIMIT + 1)
+    # A body of known size was read before the request began (web/app.py, _read_body_first).
+    raw = request.get_data(cache=True) if length is not None else request.stream.read(JSON_LIMIT + 1)
     if len(raw) > JSON_LIMIT:
         raise error(413, "Der JSON-Inhalt ist größer als 1 MiB.")
     if not raw.strip():
