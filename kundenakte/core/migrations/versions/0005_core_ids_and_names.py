@@ -11,7 +11,7 @@
   gets " (login)" appended, recorded in the audit trail.
 
 Revision ID: 0005_core
-Revises: 0003_core
+Revises: 0004_core
 Create Date: 2026-11-28
 """
 from __future__ import annotations
@@ -25,7 +25,7 @@ from alembic import op
 
 revision = "0005_core"
 # Re-pointed at 0004_core when the session work (its own migration) is merged.
-down_revision = "0003_core"
+down_revision = "0004_core"
 branch_labels = None
 depends_on = None
 
