@@ -14,13 +14,16 @@ revoked right is effective on the very next search.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import logging
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session, selectinload
 
 from kundenakte.core import acl
@@ -74,6 +77,7 @@ class SearchService:
         self.ka = ka
         self._backend: SearchBackend | None = None
         self._lock = threading.Lock()
+        self._flush_lock = threading.Lock()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._extractor: threading.Thread | None = None
@@ -152,11 +156,40 @@ class SearchService:
         background thread of its own when indexing runs asynchronously, inline otherwise — and
         their documents queued again. One slow file never holds back anyone else's save.
         """
-        handled = self._flush_once(limit)
+        with self.flush_guard():
+            handled = self._flush_once(limit)
         if not self.ka.settings.index_async and self._extract_todo:
             if self.extract_pending():
-                handled += self._flush_once(None)
+                with self.flush_guard():
+                    handled += self._flush_once(None)
         return handled
+
+    @contextmanager
+    def flush_guard(self) -> Iterator[None]:
+        """One indexer at a time, across threads, worker processes and (PostgreSQL) hosts.
+
+        Two workers' indexers reading the same queue could otherwise write an older state of a
+        document after a newer one and then both delete the queue rows — an index entry with stale
+        rights and nothing left to say so. Under the guard each indexer reads the queue and the rows
+        after the previous one has written and cleaned up, so the last write is always the newest.
+        """
+        with self._flush_lock:
+            if self.ka.db.engine.dialect.name == "postgresql":
+                with self.ka.db.engine.connect() as conn:
+                    conn.execute(text("SELECT pg_advisory_lock(hashtext('kundenakte.index_flush'))"))
+                    try:
+                        yield
+                    finally:
+                        conn.execute(text("SELECT pg_advisory_unlock(hashtext('kundenakte.index_flush'))"))
+                        conn.commit()
+            else:
+                path = Path(self.ka.settings.instance) / "index-flush.lock"
+                with open(path, "a+") as fh:  # flock: the kernel releases it when a process dies
+                    fcntl.flock(fh, fcntl.LOCK_EX)
+                    try:
+                        yield
+                    finally:
+                        fcntl.flock(fh, fcntl.LOCK_UN)
 
     def _flush_once(self, limit: int | None) -> int:
         with self.ka.db.read() as session:
@@ -365,6 +398,10 @@ class SearchService:
         Memory stays flat (a chunk of rows at a time); attachments without extracted text are
         extracted afterwards and their documents queued again.
         """
+        with self.flush_guard():
+            return self._reindex(progress)
+
+    def _reindex(self, progress: bool) -> int:
         with self.ka.db.read() as session:
             keys = list(self.all_keys_with_versions(session))
         self.backend.clear()
@@ -398,7 +435,7 @@ class SearchService:
         while self._extract_todo and self.extract_pending(limit=500):
             pass
         if not self.ka.settings.index_async:
-            while self._flush_once(BULK_CHUNK):
+            while self._flush_once(BULK_CHUNK):  # under the guard already
                 pass
         return len(keys)
 

@@ -170,3 +170,59 @@ def test_a_slow_attachment_never_holds_back_other_saves(ka, people, monkeypatch)
         assert found("Zauberwortimanhang") == 1
     finally:
         release.set()
+
+
+def test_two_workers_indexing_at_once_never_leave_an_older_state(ka, people, tmp_path, database):
+    """Two workers' indexers on one queue: the newest state of a document is the one that stays.
+
+    Worker A reads the queue and builds an entry from the state before a revocation; worker B then
+    flushes after the revocation. Without one indexer at a time, A would write its older entry
+    last and both would delete the queue rows: a stale, public entry with nothing left to fix it.
+    """
+    import threading
+
+    from kundenakte.testing import make_ka as plain_make_ka
+
+    other = plain_make_ka(tmp_path, database)  # a second worker process on the same instance
+    try:
+        owner = people.viewer("owner")
+        with ka.db.write() as s:
+            ident = create_document(ka, s, owner, "testnote", DocumentInput(
+                title="Geheimsache Zwei", data={"subject": "x"}, readers=["*"])).id
+        ka.search.flush()
+        with ka.db.write() as s:
+            update_document(ka, s, owner, ident, DocumentInput(title="Geheimsache Drei", given={"title"}),
+                            expected_version=None)
+        built = threading.Event()
+        go_on = threading.Event()
+        original = ka.search.build_records
+
+        def slow_build(session, keys):  # type: ignore[no-untyped-def]
+            result = original(session, keys)
+            built.set()
+            go_on.wait(timeout=30)
+            return result
+
+        ka.search.build_records = slow_build  # type: ignore[method-assign]
+        worker_a = threading.Thread(target=ka.search.flush)
+        worker_a.start()
+        assert built.wait(timeout=30)
+        with ka.db.write() as s:  # the revocation, while A holds its older snapshot
+            update_document(ka, s, owner, ident, DocumentInput(readers=[], given={"readers"}), expected_version=None)
+        worker_b = threading.Thread(target=other.search.flush)
+        worker_b.start()
+        worker_b.join(timeout=1.0)
+        go_on.set()
+        worker_a.join(timeout=30)
+        worker_b.join(timeout=30)
+        ka.search.build_records = original  # type: ignore[method-assign]
+        ka.search.flush()
+        with ka.db.read() as s:
+            assert s.scalar(select(func.count()).select_from(IndexQueue)) == 0
+            outsider = people.viewer("outsider")
+            for service in (ka.search, other.search):
+                assert service.search(s, outsider, "Geheimsache").total == 0
+                assert service.suggest(s, outsider, "Geheim") == []
+            assert ka.search.search(s, owner, "Geheimsache Drei").total == 1
+    finally:
+        other.close()
