@@ -10,6 +10,8 @@ address, never per name alone: nobody can lock the real user out by failing for 
 
 from __future__ import annotations
 
+import functools
+
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, current_app, flash, g, redirect, render_template, request, url_for
@@ -22,7 +24,7 @@ from kundenakte.core.models import User
 from kundenakte.core.throttle import MAX_LOGIN
 from kundenakte.core.users import end_sessions
 from kundenakte.web.context import current_ka, db
-from kundenakte.web.passwords import verify_password
+from kundenakte.web.passwords import hash_password, verify_password
 
 bp = Blueprint("auth", __name__)
 
@@ -79,6 +81,11 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
+@functools.cache
+def _equaliser_hash() -> str:
+    return hash_password("kundenakte: no such account")
+
+
 @bp.route("/anmelden", methods=["GET", "POST"])
 def login():  # type: ignore[no-untyped-def]
     if current_user.is_authenticated:
@@ -98,7 +105,13 @@ def login():  # type: ignore[no-untyped-def]
         user = None
         if 0 < len(login_name) <= MAX_LOGIN:
             user = db().scalar(select(User).where(User.login == login_name))
-        if user is not None and user.active and verify_password(user.password_hash, request.form.get("password", "")):
+        password = request.form.get("password", "")
+        if user is not None and user.active:
+            valid = verify_password(user.password_hash, password)
+        else:  # the same work as for a real account: the answer's timing must not tell that a name exists
+            verify_password(_equaliser_hash(), password)
+            valid = False
+        if valid and user is not None:
             # A short transaction of its own: the request's session only read, so it can never have
             # to repeat the view (and its password check) under the write lock (core/db.py).
             # The address's own count stays: a valid account must not reset a password sprayer's.

@@ -43,3 +43,21 @@ def test_static_assets_are_served(client):  # type: ignore[no-untyped-def]
         response = client.get(path)
         assert response.status_code == 200 and len(response.data) > 1000, path
         response.close()
+
+
+def test_unknown_names_cost_a_password_check_too(client, people, monkeypatch):  # type: ignore[no-untyped-def]
+    """No timing difference tells whether a login name exists: both paths verify a password hash."""
+    import kundenakte.web.auth as auth
+
+    calls: list[str] = []
+    real = auth.verify_password
+
+    def counting(stored: str, password: str) -> bool:
+        calls.append(stored)
+        return real(stored, password)
+
+    monkeypatch.setattr(auth, "verify_password", counting)
+    for name in ("owner", "gibt-es-nicht"):
+        client.post("/anmelden", data={"login": name, "password": "falsch-falsch",
+                                       "csrf_token": csrf_token(client, "/anmelden")})
+    assert len(calls) == 2 and all(calls)
