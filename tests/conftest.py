@@ -125,7 +125,7 @@ _HASHES: dict[str, str] = {}
 def password_hash() -> str:
     """scrypt takes ~0.3 s on purpose; hash the shared test password once per run."""
     if PASSWORD not in _HASHES:
-        from kundenakte.web.passwords import hash_password
+        from kundenakte.core.passwords import hash_password
 
         _HASHES[PASSWORD] = hash_password(PASSWORD)
     return _HASHES[PASSWORD]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from kundenakte.core import audit
 from kundenakte.core.models import Group, PluginState, User, utcnow
+from kundenakte.core.passwords import hash_password
 from kundenakte.core.text import name_key
 
 MAX_DISPLAY_NAME = 200
@@ -105,8 +106,6 @@ def create_user(
     password_hash: str | None = None,
 ) -> User:
     """Create an active user; ``password_hash`` takes an already hashed password (imports, tests)."""
-    from kundenakte.web.passwords import hash_password
-
     login = login.strip()
     if not login or len(login) > 80:
         raise UserError("Bitte einen Anmeldenamen mit höchstens 80 Zeichen angeben.")

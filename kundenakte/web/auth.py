@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from kundenakte.core import acl, audit
 from kundenakte.core.models import User
+from kundenakte.core.passwords import verify_password
 from kundenakte.web.context import current_ka, db
-from kundenakte.web.passwords import verify_password
 
 bp = Blueprint("auth", __name__)
 
