@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from functools import lru_cache
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from flask import jsonify, request
 
@@ -78,7 +79,8 @@ OPERATIONS: list[Operation] = []
 def operation(method: str, path: str, *, summary: str, tag: str, params: tuple[Param, ...] = (),
               body: str | None = None, body_type: str = "application/json", ok: int = 200,
               response: str | dict[str, Any] | None = None, response_type: str = "application/json",
-              errors: tuple[int, ...] = (), public: bool = False, description: str = "") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+              errors: tuple[int, ...] = (), public: bool = False,
+              description: str = "") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare and register one API operation; the view gets ``args`` (parsed query) and path ids."""
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
