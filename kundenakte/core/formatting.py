@@ -151,14 +151,17 @@ def _as_date(value: Any) -> dt.date | None:
     return None
 
 
-def format_date(value: Any, locale: LocaleLike = None) -> str:
-    """``date(2026, 3, 5)`` → ``"05.03.2026"`` (de) / ``"Mar 5, 2026"`` (en); ISO strings too."""
+def format_date(value: Any, locale: LocaleLike = None, style: str = "medium") -> str:
+    """``date(2026, 3, 5)`` → ``"05.03.2026"`` (de) / ``"Mar 5, 2026"`` (en); ISO strings too.
+
+    ``style="long"`` writes the month out: ``"5. März 2026"`` / ``"March 5, 2026"``.
+    """
     day = _as_date(value)
     if day is None:
         return "" if value in (None, "") else str(value)
     if isinstance(day, dt.datetime):
         day = day.date()
-    return babel_dates.format_date(day, "medium", locale=_locale(locale))
+    return babel_dates.format_date(day, style, locale=_locale(locale))
 
 
 def format_datetime(value: Any, locale: LocaleLike = None) -> str:
