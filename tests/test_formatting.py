@@ -119,6 +119,7 @@ def test_format_dates() -> None:
         (3, "de", "3"),
         (D("1.10"), "de", "1.10"),
         (0.1, "de", "0.1"),  # a JSON float: shortest repr, never the binary value
+        (1e20, None, "1E+20"),  # too big is the caller's range check, not "not a number"
     ],
 )
 def test_parse_decimal_accepts(text: object, locale: str | None, value: str) -> None:
@@ -146,7 +147,7 @@ def test_parse_decimal_names_the_readings_of_ambiguous_input(text: str, locale: 
 
 @pytest.mark.parametrize(
     "text",
-    ["", "abc", "1e3", "NaN", "Infinity", "1 234", "--1", "12 €", True, None, D("NaN"), [1]],
+    ["", "abc", "1e3", "NaN", "Infinity", "1 234", "--1", "12 €", True, None, D("NaN"), [1], float("nan"), float("inf")],
 )
 @pytest.mark.parametrize("locale", ["de", "en", None])
 def test_parse_decimal_rejects(text: object, locale: str | None) -> None:

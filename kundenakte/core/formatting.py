@@ -15,6 +15,7 @@ person typed; the web layer passes the request's locale (Flask-Babel's ``get_loc
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation, localcontext
@@ -192,8 +193,9 @@ def parse_decimal(raw: Any, locale: LocaleLike = None, suffixes: Iterable[str] =
     if isinstance(raw, int):
         return Decimal(raw)
     if isinstance(raw, float):
-        raw = repr(raw)
-        locale = None
+        if not math.isfinite(raw):
+            raise NumberInputError("invalid", repr(raw))
+        return _no_negative_zero(Decimal(repr(raw)))
     if not isinstance(raw, str):
         raise NumberInputError("invalid", str(raw))
     text = raw.translate(_SPACES).strip()
