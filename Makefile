@@ -3,13 +3,19 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test chromium translations
+.PHONY: run test check chromium translations
 
 run: $(STAMP)
 	$(VENV)/bin/kundenakte serve --demo
 
 test: $(STAMP) chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Static checks (configured in pyproject.toml and .importlinter); each fails on a violation.
+check: $(STAMP)
+	$(VENV)/bin/ruff check kundenakte
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 
 $(STAMP): pyproject.toml examples/kundenakte-reklamation/pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)

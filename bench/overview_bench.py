@@ -67,7 +67,7 @@ MIX: list[tuple[str, tuple[str, ...], tuple[int, int] | None, float]] = [
 def build(instance: Path, docs: int, seed: int) -> dict[str, Any]:
     """Schema through the migrations, users/group through the core, documents by executemany."""
     from kundenakte.core.users import add_members, create_group, create_user
-    from kundenakte.web.passwords import hash_password
+    from kundenakte.core.passwords import hash_password
 
     ka = Kundenakte(load_settings({"instance": instance, "index_async": False}), extra_plugins=())
     migrate.upgrade(ka)

@@ -46,7 +46,7 @@ QUERY = "/suche?" + urlencode({"q": "Vertrag"})
 def build(instance: Path, docs: int) -> None:
     """Schema through the migrations, users and groups through the core, documents bulk-inserted."""
     from kundenakte.core.users import add_members, create_group, create_user
-    from kundenakte.web.passwords import hash_password
+    from kundenakte.core.passwords import hash_password
 
     ka = Kundenakte(load_settings({"instance": instance, "index_async": False}))
     migrate.upgrade(ka)

@@ -65,7 +65,7 @@ def log(message: str) -> None:
 def build(instance: Path, contacts: int, seed: int) -> dict[str, Any]:
     """Create the schema through the migrations, then bulk-insert master data with executemany."""
     from kundenakte.core.users import create_user
-    from kundenakte.web.passwords import hash_password
+    from kundenakte.core.passwords import hash_password
 
     ka = Kundenakte(load_settings({"instance": instance, "index_async": False}), extra_plugins=())
     migrate.upgrade(ka)

@@ -204,7 +204,7 @@ def serve(c: Context, host: str, port: int, workers: int | None, threads: int | 
         info = load_demo(ka, progress=True)
         click.echo(info.summary())
     if with_demo:
-        click.secho("\n  Kundenakte läuft auf http://%s:%d/" % (host, port), bold=True)
+        click.secho(f"\n  Kundenakte läuft auf http://{host}:{port:d}/", bold=True)
         click.secho(f"  Anmeldung: lea.mueller / {DEMO_PASSWORD}   (Administrator: admin / {DEMO_PASSWORD})\n", bold=True)
     ka.search.reindex() if ka.search.count_indexed() == 0 else None
     instance = str(ka.settings.instance)
@@ -376,7 +376,7 @@ def _add_plugin_commands() -> None:
 
 
 def _add_core_groups() -> None:
-    from kundenakte.core.exchange.cli import register as register_exchange
+    from kundenakte.cli_exchange import register as register_exchange
 
     register_exchange(cli)
 

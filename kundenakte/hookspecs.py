@@ -26,8 +26,8 @@ if TYPE_CHECKING:
     from kundenakte.core.acl import Viewer
     from kundenakte.core.contributions import Category, MenuItem, OverviewSection, Placeholder
     from kundenakte.core.doctypes import DocumentType
-    from kundenakte.core.plugin_settings import Setting
     from kundenakte.core.models import Company, Contact, Document
+    from kundenakte.core.plugin_settings import Setting
     from kundenakte.core.runtime import Kundenakte
     from kundenakte.web.api.openapi import ApiOperation
 

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -109,7 +110,7 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return "sqlite"
     if request.node.get_closest_marker("sqlite_only"):
         pytest.skip("embedded database only")
-    url = request.getfixturevalue("_pg_ready")
+    url: str = request.getfixturevalue("_pg_ready")
     _truncate_pg(url)
     return url
 
@@ -147,7 +148,7 @@ _HASHES: dict[str, str] = {}
 def password_hash() -> str:
     """scrypt takes ~0.3 s on purpose; hash the shared test password once per run."""
     if PASSWORD not in _HASHES:
-        from kundenakte.web.passwords import hash_password
+        from kundenakte.core.passwords import hash_password
 
         _HASHES[PASSWORD] = hash_password(PASSWORD)
     return _HASHES[PASSWORD]
@@ -172,7 +173,9 @@ class People:
             s.flush()
             self.folders = {f.name: f.id for f in s.query(Folder)}
         with ka.db.write() as s:
-            s.get(User, self.users["nobody"]).active = False
+            nobody = s.get(User, self.users["nobody"])
+            assert nobody is not None
+            nobody.active = False
         self.ka = ka
 
     def viewer(self, login: str) -> acl.Viewer:

@@ -13,7 +13,7 @@ class Clock:
         """Naive UTC, as stored in the database."""
         if self.fixed is not None:
             return self.fixed
-        return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+        return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
     def today(self) -> dt.date:
         return self.now().date()

@@ -24,8 +24,9 @@ busy timeout. On PostgreSQL all three are ordinary transactions (row locks are t
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
@@ -139,6 +140,9 @@ class Database:
         if not in_memory:  # an in-memory database has a single-connection pool of its own
             kwargs.update(SQLITE_POOL if self.is_sqlite else POSTGRES_POOL)
         self.engine: Engine = create_engine(url, **kwargs)
+        self._write_engine: Engine
+        self._lazy_engine: Engine
+        self._lazy_committed_engine: Engine
         if self.is_sqlite:
             _configure_sqlite(self.engine)
             self._write_engine = self.engine.execution_options(sqlite_begin="IMMEDIATE")

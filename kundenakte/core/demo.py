@@ -70,9 +70,9 @@ def _value_for(field: Field, fake: Faker, rnd: random.Random, users: list[int]) 
         value = Decimal(rnd.randint(int(low * 100), int(high * 100))) / 100
         return str(value)
     if kind == "integer":
-        low = int(field.min_value) if field.min_value is not None else 0
-        high = int(field.max_value) if field.max_value is not None else 120
-        return rnd.randint(low, high)
+        int_low = int(field.min_value) if field.min_value is not None else 0
+        int_high = int(field.max_value) if field.max_value is not None else 120
+        return rnd.randint(int_low, int_high)
     if kind == "choice":
         return rnd.choice(field.choices).value
     if kind == "user":
@@ -99,12 +99,12 @@ def load_demo(ka: Kundenakte, *, companies: int = 40, seed: int = 42, progress: 
             return DemoInfo(0, 0, 0, 0)
         for name, parent in (("Vertrieb", None), ("Vertrieb Nord", "Vertrieb"), ("Innendienst", None)):
             create_group(session, name, parent=parent)
-        for login, name, admin, groups in USERS:
+        for login, name, admin, user_groups in USERS:
             user = create_user(
                 session, login, DEMO_PASSWORD, display_name=_free_name(session, name), email=f"{login}@kundenakte.example", is_admin=admin,
                 phone=fake.phone_number(), signature=f"{name}\nKundenakte Demo GmbH",
             )
-            for g in groups:
+            for g in user_groups:
                 add_members(session, g, [user.login])
         for name in FOLDERS:
             session.add(Folder(name=name))

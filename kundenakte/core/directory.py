@@ -12,15 +12,19 @@ the product and is benchmarked against raw SQL (bench/web_bench.py).
 from __future__ import annotations
 
 from collections import namedtuple
-
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, Integer, Select, String, and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from kundenakte.core.models import Company, Contact, User
 from kundenakte.core.text import LIKE_ESCAPE, fold, has_wildcard, wildcard_to_like
+
+if TYPE_CHECKING:
+    # A SELECT of any number of columns (SQLAlchemy 2.1 types Select by its column tuple).
+    AnySelect = Select[*tuple[Any, ...]]
 
 MAX_PER_PAGE = 200
 # The highest code point: "prefix" <= x < "prefix" + TOP holds exactly for strings starting with it.
@@ -180,7 +184,7 @@ def _row_type(names: list[str]) -> Any:
     return type("FilterRow", (base,), {"__slots__": (), "_mapping": property(lambda self: self._asdict())})
 
 
-def _run(session: Session, shape: tuple[Any, ...], build: Callable[[], Select[Any]], params: dict[str, Any]) -> list[Any]:
+def _run(session: Session, shape: tuple[Any, ...], build: Callable[[], AnySelect], params: dict[str, Any]) -> list[Any]:
     """Run a filter statement on the session's connection; rows are named tuples of plain columns.
 
     The compiled SQL is cached per statement shape, and the rows come straight from the driver's
@@ -208,8 +212,8 @@ def _run(session: Session, shape: tuple[Any, ...], build: Callable[[], Select[An
     return [row_type(*row) for row in rows]
 
 
-def _page_and_total(session: Session, shape: tuple[Any, ...], count_query: Callable[[], Select[Any]],
-                    page_query: Callable[[], Select[Any]], params: dict[str, Any], page: int,
+def _page_and_total(session: Session, shape: tuple[Any, ...], count_query: Callable[[], AnySelect],
+                    page_query: Callable[[], AnySelect], params: dict[str, Any], page: int,
                     per_page: int) -> tuple[list[Any], int]:
     """One page of rows and the number of all matches.
 
@@ -288,7 +292,7 @@ def _shape(conditions: list[Condition]) -> tuple[str, ...]:
     return tuple(f"{sorted(c.params)}:{c.shape}" for c in conditions)
 
 
-def contact_query(f: ContactFilter, *, ranged: bool = False) -> Select[Any]:
+def contact_query(f: ContactFilter, *, ranged: bool = False) -> AnySelect:
     """The filter as one SELECT of plain columns, with the company name, in list order."""
     return (
         select(*CONTACT_COLUMNS, Company.name.label("company_name"))
@@ -305,10 +309,10 @@ def filter_contacts(session: Session, f: ContactFilter, *, page: int = 1, per_pa
     params = {k: v for c in conditions for k, v in c.params.items()}
     shape = _shape(conditions)
 
-    def count_query() -> Select[Any]:
+    def count_query() -> AnySelect:
         return select(func.count()).select_from(Contact).where(*(c.expression for c in conditions))
 
-    def page_query() -> Select[Any]:
+    def page_query() -> AnySelect:
         return (
             select(*CONTACT_COLUMNS, Company.name.label("company_name"))
             .outerjoin(Company, Company.id == Contact.company_id)
@@ -352,10 +356,10 @@ def filter_companies(session: Session, f: CompanyFilter, *, page: int = 1, per_p
     params = {k: v for c in conditions for k, v in c.params.items()}
     shape = _shape(conditions)
 
-    def count_query() -> Select[Any]:
+    def count_query() -> AnySelect:
         return select(func.count()).select_from(Company).where(*(c.expression for c in conditions))
 
-    def page_query() -> Select[Any]:
+    def page_query() -> AnySelect:
         return (
             select(*COMPANY_COLUMNS)
             .where(*(c.expression for c in conditions))

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from kundenakte.core.formatting import parse_decimal
 
 FIELD_KINDS = ("text", "longtext", "richtext", "date", "money", "decimal", "integer", "choice", "user", "contact", "boolean")
 
@@ -141,38 +144,23 @@ def parse_date(raw: Any) -> dt.date:
     raise ValueError("Bitte ein gültiges Datum angeben (TT.MM.JJJJ).")
 
 
-def parse_decimal(raw: Any) -> Decimal:
-    """Accept "1.234,56", "1234,56", "1234.56" and numbers; reject anything else.
-
-    A comma is always the decimal separator (German input). Without a comma, a dot followed by
-    exactly three digits is a thousands separator only when more than one group exists; a single
-    dot is a decimal point, so "1.5" is one and a half, as the API's JSON numbers are.
-    """
-    if isinstance(raw, Decimal):
-        return raw
-    if isinstance(raw, bool):
-        raise ValueError("Bitte eine Zahl angeben.")
-    if isinstance(raw, (int, float)):
-        return Decimal(str(raw))
-    text = str(raw).strip().replace("€", "").replace("\u00a0", "").replace(" ", "")
-    if "," in text:
-        text = text.replace(".", "").replace(",", ".")
-    elif text.count(".") > 1:
-        text = text.replace(".", "")
-    if not re.fullmatch(r"[-+]?\d+(\.\d+)?", text):
-        raise ValueError("Bitte eine Zahl angeben, z. B. 1.234,56.")
-    try:
-        return Decimal(text)
-    except InvalidOperation:
-        raise ValueError("Bitte eine Zahl angeben, z. B. 1.234,56.") from None
-
-
 def _is_blank(raw: Any) -> bool:
     return raw is None or (isinstance(raw, str) and raw.strip() == "")
 
 
-def clean_value(f: Field, raw: Any, *, known_users: set[int] | None = None, known_contacts: set[int] | None = None) -> Any:
-    """Convert one submitted value to its stored JSON form, or raise ValueError with a user message."""
+def clean_value(
+    f: Field,
+    raw: Any,
+    *,
+    known_users: set[int] | None = None,
+    known_contacts: set[int] | None = None,
+    locale: str | None = None,
+) -> Any:
+    """Convert one submitted value to its stored JSON form, or raise ValueError with a user message.
+
+    Numbers are read in ``locale`` (what a person typed in a form) or, for ``None``, as machine input
+    (API, import, stored data); see :mod:`kundenakte.core.formatting`.
+    """
     if f.kind == "boolean":
         if isinstance(raw, bool):
             return raw
@@ -196,7 +184,7 @@ def clean_value(f: Field, raw: Any, *, known_users: set[int] | None = None, know
     if f.kind == "date":
         return parse_date(raw).isoformat()
     if f.kind in ("money", "decimal", "integer"):
-        number = parse_decimal(raw)
+        number = parse_decimal(raw, locale, ("€", "EUR") if f.kind == "money" else ())
         if f.kind == "integer":
             if number != number.to_integral_value():
                 raise ValueError("Bitte eine ganze Zahl angeben.")
@@ -236,6 +224,7 @@ def validate_data(
     known_users: set[int] | None = None,
     known_contacts: set[int] | None = None,
     partial: bool = False,
+    locale: str | None = None,
 ) -> dict[str, Any]:
     """Clean every declared field; raise ValidationError with all errors at once.
 
@@ -251,7 +240,9 @@ def validate_data(
         if f.computed or (partial and f.name not in raw):
             continue
         try:
-            cleaned[f.name] = clean_value(f, raw.get(f.name, f.default), known_users=known_users, known_contacts=known_contacts)
+            cleaned[f.name] = clean_value(
+                f, raw.get(f.name, f.default), known_users=known_users, known_contacts=known_contacts, locale=locale
+            )
         except ValueError as exc:
             errors[f.name] = str(exc)
     if errors:

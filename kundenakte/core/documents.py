@@ -8,8 +8,9 @@ the ``document_*`` events only once the transaction has committed.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -67,10 +68,12 @@ class DocumentInput:
     parent_id: int | None = None
     # Which of the above were submitted; None means "all of them" (a complete form or create call).
     given: set[str] | None = None
+    # The locale the numbers in ``data`` were typed in (a web form); None: machine input (API, import).
+    locale: str | None = None
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> DocumentInput:
-        known = {f for f in cls.__dataclass_fields__ if f != "given"}
+        known = {f for f in cls.__dataclass_fields__ if f not in ("given", "locale")}
         unknown = set(values) - known
         if unknown:
             raise ValidationError({k: "Unbekanntes Feld." for k in sorted(unknown)})
@@ -249,7 +252,7 @@ def _apply(
     if creating or "data" in given:
         users = set(session.scalars(select(User.id)))
         try:
-            cleaned = validate_data(doctype, inp.data or {}, known_users=users, partial=not creating)
+            cleaned = validate_data(doctype, inp.data or {}, known_users=users, partial=not creating, locale=inp.locale)
             data.update(cleaned)
         except ValidationError as exc:
             errors.update({f"data.{k}": v for k, v in exc.errors.items()})
@@ -331,7 +334,8 @@ def create_document(ka: Kundenakte, session: Session, viewer: acl.Viewer, type_k
     doc = Document(type_key=type_key, author_id=viewer.user_id, version=1, created_at=now, updated_at=now, data={})
     _apply(ka, session, viewer, doc, doctype, inp, creating=True)
     session.add(doc)
-    ka.plugins.call("prepare_document", disabled=ka.disabled_plugins(session), strict=True, ka=ka, session=session, document=doc, created=True)
+    ka.plugins.call("prepare_document", disabled=ka.disabled_plugins(session), strict=True, ka=ka, session=session, document=doc,
+                    created=True)
     _raise_plugin_errors(session)
     session.flush()
     queue_index(session, f"doc:{doc.id}")

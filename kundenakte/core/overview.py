@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from functools import lru_cache
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from kundenakte.core import acl
-from kundenakte.core.contributions import OverviewFilter, OverviewSection
 from kundenakte.core.categories import categories, category_for
+from kundenakte.core.contributions import OverviewFilter, OverviewSection
 from kundenakte.core.doctypes import DocumentType
 from kundenakte.core.models import Contact, Document, User
 from kundenakte.core.overview_cache import OverviewCache, scope_key, scope_versions

@@ -10,9 +10,10 @@ with a message naming the variable. Values are read through ``ka.plugin_settings
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Any, Iterable
+from typing import Any
 
 from kundenakte.core.config import ENV_PREFIX, ConfigError, Settings
 

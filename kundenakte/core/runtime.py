@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from types import SimpleNamespace
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
@@ -96,7 +97,8 @@ class Kundenakte:
     def disabled_plugins(self, session: Session | None = None) -> frozenset[str]:
         """Plugins an admin switched off; read from the database once per session (request)."""
         if session is not None and "kundenakte_disabled" in session.info:
-            return session.info["kundenakte_disabled"]
+            cached: frozenset[str] = session.info["kundenakte_disabled"]
+            return cached
         if session is None:
             with self.db.read() as s:
                 return _disabled(s)

@@ -13,9 +13,10 @@ import hashlib
 import os
 import tempfile
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Iterable, Iterator
+from typing import BinaryIO
 
 import puremagic
 from sqlalchemy import event, select

@@ -30,10 +30,11 @@ import ipaddress
 import threading
 import time
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, cast
 
-from sqlalchemy import case, delete, select
+from sqlalchemy import Table, case, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -137,7 +138,7 @@ class Throttle:
         now = self.ka.clock.now()
         with self.ka.db.write() as session:
             dialect = session.get_bind().dialect.name
-            table = AuthThrottle.__table__
+            table = cast(Table, AuthThrottle.__table__)
             for key in keys:
                 insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
                 expired = table.c.expires_at <= now
@@ -170,7 +171,7 @@ class Throttle:
         """Delete expired rows now; returns how many."""
         with self.ka.db.write() as session:
             result = session.execute(delete(AuthThrottle).where(AuthThrottle.expires_at <= self.ka.clock.now()))
-        return int(result.rowcount or 0)
+        return int(getattr(result, "rowcount", 0) or 0)
 
     def _prune_due(self) -> bool:
         with self._prune_lock:

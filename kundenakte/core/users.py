@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from kundenakte.core import audit
 from kundenakte.core.models import Group, PluginState, User, utcnow
+from kundenakte.core.passwords import hash_password
 from kundenakte.core.text import name_key
 
 MAX_DISPLAY_NAME = 200
@@ -116,8 +117,6 @@ def create_user(
     password_hash: str | None = None,
 ) -> User:
     """Create an active user; ``password_hash`` takes an already hashed password (imports, tests)."""
-    from kundenakte.web.passwords import hash_password
-
     login = login.strip()
     if not login or len(login) > 80:
         raise UserError("Bitte einen Anmeldenamen mit höchstens 80 Zeichen angeben.")
@@ -149,14 +148,14 @@ def end_sessions(session: Session, user: User, *, by: int | None, reason: str = 
     loader refuses any other value. The increment is done in SQL, so two concurrent ends never
     collapse into one. API tokens are not affected (they are revoked one by one).
     """
-    user.session_generation = User.session_generation + 1  # type: ignore[assignment]
+    user.session_generation = User.session_generation + 1
     session.flush()
     audit.record(session, by, "sessions_ended", "user", user.id, reason=reason)
 
 
 def set_password(session: Session, user: User, password: str, *, by: int | None) -> None:
     """Set a new password and end every session of the user (a stolen cookie dies with the old password)."""
-    from kundenakte.web.passwords import hash_password
+    from kundenakte.core.passwords import hash_password
 
     if len(password) < MIN_PASSWORD:
         raise UserError(f"Das Passwort muss mindestens {MIN_PASSWORD} Zeichen lang sein.")

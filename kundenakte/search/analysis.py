@@ -109,7 +109,7 @@ def analyze(text: str) -> list[tuple[str, str]]:
 
 def bigrams(stems: Sequence[str]) -> Iterable[str]:
     """Adjacent stem pairs, the phrase index of the Whoosh backend."""
-    return (f"{a}_{b}" for a, b in zip(stems, stems[1:]))
+    return (f"{a}_{b}" for a, b in zip(stems, stems[1:], strict=False))
 
 
 def edge_ngrams(folded: Iterable[str], into: set[str] | None = None) -> set[str]:
@@ -139,7 +139,8 @@ _GRAM_CACHE: dict[str, tuple[str, ...]] = {}
 
 class _TextExtractor(HTMLParser):
     _SKIP = {"script", "style", "head", "title", "template", "noscript"}
-    _BLOCK = {"p", "div", "br", "li", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6", "table", "section", "article", "blockquote", "pre", "hr"}
+    _BLOCK = {"p", "div", "br", "li", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6", "table", "section", "article",
+              "blockquote", "pre", "hr"}
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Union
 
 from .analysis import MIN_PREFIX, analyze, fold, tokenize
 from .base import QueryError
@@ -71,17 +70,17 @@ class Keyword:
 
 @dataclass(frozen=True)
 class Not:
-    child: "Node"
+    child: Node
 
 
 @dataclass(frozen=True)
 class And:
-    children: tuple["Node", ...]
+    children: tuple[Node, ...]
 
 
 @dataclass(frozen=True)
 class Or:
-    children: tuple["Node", ...]
+    children: tuple[Node, ...]
 
 
 @dataclass(frozen=True)
@@ -89,7 +88,7 @@ class Everything:
     """The empty query: every entry that passes the filters."""
 
 
-Node = Union[Term, Phrase, Prefix, Keyword, Not, And, Or, Everything]
+Node = Term | Phrase | Prefix | Keyword | Not | And | Or | Everything
 
 
 @dataclass
@@ -168,7 +167,7 @@ class _Parser:
         self.pos += 1
         return tok
 
-    def parse_seq(self, closing: bool) -> list["_Raw"]:
+    def parse_seq(self, closing: bool) -> list[_Raw]:
         items: list[_Raw] = []
         while True:
             tok = self.peek()
@@ -189,7 +188,7 @@ class _Parser:
             items.append(self.parse_or())
         return items
 
-    def parse_or(self) -> "_Raw":
+    def parse_or(self) -> _Raw:
         left = self.parse_unary()
         alts = [left]
         while (tok := self.peek()) is not None and tok.kind == "OR":
@@ -204,7 +203,7 @@ class _Parser:
             raise QueryError("Ein ausgeschlossener Begriff kann nicht Teil von „OR“ sein.")
         return ("or", alts)
 
-    def parse_unary(self) -> "_Raw":
+    def parse_unary(self) -> _Raw:
         tok = self.peek()
         if tok is None:
             raise QueryError("Unvollständige Suche.")

@@ -18,10 +18,11 @@ import fcntl
 import logging
 import threading
 import time
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session, selectinload
@@ -64,7 +65,7 @@ class SearchPage:
 def _epoch(value: dt.datetime | None) -> float:
     if value is None:
         return 0.0
-    return value.replace(tzinfo=dt.timezone.utc).timestamp()
+    return value.replace(tzinfo=dt.UTC).timestamp()
 
 
 def _doc_id(key: str) -> int | None:
@@ -261,7 +262,7 @@ class SearchService:
             texts[att_id] = (doc_id, text)
         if texts:
             with self.ka.db.write() as session:
-                for att_id, (doc_id, text) in texts.items():
+                for att_id, (_doc_id, text) in texts.items():
                     row = session.get(Attachment, att_id)
                     if row is not None and row.text is None:
                         row.text = text
@@ -513,7 +514,7 @@ class SearchService:
         if missing:  # the index disagrees with the database: never show it, and repair the entry
             log.error("search index disagrees with the database for documents %s; requeued", missing)
             self.requeue([f"doc:{i}" for i in missing])
-        page_hits = [DocumentHit(rows[i], h.score, h.highlights) for h, i in zip(result.hits, ids) if i in rows]
+        page_hits = [DocumentHit(rows[i], h.score, h.highlights) for h, i in zip(result.hits, ids, strict=False) if i in rows]
         facets = {name: dict(counts) for name, counts in result.facets.items()}
         return SearchPage(hits=page_hits, total=result.total, facets=facets, page=page, per_page=per_page)
 

@@ -27,14 +27,14 @@ import random
 import threading
 import time
 import uuid
-from itertools import islice
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from whoosh import scoring
 from whoosh import query as wq
+from whoosh import scoring
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import Index, LockError
 

@@ -11,7 +11,6 @@ address, never per name alone: nobody can lock the real user out by failing for 
 from __future__ import annotations
 
 import functools
-
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, current_app, flash, g, redirect, render_template, request, url_for
@@ -21,10 +20,10 @@ from sqlalchemy import select
 
 from kundenakte.core import acl, audit
 from kundenakte.core.models import User
+from kundenakte.core.passwords import hash_password, verify_password
 from kundenakte.core.throttle import MAX_LOGIN
 from kundenakte.core.users import end_sessions
 from kundenakte.web.context import current_ka, db
-from kundenakte.web.passwords import hash_password, verify_password
 
 bp = Blueprint("auth", __name__)
 

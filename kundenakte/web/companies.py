@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -21,9 +22,9 @@ from kundenakte.core.directory import (
     user_names,
 )
 from kundenakte.core.models import Company, Contact, Document, User
-from kundenakte.web.context import current_ka, db, viewer
 from kundenakte.web import pickers
 from kundenakte.web.contacts import EMAIL_RE, action_groups, readable_documents
+from kundenakte.web.context import current_ka, db, viewer
 from kundenakte.web.pages import Pager, int_arg
 
 bp = Blueprint("companies", __name__)

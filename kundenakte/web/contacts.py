@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Mapping
+from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -13,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from kundenakte.core import acl, audit
+from kundenakte.core.categories import categories, category_for
 from kundenakte.core.contributions import MenuItem
 from kundenakte.core.directory import (
     ContactFilter,
@@ -22,7 +24,6 @@ from kundenakte.core.directory import (
     parse_user_id,
     user_names,
 )
-from kundenakte.core.categories import categories, category_for
 from kundenakte.core.models import GENDERS, Company, Contact, Document, User
 from kundenakte.core.text import fold
 from kundenakte.web import pickers

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, Callable
+from typing import Any
 
 from flask import Flask, current_app, g, request
 from flask_babel import get_translations
+from flask_login import current_user
 from jinja2 import pass_eval_context
 from jinja2.nodes import EvalContext
 from markupsafe import Markup
-from flask_login import current_user
 from sqlalchemy.orm import Session
 
 from kundenakte.core import acl

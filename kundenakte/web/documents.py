@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
-from typing import Any, Collection, Sequence
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 from flask import (
@@ -31,7 +31,7 @@ from werkzeug.routing import BuildError
 
 from kundenakte.core import acl, audit
 from kundenakte.core.attachments import INLINE_IMAGE_TYPES, add_attachment, attach_blob, open_attachment, remove_attachment
-from kundenakte.core.doctypes import DocumentType, Field, ValidationError, parse_date, parse_decimal
+from kundenakte.core.doctypes import DocumentType, Field, ValidationError, parse_date
 from kundenakte.core.documents import (
     Conflict,
     DocumentInput,
@@ -44,13 +44,14 @@ from kundenakte.core.documents import (
     proposed_access,
     update_document,
 )
+from kundenakte.core.formatting import parse_decimal
 from kundenakte.core.html import sanitize_html
 from kundenakte.core.models import Company, Contact, Document, Folder, Group, User
 from kundenakte.core.storage import UploadTooLarge
-from kundenakte.web import pickers, uploads
+from kundenakte.web import formats, pickers, uploads
 from kundenakte.web.context import current_ka, db, language, viewer
-from kundenakte.web.menus import for_display
 from kundenakte.web.errors import MESSAGES
+from kundenakte.web.menus import for_display
 from kundenakte.web.uploads import PendingUpload
 
 bp = Blueprint("documents", __name__)
@@ -86,53 +87,16 @@ GENERAL_LABELS = {
 }
 
 
-# -- formatting (German) ---------------------------------------------------------------------
-
-
-def format_number(value: Any, places: int | None = None) -> str:
-    """``1234.5`` → ``1.234,5``; with ``places`` rounded to that many decimals."""
-    if value in (None, ""):
-        return ""
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        return str(value)
-    if places is not None:
-        number = number.quantize(Decimal(1).scaleb(-places))
-    sign = "-" if number < 0 else ""
-    whole, _, frac = f"{abs(number):f}".partition(".")
-    whole = re.sub(r"(?<=\d)(?=(\d{3})+$)", ".", whole)
-    return sign + whole + ("," + frac if frac else "")
-
-
-def format_money(value: Any) -> str:
-    return f"{format_number(value, 2)} €" if value not in (None, "") else ""
-
-
-def format_date(value: Any) -> str:
-    if value in (None, ""):
-        return ""
-    if isinstance(value, str):
-        try:
-            value = parse_date(value)
-        except ValueError:
-            return value
-    return value.strftime("%d.%m.%Y")
-
-
 def format_size(size: int | None) -> str:
     if size is None:
         return ""
     if size < 1024:
         return f"{size} B"
     if size < 1024 * 1024:
-        return f"{format_number(size / 1024, 1)} KB"
-    return f"{format_number(size / (1024 * 1024), 1)} MB"
+        return f"{formats.number(size / 1024, 1)} KB"
+    return f"{formats.number(size / (1024 * 1024), 1)} MB"
 
 
-bp.add_app_template_filter(format_money, "doc_money")
-bp.add_app_template_filter(format_date, "doc_date")
-bp.add_app_template_filter(format_number, "doc_number")
 bp.add_app_template_filter(format_size, "doc_size")
 
 
@@ -242,9 +206,9 @@ def _field_input_value(f: Field, value: Any) -> Any:
     if f.kind == "boolean":
         return bool(value)
     if f.kind == "money":
-        return format_number(value, 2)
+        return formats.number(value, 2)
     if f.kind == "decimal":
-        return format_number(value)
+        return formats.number(value)
     if f.kind == "richtext":
         return sanitize_html(str(value))
     return str(value)
@@ -346,7 +310,9 @@ def _input_from_form(values: dict[str, Any], doctype: DocumentType, *, creating:
         fields["status"] = values["status"]
     if creating:
         fields["parent_id"] = values["parent_id"] or None
-    return DocumentInput.from_mapping(fields)
+    inp = DocumentInput.from_mapping(fields)
+    inp.locale = formats.current_locale()  # numbers in a form are typed in the UI's language
+    return inp
 
 
 # -- type-ahead pickers -----------------------------------------------------------------------
@@ -484,11 +450,11 @@ def _display_value(f: Field, value: Any) -> str:
     if value in (None, ""):
         return ""
     if f.kind == "money":
-        return format_money(value)
+        return formats.money(value)
     if f.kind == "decimal":
-        return format_number(value)
+        return formats.number(value)
     if f.kind == "date":
-        return format_date(value)
+        return formats.date(value)
     if f.kind == "boolean":
         return "Ja" if value else "Nein"
     if f.kind == "choice":
@@ -516,7 +482,7 @@ def _describe_form(values: dict[str, Any], doctype: DocumentType) -> dict[str, s
         "Titel": values["title"].strip(),
         "Unternehmen": name(Company, values["company_id"], "name"),
         "Kontakt": name(Contact, values["contact_id"], "full_name"),
-        "Datum": format_date(values["document_date"]) if values["document_date"] else "",
+        "Datum": formats.date(values["document_date"]) if values["document_date"] else "",
         "Verantwortlich": name(User, values["responsible_id"], "display_name"),
         "Ordner": ", ".join(sorted(folders.get(_int_or_none(i) or 0, "?") for i in values["folder_ids"])),
         "Aufbewahrungsfrist": values["retention_days"].strip(),
@@ -534,7 +500,7 @@ def _describe_form(values: dict[str, Any], doctype: DocumentType) -> dict[str, s
             continue
         if f.kind in ("money", "decimal", "integer") and raw not in (None, ""):
             try:
-                raw = parse_decimal(raw)
+                raw = parse_decimal(raw, formats.current_locale())
             except ValueError:
                 pass
         if f.kind == "date" and raw:
@@ -797,4 +763,4 @@ def upload_image(doc_id: int):  # type: ignore[no-untyped-def]
     return jsonify({"url": url_for("documents.download", doc_id=doc_id, attachment_id=att.id, inline=1)})
 
 
-__all__ = ["bp", "content_disposition", "format_date", "format_money", "format_number"]
+__all__ = ["bp", "content_disposition"]

@@ -46,7 +46,7 @@ def _genuine_expired_token() -> bool:
         return False
     secret = current_app.config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
     try:
-        token = URLSafeTimedSerializer(secret, salt="wtf-csrf-token").loads(data)  # no max_age: the age failed
+        token = URLSafeTimedSerializer(secret or "", salt="wtf-csrf-token").loads(data)  # no max_age: the age failed
     except BadData:
         return False
     return isinstance(token, str) and hmac.compare_digest(raw, token)
@@ -74,7 +74,7 @@ def init_app(app: Flask) -> None:
         if code == 400 and "CSRF" in (exc.description or ""):
             if (exc.description == EXPIRED and not request.path.startswith("/api/")
                     and "HX-Request" not in request.headers and _genuine_expired_token()):
-                return form_expired()
+                return form_expired()  # type: ignore[no-untyped-call]
             return render_error(400, "Das Formular ist abgelaufen. Bitte laden Sie die Seite neu.")
         return render_error(code)
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import replace
-from typing import Iterable
 
 from flask import url_for
 from werkzeug.routing import BuildError

@@ -7,21 +7,22 @@ filter or page click reloads only its section from ``…/uebersicht/abschnitt/<k
 
 from __future__ import annotations
 
-import datetime as dt
 import html
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import quote, urlencode
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import login_required
 from markupsafe import Markup
 
+from kundenakte.core.formatting import format_date, format_money
 from kundenakte.core.models import Company, Contact, User
 from kundenakte.core.overview import SectionView, build_overview, build_section, find_section
 from kundenakte.web.context import current_ka, db, viewer
-from kundenakte.web.pages import date_de, id_url, money
+from kundenakte.web.pages import id_url
 
 bp = Blueprint("overview", __name__)
 
@@ -119,12 +120,9 @@ def cell(view: SectionView, document: Any, name: str, lang: str) -> str:
     if value is None or value == "" or fld is None:
         return "" if value is None else str(value)
     if fld.kind == "money":
-        return money(value)
+        return format_money(value, lang)
     if fld.kind == "date":
-        try:
-            return date_de(dt.date.fromisoformat(str(value)))
-        except ValueError:
-            return str(value)
+        return format_date(value, lang)
     if fld.kind == "choice":
         choice = next((c for c in fld.choices if c.value == value), None)
         return (choice.label_en if lang == "en" and choice.label_en else choice.label) if choice else str(value)
@@ -156,7 +154,7 @@ def section_rows(view: SectionView, company_page: bool, lang: str) -> Markup:
     out: list[str] = []
     for d in view.rows:
         doctype = view.types.get(d.type_key)
-        parts = [f'<tr><td class="nowrap">{_esc(date_de(d.document_date))}</td>'
+        parts = [f'<tr><td class="nowrap">{_esc(format_date(d.document_date, lang))}</td>'
                  f'<td><a href="{_esc(doc_link(d.id))}">{_esc(d.title)}</a></td>']
         if multi_type:
             parts.append(f'<td class="hide-sm">{_esc(doctype.label_for(lang) if doctype else d.type_key)}</td>')
@@ -171,7 +169,7 @@ def section_rows(view: SectionView, company_page: bool, lang: str) -> Markup:
             parts.append(f'<td class="hide-sm">{link}</td>')
         parts.append(f'<td class="hide-sm">{_esc(d.responsible_name)}</td>')
         if section.show_sum:
-            parts.append(f'<td class="num nowrap">{_esc(money(d.amount))}</td>')
+            parts.append(f'<td class="num nowrap">{_esc(format_money(d.amount, lang))}</td>')
         parts.append("</tr>")
         out.append("".join(parts))
     return Markup("\n".join(out))

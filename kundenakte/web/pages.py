@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, g, render_template, request, url_for
@@ -15,6 +16,7 @@ from werkzeug.routing import BuildError
 
 from kundenakte.core import acl
 from kundenakte.core.models import Document
+from kundenakte.web import formats
 from kundenakte.web.context import current_ka, db, viewer
 
 bp = Blueprint("pages", __name__)
@@ -110,26 +112,8 @@ def _helpers() -> dict[str, Any]:
             "url_with": url_with}
 
 
-@bp.app_template_filter("date_de")
-def date_de(value: Any) -> str:
-    if value is None:
-        return ""
-    try:
-        return value.strftime("%d.%m.%Y")
-    except AttributeError:
-        return str(value)
-
-
-@bp.app_template_filter("money")
-def money(value: Any) -> str:
-    """German money format: 1.234,56 €."""
-    if value is None or value == "":
-        return ""
-    try:
-        text = f"{float(value):,.2f}"
-    except (TypeError, ValueError):
-        return str(value)
-    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".") + " €"
+for _name, _filter in formats.FILTERS.items():
+    bp.add_app_template_filter(_filter, _name)
 
 
 def recent_documents(limit: int = 10) -> list[Document]:

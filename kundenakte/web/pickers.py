@@ -13,7 +13,8 @@ every signed-in user may see: no document ACL is involved.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from flask import Response, request
 from flask_babel import gettext as _

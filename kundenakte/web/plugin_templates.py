@@ -8,7 +8,8 @@ only while the set of disabled plugins is the one it was loaded under.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from flask import has_request_context
 from jinja2 import BaseLoader, Environment, FileSystemLoader, TemplateNotFound

@@ -12,6 +12,7 @@ from typing import Any
 from flask import Blueprint, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_login import login_required
+
 from kundenakte.web.context import current_ka, db, language, viewer
 from kundenakte.web.pages import Pager, int_arg
 

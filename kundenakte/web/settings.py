@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -13,6 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from kundenakte.core import audit
 from kundenakte.core.models import Document, Folder, Group, PluginState, User, document_folders
+from kundenakte.core.passwords import verify_password
 from kundenakte.core.users import (
     UserError,
     create_user,
@@ -24,7 +26,6 @@ from kundenakte.core.users import (
 )
 from kundenakte.web.context import current_ka, db, language, viewer
 from kundenakte.web.menus import for_display
-from kundenakte.web.passwords import verify_password
 
 bp = Blueprint("settings", __name__, url_prefix="/einstellungen")
 

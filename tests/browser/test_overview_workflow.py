@@ -19,7 +19,7 @@ from playwright.sync_api import expect
 
 from kundenakte.core.documents import DocumentInput, create_document
 from kundenakte.core.models import Company, Contact, Document
-from kundenakte.web.pages import money
+from kundenakte.core.formatting import format_money
 from tests.browser.conftest import login, logout, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.sqlite_only, pytest.mark.timeout(150)]
@@ -176,7 +176,7 @@ def check_section(page: Any, people: Any, login_name: str, key: str, active: str
         expect(radio).to_have_attribute("aria-checked", "true" if value == active else "false")
     if with_sum:
         total = sum((Decimal(d.amount or 0) for d in rows), Decimal(0))
-        expect(section.locator(".sum")).to_have_text(f"Summe: {money(total)}")
+        expect(section.locator(".sum")).to_have_text(f"Summe: {format_money(total, 'de')}")
 
 
 def walk_overview(page: Any, people: Any, login_name: str, mine: bool) -> None:

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from sqlalchemy import delete, func, select
 
 from kundenakte.core.exchange import ContactRecord, read_records
-from kundenakte.core.exchange.cli import exchange_group, register
+from kundenakte.cli_exchange import exchange_group, register
 from kundenakte.core.exchange.exporter import export_contacts, iter_records
 from kundenakte.core.exchange.importer import apply_import, plan_import
 from kundenakte.core.models import Company, Contact, IndexQueue, User

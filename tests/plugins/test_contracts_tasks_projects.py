@@ -75,7 +75,8 @@ def test_my_tasks_lists_overdue_first(ka, people):
 def test_project_documents_are_linked(ka, people):
     with ka.db.write() as s:
         project = create_document(ka, s, people.viewer("owner"), "project",
-                                  DocumentInput(title="Einführung", data={"budget": "12.000,00"}, readers=["*"]))
+                                  DocumentInput(title="Einführung", data={"budget": "12.000,00"}, readers=["*"],
+                                                locale="de"))
         child = create_document(ka, s, people.viewer("owner"), "task", DocumentInput(title="Kickoff", parent_id=project.id))
         pid, cid = project.id, child.id
     with ka.db.read() as s:

@@ -10,7 +10,7 @@ from kundenakte.plugins.sales.numbering import (
     VOUCHER_TYPES,
     counter_scope,
     default_pattern_for,
-    format_number,
+    format_voucher_number,
     scope_year,
     validate_pattern,
     validate_prefix,
@@ -19,7 +19,7 @@ from kundenakte.plugins.sales.numbering import (
 
 def test_default_pattern() -> None:
     assert validate_pattern(DEFAULT_PATTERN) == []
-    assert format_number(DEFAULT_PATTERN, prefix="AN", year=2026, counter=42) == "AN-2026-00042"
+    assert format_voucher_number(DEFAULT_PATTERN, prefix="AN", year=2026, counter=42) == "AN-2026-00042"
 
 
 def test_default_prefixes() -> None:
@@ -59,11 +59,11 @@ def test_default_pattern_for() -> None:
 )
 def test_format_number_variants(pattern: str, expected: str) -> None:
     assert validate_pattern(pattern) == []
-    assert format_number(pattern, prefix="RE", year=2026, counter=42) == expected
+    assert format_voucher_number(pattern, prefix="RE", year=2026, counter=42) == expected
 
 
 def test_counter_wider_than_padding_is_not_truncated() -> None:
-    assert format_number(DEFAULT_PATTERN, prefix="RE", year=2026, counter=1234567) == "RE-2026-1234567"
+    assert format_voucher_number(DEFAULT_PATTERN, prefix="RE", year=2026, counter=1234567) == "RE-2026-1234567"
 
 
 def test_must_contain_counter() -> None:
@@ -95,7 +95,7 @@ def test_rejects_unknown_fields_and_attribute_access(pattern: str) -> None:
     errors = validate_pattern(pattern)
     assert any(e.startswith("Unbekannter Platzhalter") for e in errors), errors
     with pytest.raises(ValueError):
-        format_number(pattern, prefix="RE", year=2026, counter=1)
+        format_voucher_number(pattern, prefix="RE", year=2026, counter=1)
 
 
 @pytest.mark.parametrize(
@@ -121,7 +121,7 @@ def test_rejects_unknown_fields_and_attribute_access(pattern: str) -> None:
 def test_rejects_format_spec_tricks(pattern: str) -> None:
     assert validate_pattern(pattern) != []
     with pytest.raises(ValueError):
-        format_number(pattern, prefix="RE", year=2026, counter=1)
+        format_voucher_number(pattern, prefix="RE", year=2026, counter=1)
 
 
 @pytest.mark.parametrize("pattern", ["{counter", "counter}", "{prefix}-{counter}}", "{{counter}", ""])
@@ -143,17 +143,17 @@ def test_errors_are_german_and_unique() -> None:
 
 def test_format_number_guards_inputs() -> None:
     with pytest.raises(ValueError):
-        format_number(DEFAULT_PATTERN, prefix="RE", year=2026, counter=0)
+        format_voucher_number(DEFAULT_PATTERN, prefix="RE", year=2026, counter=0)
     with pytest.raises(ValueError):
-        format_number(DEFAULT_PATTERN, prefix="RE", year=2026, counter=-1)
+        format_voucher_number(DEFAULT_PATTERN, prefix="RE", year=2026, counter=-1)
     with pytest.raises(ValueError):
-        format_number(DEFAULT_PATTERN, prefix="RE", year=26, counter=1)
+        format_voucher_number(DEFAULT_PATTERN, prefix="RE", year=26, counter=1)
     with pytest.raises(ValueError):
-        format_number(DEFAULT_PATTERN, prefix="RE", year=2026, counter=True)
+        format_voucher_number(DEFAULT_PATTERN, prefix="RE", year=2026, counter=True)
     with pytest.raises(ValueError):
-        format_number(DEFAULT_PATTERN, prefix="R E", year=2026, counter=1)
+        format_voucher_number(DEFAULT_PATTERN, prefix="R E", year=2026, counter=1)
     with pytest.raises(ValueError):
-        format_number(DEFAULT_PATTERN, prefix="{counter}", year=2026, counter=1)
+        format_voucher_number(DEFAULT_PATTERN, prefix="{counter}", year=2026, counter=1)
 
 
 def test_validate_prefix() -> None:
@@ -176,7 +176,7 @@ def test_counter_scope() -> None:
     counters=st.lists(st.integers(1, 10**7), min_size=2, max_size=20, unique=True),
 )
 def test_property_distinct_counters_give_distinct_numbers(prefix: str, year: int, counters: list[int]) -> None:
-    numbers = [format_number(DEFAULT_PATTERN, prefix=prefix, year=year, counter=c) for c in counters]
+    numbers = [format_voucher_number(DEFAULT_PATTERN, prefix=prefix, year=year, counter=c) for c in counters]
     assert len(set(numbers)) == len(numbers)
     assert all(n.startswith(f"{prefix}-{year}-") for n in numbers)
 
@@ -184,6 +184,6 @@ def test_property_distinct_counters_give_distinct_numbers(prefix: str, year: int
 @given(st.text(max_size=30))
 def test_property_validated_patterns_format_safely(pattern: str) -> None:
     if validate_pattern(pattern) == []:
-        result = format_number(pattern, prefix="RE", year=2026, counter=7)
+        result = format_voucher_number(pattern, prefix="RE", year=2026, counter=7)
         assert "7" in result
         assert len(result) <= 60 + 12

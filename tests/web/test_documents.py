@@ -147,7 +147,7 @@ def test_create_with_every_field_kind(ka, people, master, app):
         assert str(doc.amount) == "1234.50"
         assert doc.content == "<p>Hallo <em>Welt</em></p>"
     html = b.get(f"/dokumente/{doc_id}").get_data(as_text=True)
-    assert "1.234,50 €" in html
+    assert "1.234,50\u00a0€" in html  # Babel: no line break inside an amount
     assert "30.04.2024" in html and "05.03.2024" in html
     assert "Reader" in html  # user field shown by display name
     assert "eingehend" in html  # choice label
@@ -158,6 +158,32 @@ def test_create_with_every_field_kind(ka, people, master, app):
     assert "Bearbeiten" in html
     for section in ("Allgemein", "Ablage", "Zugriff", "Inhalt", "Dateianhänge", "Verlauf"):
         assert f"<h2>{section}</h2>" in html
+
+
+def test_numbers_and_dates_follow_the_ui_language(ka, people, master, app):
+    """One formatter, two locales: the English UI reads and shows English numbers and dates."""
+    from kundenakte.core.models import User
+
+    with ka.db.write() as s:
+        s.get(User, people.users["owner"]).language = "en"
+    b = login_as(app, "owner")
+    form = full_form(people, master, **{"data.price": "1,234.5", "data.ratio": "0.25"})
+    r = b.post("/dokumente/neu/testnote", form)
+    assert r.status_code == 302, r.get_data(as_text=True)
+    doc_id = int(r.headers["Location"].rstrip("/").rsplit("/", 1)[-1])
+    with ka.db.read() as s:
+        assert s.get(Document, doc_id).data["price"] == "1234.50"
+    html = b.get(f"/dokumente/{doc_id}").get_data(as_text=True)
+    assert "€1,234.50" in html and "Apr 30, 2024" in html and "Mar 5, 2024" in html
+    assert 'value="1,234.50"' in b.get(f"/dokumente/{doc_id}/bearbeiten").get_data(as_text=True)
+    # German input in the English UI is not silently misread as a thousand times the amount.
+    r = b.post("/dokumente/neu/testnote", full_form(people, master, **{"data.price": "1.234,50"}))
+    assert r.status_code == 422
+    assert "„1.234,50“ ist mehrdeutig" in unescape(r.get_data(as_text=True)) and "„1,234.5“" in unescape(r.get_data(as_text=True))
+    with ka.db.write() as s:
+        s.get(User, people.users["owner"]).language = "de"
+    assert 'value="1.234,50"' in b.get(f"/dokumente/{doc_id}/bearbeiten").get_data(as_text=True)
+    assert "1.234,50\u00a0€" in b.get(f"/dokumente/{doc_id}").get_data(as_text=True)
 
 
 def test_validation_errors_keep_input_and_uploads(ka, people, master, app, shared_pdf):

@@ -25,7 +25,8 @@ from __future__ import annotations
 import csv
 import io
 import re
-from typing import IO, Iterable
+from collections.abc import Iterable
+from typing import IO
 
 from kundenakte.core.exchange import (
     ContactRecord,

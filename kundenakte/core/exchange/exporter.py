@@ -6,8 +6,9 @@ of many thousands of contacts does not hold them all as ORM objects at once.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload

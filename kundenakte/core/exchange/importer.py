@@ -35,11 +35,12 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
-from functools import lru_cache
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Literal
+from functools import lru_cache
+from typing import Any, Literal, cast
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import String, Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from kundenakte.core.exchange import ContactRecord
@@ -70,8 +71,13 @@ COMPANY_LABELS = {"name": "Firma", "street": "Firma Straße", "postal_code": "Fi
                   "country": "Firma Land", "phone": "Firma Telefon", "email": "Firma E-Mail", "web": "Firma Web"}
 
 
-def _limits(model: type) -> dict[str, int]:
-    return {c.name: c.type.length for c in model.__table__.columns if getattr(c.type, "length", None)}
+def _table(model: Any) -> Table:
+    """A mapped class's table; every model here is mapped to exactly one ``Table``."""
+    return cast(Table, model.__table__)
+
+
+def _limits(model: Any) -> dict[str, int]:
+    return {c.name: c.type.length for c in _table(model).columns if isinstance(c.type, String) and c.type.length}
 
 
 CONTACT_LIMITS = _limits(Contact)
@@ -327,8 +333,8 @@ def apply_import(ka: Any, plan: ImportPlan, *, progress: bool = False, chunk_siz
     if plan.new_companies:
         keys = list(plan.new_companies)
         with ka.db.write() as session:
-            ids = _insert(session, Company.__table__, [plan.new_companies[k] for k in keys], ka.db.is_sqlite)
-            company_ids = dict(zip(keys, ids))
+            ids = _insert(session, _table(Company), [plan.new_companies[k] for k in keys], ka.db.is_sqlite)
+            company_ids = dict(zip(keys, ids, strict=True))
             _queue(session, "company", ids)
         result.companies_created = len(ids)
     creates = [i for i in plan.items if i.action == "create"]
@@ -342,7 +348,7 @@ def apply_import(ka: Any, plan: ImportPlan, *, progress: bool = False, chunk_siz
     bar = tqdm(total=len(creates) + len(updates), unit=" Kontakte", file=sys.stderr, disable=not progress,
                desc="Import")
     # Core statements on the tables: no mapper events, no ORM bookkeeping.
-    contacts = Contact.__table__
+    contacts = _table(Contact)
     try:
         for start in range(0, len(creates), chunk_size):
             chunk = creates[start:start + chunk_size]
@@ -361,7 +367,7 @@ def apply_import(ka: Any, plan: ImportPlan, *, progress: bool = False, chunk_siz
             result.created += len(ids)
             result.contact_ids.extend(ids)
             bar.update(len(chunk))
-        table = Contact.__table__
+        table = _table(Contact)
         for start in range(0, len(updates), chunk_size):
             chunk = updates[start:start + chunk_size]
             now = utcnow()
@@ -394,7 +400,7 @@ def _insert(session: Session, table: Any, rows: list[dict[str, Any]], is_sqlite:
     if is_sqlite:
         first = int(session.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()) + 1
         ids = list(range(first, first + len(rows)))
-        session.execute(insert(table), [dict(row, id=i) for row, i in zip(rows, ids)])
+        session.execute(insert(table), [dict(row, id=i) for row, i in zip(rows, ids, strict=True)])
         return ids
     return list(session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars())
 
@@ -403,7 +409,7 @@ def _queue(session: Session, kind: str, ids: Iterable[int | None]) -> None:
     now = utcnow()
     rows = [{"object_key": f"{kind}:{i}", "queued_at": now} for i in ids if i is not None]
     if rows:
-        session.execute(insert(IndexQueue.__table__), rows)
+        session.execute(insert(_table(IndexQueue)), rows)
 
 
 def count_contacts(session: Session) -> int:

@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import quopri
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
 
 from kundenakte.core.exchange import (
     GENDER_CODES,

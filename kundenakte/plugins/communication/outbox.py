@@ -150,7 +150,7 @@ def build_for(ka: Kundenakte, session: Session, doc: Document, message_id: str, 
     return build_message(
         sender_name=sender_name, sender_email=sender_email, to_name=str(data.get("to_name") or ""),
         to_email=str(data.get("to_email") or ""), subject=str(data.get("subject") or ""), html_body=html_body,
-        attachments=files, message_id=message_id, date=now.replace(tzinfo=dt.timezone.utc), reply_to=reply_to,
+        attachments=files, message_id=message_id, date=now.replace(tzinfo=dt.UTC), reply_to=reply_to,
     )
 
 

@@ -30,6 +30,8 @@ from jinja2.runtime import LoopContext
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from jinja2.tests import TESTS
 
+from kundenakte.core.formatting import format_date
+
 from . import budget
 from .salutation import closing, letter_salutation, short_salutation
 
@@ -101,12 +103,6 @@ _REFUSED_STATEMENTS: dict[type[nodes.Node], str] = {
     nodes.BinExpr: "Rechenoperationen sind in Vorlagen nicht erlaubt.",
     nodes.UnaryExpr: "Rechenoperationen sind in Vorlagen nicht erlaubt.",
 }
-
-_MONTHS_DE = (
-    "Januar", "Februar", "März", "April", "Mai", "Juni",
-    "Juli", "August", "September", "Oktober", "November", "Dezember",
-)
-
 
 class TemplateRenderError(Exception):
     """A template could not be rendered; ``str(exc)`` is a German message for the user."""
@@ -547,6 +543,7 @@ def build_context(
     keys but not overwrite base placeholders.
     """
     language = _field(contact, "language").lower() or "de"
+    date_locale = language if language in ("de", "en") else "de"
     city_line = " ".join(p for p in (_field(company, "postal_code"), _field(company, "city")) if p)
     address_lines = [
         _field(company, "name"), _field(company, "street"), city_line, _field(company, "country"),
@@ -575,8 +572,9 @@ def build_context(
             "signatur": _field(sender, "signature", multiline=True),
         },
         "datum": {
-            "heute": f"{today.day:02d}.{today.month:02d}.{today.year}",
-            "heute_lang": f"{today.day}. {_MONTHS_DE[today.month - 1]} {today.year}",
+            # In the recipient's language, as the closing formula is.
+            "heute": format_date(today, date_locale),
+            "heute_lang": format_date(today, date_locale, style="long"),
         },
     }
     for group, values in (extra or {}).items():

@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import enum
 import smtplib
-import socket
 import ssl
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -290,7 +289,7 @@ def deliver(message: EmailMessage, config: SmtpConfig) -> DeliveryOutcome:
             DeliveryStatus.TEMPORARY_FAILURE,
             f"Das TLS-Zertifikat des Servers ist ungültig: {exc.verify_message or exc}",
         )
-    except (socket.timeout, TimeoutError) as exc:
+    except TimeoutError as exc:
         outcome = DeliveryOutcome(
             DeliveryStatus.TEMPORARY_FAILURE, f"Zeitüberschreitung bei der Verbindung zum Server ({exc})."
         )

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import html as html_lib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, BinaryIO, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from markupsafe import escape
 from sqlalchemy import select

@@ -13,7 +13,8 @@ from kundenakte.core.doctypes import ValidationError
 from kundenakte.core.documents import Forbidden, NotFound, ReadOnly
 from kundenakte.core.models import Contact, Folder, Group, User
 from kundenakte.core.storage import UploadTooLarge
-from kundenakte.plugins.communication import outbox, retry, templates_service as svc
+from kundenakte.plugins.communication import outbox, retry
+from kundenakte.plugins.communication import templates_service as svc
 from kundenakte.plugins.communication.models import CommTemplate
 from kundenakte.plugins.communication.rendering import PLACEHOLDERS
 from kundenakte.plugins.communication.types import TEMPLATE_BASE_TYPES
@@ -40,7 +41,7 @@ LIST_FIELDS = ("folders", "doc_readers", "doc_editors", "readers", "editors")
 
 def _placeholders() -> list[dict[str, str]]:
     items = [{"path": p.key, "label": p.label_de, "group": p.group} for p in PLACEHOLDERS]
-    for plugin, ph in current_ka().collect("register_placeholders", db()):
+    for _plugin, ph in current_ka().collect("register_placeholders", db()):
         items.append({"path": ph.path, "label": ph.label, "group": ph.group})
     return items
 

@@ -25,7 +25,8 @@ CONTRACT = DocumentType(
             Choice("end_of_term", "Laufzeitende", "end of term"), Choice("end_of_month", "Monatsende", "end of month"),
             Choice("end_of_quarter", "Quartalsende", "end of quarter"), Choice("any_day", "jederzeit", "any day"),
         ), default="end_of_term"),
-        Field("renewal_amount", "integer", "Automatische Verlängerung um", "Automatic renewal by", min_value=Decimal(0), max_value=Decimal(120)),
+        Field("renewal_amount", "integer", "Automatische Verlängerung um", "Automatic renewal by", min_value=Decimal(0),
+              max_value=Decimal(120)),
         Field("renewal_unit", "choice", "Einheit der Verlängerung", "Renewal unit", choices=UNIT_CHOICES),
         Field("value", "money", "Wert je Zeitraum", "Value per period", in_list=True),
         Field("period", "choice", "Zeitraum", "Period", choices=(

@@ -44,8 +44,8 @@ Statuses: ``open`` (offen), ``won`` (gewonnen), ``lost`` (verloren), ``discontin
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
-from typing import Iterable
 
 from kundenakte.plugins.sales.numbering import VOUCHER_TYPES
 from kundenakte.plugins.sales.totals import LineItem

@@ -49,7 +49,7 @@ __all__ = [
     "VOUCHER_TYPES",
     "counter_scope",
     "default_pattern_for",
-    "format_number",
+    "format_voucher_number",
     "scope_year",
     "validate_pattern",
     "validate_prefix",
@@ -178,7 +178,7 @@ def scope_year(pattern: str, year: int) -> int:
     return year if counter_scope(pattern) == "year" else 0
 
 
-def format_number(pattern: str, *, prefix: str, year: int, counter: int) -> str:
+def format_voucher_number(pattern: str, *, prefix: str, year: int, counter: int) -> str:
     """Render a voucher number, e.g. ``("{prefix}-{year}-{counter:05d}", "AN", 2026, 42)`` → ``AN-2026-00042``.
 
     Raises ``ValueError`` for an invalid pattern or prefix, or a counter below 1: this is the last

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from kundenakte.core import acl
-from kundenakte.core.documents import DocumentInput, NotFound, create_document, get_readable, queue_index
 from kundenakte.core.doctypes import ValidationError
+from kundenakte.core.documents import DocumentInput, NotFound, create_document, get_readable, queue_index
 from kundenakte.core.models import Document
 from kundenakte.plugins.sales.chain import check_followup, copy_lines_for_followup
 from kundenakte.plugins.sales.models import LineItemRow, NumberFormat, NumberSequence
-from kundenakte.plugins.sales.numbering import DEFAULT_PATTERN, DEFAULT_PREFIXES, VOUCHER_TYPES, format_number, scope_year
+from kundenakte.plugins.sales.numbering import DEFAULT_PATTERN, DEFAULT_PREFIXES, VOUCHER_TYPES, format_voucher_number, scope_year
 from kundenakte.plugins.sales.totals import LineItem, Totals, compute_totals
 
 if TYPE_CHECKING:
@@ -49,7 +50,7 @@ def allocate_number(session: Session, type_key: str, year: int) -> str:
     assert row is not None
     row.last_value = row.last_value + 1
     session.flush()
-    return format_number(pattern, prefix=prefix, year=year, counter=row.last_value)
+    return format_voucher_number(pattern, prefix=prefix, year=year, counter=row.last_value)
 
 
 def load_lines(session: Session, document_id: int) -> list[LineItem]:
@@ -83,7 +84,8 @@ def replace_lines(session: Session, document: Document, items: Sequence[LineItem
     return totals
 
 
-def save_lines(ka: Kundenakte, session: Session, viewer: acl.Viewer, document_id: int, items: Sequence[LineItem], *, expected_version: int | None) -> Totals:
+def save_lines(ka: Kundenakte, session: Session, viewer: acl.Viewer, document_id: int, items: Sequence[LineItem], *,
+               expected_version: int | None) -> Totals:
     """Replace a voucher's lines (editor rights required) and recompute its totals."""
     from kundenakte.core.documents import Conflict, Forbidden, update_document
 

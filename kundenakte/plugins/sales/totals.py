@@ -15,31 +15,20 @@ quantities yields exactly the negated totals of the invoice.
 Number input (``parse_line_items``)
 -----------------------------------
 
-User input is German first. The rule, in order:
-
-1. Surrounding whitespace, a leading sign (``-``, ``+`` or ``−``) and a trailing unit symbol
-   (``€``/``EUR`` for prices, ``%`` for discount and VAT) are accepted.
-2. A comma is the decimal separator. Dots before it are thousands separators and must group
-   correctly: ``1.234,56`` and ``1234,56`` are accepted, ``12.34,56`` is not.
-3. Without a comma, several dots are thousands separators (``1.234.567``).
-4. A single dot is a decimal point (``1234.56``, ``0.125``, ``1.5``) – what HTML number inputs,
-   the JSON API and spreadsheets in English locale produce – **except** when it could just as well
-   be a German thousands separator: 1–3 digits not starting with 0, a dot, exactly three digits
-   (``1.500``). That input is rejected as ambiguous with a message naming both readings, because
-   guessing wrong is off by a factor of 1000 on an invoice.
-5. Anything else (exponents, ``NaN``, inner spaces, English grouping like ``1,234.56``) is not a
-   number.
-
-This is deliberately stricter than ``kundenakte.core.doctypes.parse_decimal``: whatever this parser
-accepts it reads the same way, it only refuses the inputs that one would silently misread.
+Numbers are read by :func:`kundenakte.core.formatting.parse_decimal` in the form's locale (German:
+``1.234,56``, ``1234,56``, ``1.500`` is fifteen hundred; "1.5" is refused naming both readings), with
+a trailing unit symbol (``€``/``EUR`` for prices, ``%`` for discount and VAT) allowed.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Context, Decimal, Inexact, InvalidOperation, localcontext
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
+
+from kundenakte.core.formatting import CENT, NumberInputError, parse_decimal
+from kundenakte.core.formatting import round_money as round_cents
 
 __all__ = [
     "CENT",
@@ -48,16 +37,11 @@ __all__ = [
     "LineItem",
     "Totals",
     "compute_totals",
-    "format_decimal",
-    "format_eur",
     "line_net",
-    "parse_decimal_de",
     "parse_line_items",
     "round_cents",
-    "NumberInputError",
 ]
 
-CENT = Decimal("0.01")
 
 #: VAT rates accepted by default (German standard, reduced, exempt/zero-rated).
 DEFAULT_VAT_RATES: frozenset[Decimal] = frozenset({Decimal("19"), Decimal("7"), Decimal("0")})
@@ -146,14 +130,6 @@ class Totals:
     line_nets: tuple[Decimal, ...] = field(default=())
 
 
-def round_cents(amount: Decimal) -> Decimal:
-    """Round to cents, ties away from zero (kaufmännisches Runden)."""
-    with localcontext(Context(prec=200)):
-        rounded = amount.quantize(CENT, rounding=ROUND_HALF_UP)
-    # -0.00 would print as "-0,00 €".
-    return rounded if rounded else Decimal("0.00")
-
-
 def _exact_context() -> Context:
     # Products of user-sized operands fit easily; trapping Inexact turns silent precision loss
     # (only possible with absurd inputs) into an error instead of a wrong invoice.
@@ -196,129 +172,18 @@ def compute_totals(items: Iterable[LineItem]) -> Totals:
     return Totals(net=net_total, vat_by_rate=vat_by_rate, vat_total=vat_total, gross=gross, line_nets=nets)
 
 
-# --------------------------------------------------------------------------------------------
-# Formatting
-
-
-def format_decimal(value: Decimal, places: int | None = None) -> str:
-    """German number format: ``Decimal("1234.5")`` → ``"1.234,5"``; ``places`` rounds HALF_UP.
-
-    Without ``places`` the value's own digits are kept (``Decimal("1.500")`` → ``"1,500"``).
-    """
-    _check_decimal("value", value)
-    with localcontext(Context(prec=200)):
-        if places is not None:
-            value = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-        text = format(value, "f")
-    negative = text.startswith("-")
-    text = text.lstrip("-")
-    integer, _, fraction = text.partition(".")
-    groups: list[str] = []
-    while len(integer) > 3:
-        groups.insert(0, integer[-3:])
-        integer = integer[:-3]
-    groups.insert(0, integer)
-    result = ".".join(groups) + ("," + fraction if fraction else "")
-    if negative and any(ch not in "0.," for ch in result):
-        result = "-" + result
-    return result
-
-
-def format_eur(amount: Decimal) -> str:
-    """``Decimal("1234.56")`` → ``"1.234,56 €"``; rounds to cents HALF_UP first."""
-    return f"{format_decimal(round_cents(amount), 2)} €"
-
-
-# --------------------------------------------------------------------------------------------
-# Parsing user input
-
-
-class NumberInputError(ValueError):
-    """A user-entered number could not be read; ``kind`` is ``"invalid"`` or ``"ambiguous"``."""
-
-    def __init__(self, kind: str, text: str, thousands: str = "", decimal: str = "") -> None:
-        super().__init__(f"{kind} number: {text!r}")
-        self.kind = kind
-        self.text = text
-        self.thousands = thousands
-        self.decimal = decimal
-
-
-_SIGN = "+-\u2212"
-_RE_PLAIN = re.compile(r"\d+")
-_RE_GERMAN = re.compile(r"(?:[1-9]\d{0,2}(?:\.\d{3})+|\d+)?,\d+")
-_RE_GROUPED = re.compile(r"[1-9]\d{0,2}(?:\.\d{3})+")
-_RE_AMBIGUOUS = re.compile(r"[1-9]\d{0,2}\.\d{3}")
-_RE_DOT_DECIMAL = re.compile(r"\d*\.\d+")
-
-
-def parse_decimal_de(raw: Any, suffixes: Iterable[str] = ()) -> Decimal:
-    """Read one user-entered number by the rule in the module docstring.
-
-    Raises :class:`NumberInputError` for unreadable or ambiguous input. ``int`` and ``Decimal``
-    pass through; a ``float`` (JSON API) is read from its shortest repr, never from its binary
-    value.
-    """
-    if isinstance(raw, bool):
-        raise NumberInputError("invalid", str(raw))
-    if isinstance(raw, Decimal):
-        if not raw.is_finite():
-            raise NumberInputError("invalid", str(raw))
-        return raw
-    if isinstance(raw, int):
-        return Decimal(raw)
-    if isinstance(raw, float):
-        raw = repr(raw)
-    if not isinstance(raw, str):
-        raise NumberInputError("invalid", str(raw))
-    original = raw.strip()
-    text = original.replace("\u00a0", " ").replace("\u202f", " ")
-    for suffix in suffixes:
-        if text.upper().endswith(suffix.upper()):
-            text = text[: -len(suffix)].rstrip()
-            break
-    sign = ""
-    if text and text[0] in _SIGN:
-        sign = "-" if text[0] != "+" else ""
-        text = text[1:]
-    if _RE_PLAIN.fullmatch(text):
-        normalized = text
-    elif _RE_GERMAN.fullmatch(text):
-        normalized = text.replace(".", "").replace(",", ".")
-        if normalized.startswith("."):
-            normalized = "0" + normalized
-    elif _RE_AMBIGUOUS.fullmatch(text):
-        raise NumberInputError(
-            "ambiguous",
-            original,
-            thousands=sign + text.replace(".", ""),
-            decimal=sign + text.replace(".", ","),
-        )
-    elif _RE_GROUPED.fullmatch(text):
-        normalized = text.replace(".", "")
-    elif _RE_DOT_DECIMAL.fullmatch(text):
-        normalized = text if not text.startswith(".") else "0" + text
-    else:
-        raise NumberInputError("invalid", original)
-    value = Decimal(sign + normalized)
-    return value if value else Decimal(0).quantize(value)  # no "-0"
-
-
 def _is_blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _parse_number_field(name: str, raw: Any) -> Decimal:
+def _parse_number_field(name: str, raw: Any, locale: str) -> Decimal:
     """Parse and range-check one numeric field; raises ValueError with the German message."""
     label = _FIELD_LABELS[name]
     try:
-        value = parse_decimal_de(raw, _FIELD_SUFFIXES[name])
+        value = parse_decimal(raw, locale, _FIELD_SUFFIXES[name])
     except NumberInputError as exc:
         if exc.kind == "ambiguous":
-            raise ValueError(
-                f"{label}: „{exc.text}“ ist mehrdeutig – bitte „{exc.thousands}“ (ohne Tausenderpunkt) "
-                f"oder „{exc.decimal}“ (mit Dezimalkomma) eingeben"
-            ) from None
+            raise ValueError(f"{label}: {exc}") from None
         raise ValueError(f"{label} muss eine Zahl sein") from None
     max_int, max_frac = _FIELD_LIMITS[name]
     exponent = value.as_tuple().exponent
@@ -343,11 +208,14 @@ def parse_line_items(
     raw: Sequence[Mapping[str, Any]],
     *,
     allowed_vat_rates: Iterable[Decimal] = DEFAULT_VAT_RATES,
+    locale: str = "de",
 ) -> tuple[list[LineItem], dict[int, dict[str, str]]]:
     """Turn submitted form rows into line items, collecting German per-field errors.
 
     Keys per row: ``position``, ``article``, ``description``, ``quantity``, ``unit``,
     ``unit_price``, ``discount_percent``, ``vat_rate`` (values usually strings).
+
+    Numbers are read in ``locale`` (the form's language); JSON numbers pass as they are.
 
     Returns ``(items, errors)``. ``errors`` maps the row's 0-based index in ``raw`` (positions may
     themselves be missing or invalid, the index always exists) to ``{field: message}``. ``items``
@@ -402,7 +270,7 @@ def parse_line_items(
                     row_errors[name] = f"{_FIELD_LABELS[name]} fehlt"
                 continue
             try:
-                values[name] = _parse_number_field(name, raw_value)
+                values[name] = _parse_number_field(name, raw_value, locale)
             except ValueError as exc:
                 row_errors[name] = str(exc)
 

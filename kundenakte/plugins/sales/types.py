@@ -45,7 +45,8 @@ OPPORTUNITY = DocumentType(
     fields=(
         Field("number", "text", "Nummer", "Number", computed=True, searchable=True, in_list=True),
         Field("expected_volume", "money", "Erwartetes Volumen", "Expected volume", min_value=Decimal(0), in_list=True),
-        Field("probability", "integer", "Wahrscheinlichkeit (%)", "Probability (%)", min_value=Decimal(0), max_value=Decimal(100), in_list=True),
+        Field("probability", "integer", "Wahrscheinlichkeit (%)", "Probability (%)", min_value=Decimal(0), max_value=Decimal(100),
+              in_list=True),
         Field("expected_close", "date", "Erwarteter Abschluss", "Expected closing", in_list=True),
         Field("source", "text", "Quelle", "Source"),
     ),

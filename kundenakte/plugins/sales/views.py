@@ -6,11 +6,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, request
 from flask_login import login_required
 
 from kundenakte.core import acl
-from kundenakte.core.documents import Conflict, Forbidden, NotFound, ReadOnly, get_readable
 from kundenakte.core.doctypes import ValidationError
+from kundenakte.core.documents import Conflict, Forbidden, NotFound, ReadOnly, get_readable
 from kundenakte.plugins.sales.service import create_followup, load_lines, save_lines
-from kundenakte.plugins.sales.totals import compute_totals, format_eur, parse_line_items
+from kundenakte.plugins.sales.totals import compute_totals, parse_line_items
 from kundenakte.plugins.sales.types import LINE_TYPES
+from kundenakte.web import formats
 from kundenakte.web.context import current_ka, db, viewer
 from kundenakte.web.errors import MESSAGES
 
@@ -38,7 +39,7 @@ def lines(document_id: int):  # type: ignore[no-untyped-def]
         if not can_edit:
             abort(403)
         raw = _rows_from_form()
-        items, errors = parse_line_items(raw)
+        items, errors = parse_line_items(raw, locale=formats.current_locale())
         if not errors:
             try:
                 save_lines(ka, db(), viewer(), document_id, items, expected_version=request.form.get("version", type=int))
@@ -54,15 +55,16 @@ def lines(document_id: int):  # type: ignore[no-untyped-def]
         status = 409 if -1 in errors else 400
     else:
         rows = [
-            {"position": str(i.position), "article": i.article, "description": i.description, "quantity": str(i.quantity),
-             "unit": i.unit, "unit_price": str(i.unit_price), "discount_percent": str(i.discount_percent),
-             "vat_rate": str(i.vat_rate)}
+            # Shown as the user types them back: in the UI's number format, every stored digit kept.
+            {"position": str(i.position), "article": i.article, "description": i.description,
+             "quantity": formats.number(i.quantity), "unit": i.unit, "unit_price": formats.number(i.unit_price),
+             "discount_percent": formats.number(i.discount_percent), "vat_rate": formats.number(i.vat_rate)}
             for i in load_lines(db(), document_id)
         ]
         status = 200
     rows = rows + [dict.fromkeys(LINE_FIELDS, "") for _ in range(EMPTY_ROWS)]
     totals = compute_totals(load_lines(db(), document_id))
-    return render_template("sales/lines.html", doc=doc, rows=rows, errors=errors, totals=totals, format_eur=format_eur,
+    return render_template("sales/lines.html", doc=doc, rows=rows, errors=errors, totals=totals,
                            can_edit=can_edit), status
 
 

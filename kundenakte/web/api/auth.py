@@ -16,11 +16,11 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from kundenakte.core import acl, tokens
-from kundenakte.core.throttle import API_ADDRESS
 from kundenakte.core.doctypes import ValidationError
 from kundenakte.core.documents import Conflict, Forbidden, NotFound, ReadOnly
 from kundenakte.core.models import User
 from kundenakte.core.storage import UploadTooLarge
+from kundenakte.core.throttle import API_ADDRESS
 from kundenakte.search.base import QueryError
 from kundenakte.web.api.schemas import ApiError
 from kundenakte.web.context import current_ka, db

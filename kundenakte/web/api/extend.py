@@ -12,7 +12,8 @@ errors of ``Model.validate`` become 422 with every field error.
 
 from __future__ import annotations
 
-from kundenakte.web.api.auth import ApiError, error, not_found
+from kundenakte.web.api.auth import error, not_found
+from kundenakte.web.api.schemas import ApiError
 from kundenakte.web.api.openapi import ApiOperation
 from kundenakte.web.api.resources import created, document_json, read_json, ts
 from kundenakte.web.api.schemas import Model, Param, Prop

@@ -11,8 +11,9 @@ from __future__ import annotations
 import functools
 import logging
 import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 from flask import Blueprint, Flask, jsonify, request
 
@@ -135,7 +136,8 @@ def _add_route(blueprint: Blueprint, op: Operation, view: Callable[..., Any]) ->
 def operation(method: str, path: str, *, summary: str, tag: str, params: tuple[Param, ...] = (),
               body: str | None = None, body_type: str = "application/json", ok: int = 200,
               response: str | dict[str, Any] | None = None, response_type: str = "application/json",
-              errors: tuple[int, ...] = (), public: bool = False, description: str = "") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+              errors: tuple[int, ...] = (), public: bool = False,
+              description: str = "") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare and register one API operation; the view gets ``args`` (parsed query) and path ids."""
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:

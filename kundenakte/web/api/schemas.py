@@ -16,11 +16,13 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Callable, Mapping
+from typing import Any
 
-from kundenakte.core.doctypes import DocumentType, parse_date, parse_decimal
+from kundenakte.core.doctypes import DocumentType, parse_date
+from kundenakte.core.formatting import parse_decimal
 
 MAX_ID = 2**31 - 1
 MAX_NUMBER = Decimal(10) ** 12
@@ -395,7 +397,8 @@ def id_param(name: str) -> Param:
 GENDERS = ("female", "male", "diverse", "unknown")
 LANGUAGES = ("de", "en")
 
-_ts = dict(read_only=True)
+# Shared keyword options for Prop(...); typed as Any-valued so a splat type-checks against every parameter.
+_ts: dict[str, Any] = {"read_only": True}
 
 COMPANY = Model(
     "Company",
@@ -475,7 +478,7 @@ CONTACT_SUMMARY = Model(
     ),
 )
 
-_FILTER_TEXT = dict(max_length=200)
+_FILTER_TEXT: dict[str, Any] = {"max_length": 200}
 WILDCARD_HELP = "Ohne * exakter Vergleich (Groß/Klein und Umlaute egal), * ist Platzhalter."
 
 COMPANY_FILTERS = (

@@ -51,7 +51,8 @@ def upgrade() -> None:
         sa.Column("mime_type", sa.String(length=120), nullable=False),
         sa.Column("size", sa.Integer(), nullable=False),
         sa.Column("sha256", sa.String(length=64), nullable=False),
-        sa.ForeignKeyConstraint(["template_id"], ["comm_templates.id"], name="fk_comm_template_files_template_id_comm_templates", ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["template_id"], ["comm_templates.id"], name="fk_comm_template_files_template_id_comm_templates",
+                                ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name="pk_comm_template_files"),
     )
     op.create_index("ix_comm_template_files_template_id", "comm_template_files", ["template_id"])

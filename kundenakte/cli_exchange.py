@@ -1,11 +1,10 @@
-"""``kundenakte kontakte import|export``: contact exchange on the command line."""
+"""``kundenakte kontakte import|export``: contact exchange on the command line (the CLI layer, above the core)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import click
-
 
 
 def _ka(ctx: click.Context):  # type: ignore[no-untyped-def]
