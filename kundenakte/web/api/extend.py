@@ -13,10 +13,9 @@ errors of ``Model.validate`` become 422 with every field error.
 from __future__ import annotations
 
 from kundenakte.web.api.auth import error, not_found
-from kundenakte.web.api.schemas import ApiError
 from kundenakte.web.api.openapi import ApiOperation
 from kundenakte.web.api.resources import created, document_json, read_json, ts
-from kundenakte.web.api.schemas import Model, Param, Prop
+from kundenakte.web.api.schemas import ApiError, Model, Param, Prop
 from kundenakte.web.context import current_ka, db, viewer
 
 __all__ = ["ApiError", "ApiOperation", "Model", "Param", "Prop", "created", "current_ka", "db", "document_json",
