@@ -82,6 +82,10 @@ DOCS: dict[str, tuple[str, str]] = {
     "overview_cache": ("`true`", "reuse overview counts and rows per worker while the company's documents, their ACLs "
                                  "and the shown names are unchanged (docs/architecture.md); `false` computes every "
                                  "overview afresh"),
+    "trusted_proxies": ("`0`", "number of reverse proxies in front whose `X-Forwarded-For`/`-Proto` entries are "
+                                "believed (`1` behind the nginx above); `0` ignores those headers"),
+    "web_workers": ("`2`", "`kundenakte serve`: gunicorn worker processes (`--workers`)"),
+    "web_threads": ("`8`", "`kundenakte serve`: threads per worker process (`--threads`, gthread)"),
     "testing": ("`false`", "test mode; never in production"),
 }
 
