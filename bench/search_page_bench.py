@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from import_bench import generate  # noqa: E402
 from search_bench import corpus  # noqa: E402
-from web_bench import PASSWORD, bench_folder, free_port, log, p50_p95, request, session_cookie  # noqa: E402
+from web_bench import PASSWORD, bench_folder, gunicorn_server, log, p50_p95, request, session_cookie  # noqa: E402
 
 from kundenakte.core import migrate  # noqa: E402
 from kundenakte.core.config import load_settings  # noqa: E402
@@ -153,30 +153,13 @@ def rss_mb(pid: int) -> tuple[float, float]:
 
 def serve(instance: Path, tmp: Path, searches: int, threads: int) -> tuple[
         tuple[float, float], tuple[float, float], list[tuple[float, float]]]:
-    port = free_port()
-    env = dict(os.environ, KUNDENAKTE_INSTANCE=str(instance), KUNDENAKTE_SECRET_KEY="bench-secret", PYTHONPATH=str(ROOT))
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    cmd = [str(gunicorn), "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning", "kundenakte.web:create_app()"]
-    server = subprocess.Popen(cmd, env=env, cwd=str(tmp), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        for _ in range(600):
-            try:
-                if request(port, "GET", "/healthz").status == 200:
-                    break
-            except OSError:
-                time.sleep(0.1)
+    with gunicorn_server(instance, tmp) as (port, pid):
         cookies = [session_cookie(port, f"user{i}") for i in range(20)]
         timed_requests(port, QUERY, cookies, 40, threads)  # warm both workers
         page = timed_requests(port, QUERY, cookies, searches, threads)
         bare = timed_requests(port, "/healthz", cookies, searches, threads)
-        children = [int(p) for p in Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()]
-        return p50_p95(page), p50_p95(bare), [rss_mb(pid) for pid in children]
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        children = [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        return p50_p95(page), p50_p95(bare), [rss_mb(child) for child in children]
 
 
 def main() -> None:

@@ -260,18 +260,18 @@ def load(port: int, path: str, cookie: str, seconds: float, threads: int) -> flo
     return sum(done) / elapsed
 
 
-def serve_and_load(instance: Path, tmp: Path, page: str, seconds: float, threads: int,
-                   extra_env: dict[str, str] | None = None) -> tuple[float, float]:
-    """requests/s of ``page`` and of the bare /healthz page, both served by gunicorn with two workers."""
+@contextmanager
+def gunicorn_server(instance: Path, tmp: Path, extra_env: dict[str, str] | None = None) -> Iterator[tuple[int, int]]:
+    """gunicorn with two sync workers on the instance: (port, master pid), stopped afterwards."""
     port = free_port()
-    env = dict(os.environ, KUNDENAKTE_INSTANCE=str(instance), KUNDENAKTE_INDEX_ASYNC="false",
-               KUNDENAKTE_SECRET_KEY="bench-secret", PYTHONPATH=str(ROOT), **(extra_env or {}))
+    env = dict(os.environ, KUNDENAKTE_INSTANCE=str(instance), KUNDENAKTE_SECRET_KEY="bench-secret",
+               PYTHONPATH=str(ROOT), **(extra_env or {}))
     gunicorn = Path(sys.executable).with_name("gunicorn")
     cmd = [str(gunicorn) if gunicorn.exists() else "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}",
            "--control-socket", str(tmp / "gunicorn.ctl"), "--log-level", "warning", "kundenakte.web:create_app()"]
     server = subprocess.Popen(cmd, env=env, cwd=str(tmp), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        for _ in range(300):
+        for _ in range(600):
             try:
                 if request(port, "GET", "/healthz").status == 200:
                     break
@@ -279,6 +279,19 @@ def serve_and_load(instance: Path, tmp: Path, page: str, seconds: float, threads
                 time.sleep(0.1)
         else:
             raise RuntimeError("gunicorn did not start: " + (server.stderr.read().decode() if server.stderr else ""))
+        yield port, server.pid
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def serve_and_load(instance: Path, tmp: Path, page: str, seconds: float, threads: int,
+                   extra_env: dict[str, str] | None = None) -> tuple[float, float]:
+    """requests/s of ``page`` and of the bare /healthz page, both served by gunicorn with two workers."""
+    with gunicorn_server(instance, tmp, {"KUNDENAKTE_INDEX_ASYNC": "false", **(extra_env or {})}) as (port, _pid):
         cookie = session_cookie(port)
         probe = request(port, "GET", page, headers={"Cookie": cookie})
         assert probe.status == 200, f"{page} answered {probe.status}"
@@ -286,12 +299,6 @@ def serve_and_load(instance: Path, tmp: Path, page: str, seconds: float, threads
         page_rps = load(port, page, cookie, seconds, threads)
         bare_rps = load(port, "/healthz", cookie, seconds, threads)
         return page_rps, bare_rps
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
 
 
 def http_bench(instance: Path, tmp: Path, manager: int, seconds: float, threads: int) -> tuple[float, float]:
