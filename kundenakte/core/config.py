@@ -90,17 +90,22 @@ DOCS: dict[str, tuple[str, str]] = {
 }
 
 
+def parse_flag(variable: str, raw: Any) -> bool:
+    """A true/false setting as written in an environment variable or a config file."""
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off", ""}:
+        return False
+    raise ConfigError(f"{variable} must be true or false, got {raw!r}")
+
+
 def _coerce(name: str, raw: Any, target: Any) -> Any:
     """Turn a raw (usually string) value into the type of the default, naming the setting on error."""
     if isinstance(target, bool):
-        if isinstance(raw, bool):
-            return raw
-        text = str(raw).strip().lower()
-        if text in {"1", "true", "yes", "on"}:
-            return True
-        if text in {"0", "false", "no", "off", ""}:
-            return False
-        raise ConfigError(f"{ENV_PREFIX}{name.upper()} must be true or false, got {raw!r}")
+        return parse_flag(f"{ENV_PREFIX}{name.upper()}", raw)
     if isinstance(target, int):
         try:
             return int(raw)

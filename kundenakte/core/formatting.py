@@ -113,15 +113,20 @@ def format_money(value: Any, locale: LocaleLike = None, currency: str = DEFAULT_
     return babel_numbers.format_currency(round_money(number), currency, locale=_locale(locale))
 
 
+def _rounded(number: Decimal, places: int | None) -> Decimal:
+    """``number`` rounded half up to ``places`` (unchanged for None); exact for any size."""
+    if places is None:
+        return number
+    with localcontext(Context(prec=200)):
+        return number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
 def format_decimal(value: Any, locale: LocaleLike = None, places: int | None = None) -> str:
     """A number with the locale's separators; its own digits, or ``places`` rounded half up."""
     number = to_decimal(value)
     if number is None:
         return "" if value in (None, "") else str(value)
-    with localcontext(Context(prec=200)):
-        if places is not None:
-            number = number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-    number = _no_negative_zero(number)
+    number = _no_negative_zero(_rounded(number, places))
     # A pattern with exactly the value's fraction digits: Babel neither rounds nor drops a zero.
     exponent = number.as_tuple().exponent
     digits = -exponent if isinstance(exponent, int) and exponent < 0 else 0
@@ -135,9 +140,7 @@ def format_percent(value: Any, locale: LocaleLike = None, places: int | None = N
     if number is None:
         return "" if value in (None, "") else str(value)
     with localcontext(Context(prec=200)):
-        if places is not None:
-            number = number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-        fraction = _no_negative_zero(number) / 100
+        fraction = _no_negative_zero(_rounded(number, places)) / 100
     return babel_numbers.format_percent(fraction, locale=_locale(locale), decimal_quantization=False)
 
 

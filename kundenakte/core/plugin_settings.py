@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
-from kundenakte.core.config import ENV_PREFIX, ConfigError, Settings
+from kundenakte.core.config import ENV_PREFIX, ConfigError, Settings, parse_flag
 
 SETTING_KINDS = ("text", "secret", "integer", "boolean", "choice")
 _UNSET: Any = object()
@@ -55,14 +55,7 @@ def keys_of(plugin: str, setting: Setting) -> list[str]:
 
 def _coerce(variable: str, setting: Setting, raw: Any) -> Any:
     if setting.kind == "boolean":
-        if isinstance(raw, bool):
-            return raw
-        text = str(raw).strip().lower()
-        if text in {"1", "true", "yes", "on"}:
-            return True
-        if text in {"0", "false", "no", "off", ""}:
-            return False
-        raise ConfigError(f"{variable} must be true or false, got {raw!r}")
+        return parse_flag(variable, raw)
     if setting.kind == "integer":
         try:
             value = int(raw)
