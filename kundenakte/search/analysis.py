@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from html.parser import HTMLParser
 
 from whoosh.lang import stopwords_for_language
@@ -71,7 +71,7 @@ def fold_for_tsvector(text: str) -> str:
     return " ".join(fold(w) for w in _WORD_RE.findall(text))
 
 
-_stem = GermanStemmer().stem
+_stem: Callable[[str], str] = GermanStemmer().stem
 _STOP = frozenset(fold(w) for w in stopwords_for_language("de"))
 # Word -> (stem, folded) or None for a stop word. Bounded so a hostile corpus
 # of unique tokens cannot grow it without limit.
@@ -147,7 +147,7 @@ class _TextExtractor(HTMLParser):
         self.parts: list[str] = []
         self._skip = 0
 
-    def handle_starttag(self, tag: str, attrs: list) -> None:
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in self._SKIP:
             self._skip += 1
         elif tag in self._BLOCK:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Collection, Iterable, Sequence
+from typing import Any
 
 from sqlalchemy import Engine, text
 
@@ -49,7 +50,7 @@ def _keywords(r: IndexRecord) -> list[str]:
     return kws
 
 
-def _row(r: IndexRecord) -> dict:
+def _row(r: IndexRecord) -> dict[str, Any]:
     body = "\n".join(t for t in (r.content, r.attachments) if t)
     extra = " ".join(v for v in r.extra.values() if v)
     return {
@@ -178,7 +179,16 @@ class PgSearchBackend:
 
     # -- reading -------------------------------------------------------------
 
-    def _where(self, query, principals, kinds, types, folders, include_archived, exclude=()):
+    def _where(
+        self,
+        query: str,
+        principals: frozenset[str] | None,
+        kinds: Sequence[str],
+        types: Sequence[str],
+        folders: Sequence[str],
+        include_archived: bool,
+        exclude: Collection[str] = (),
+    ) -> tuple[uq.Node, str, str, dict[str, Any]] | None:
         node = uq.parse(query)
         principals = visible_principals(principals)
         if node is None or (principals is not None and not principals):

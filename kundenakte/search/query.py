@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from .analysis import MIN_PREFIX, analyze, fold, tokenize
 from .base import QueryError
@@ -182,7 +183,8 @@ class _Parser:
                 break
             if tok.kind == "AND":
                 self.take()
-                if not items or self.peek() is None or self.peek().kind in ("OR", "AND", "RP"):
+                nxt = self.peek()
+                if not items or nxt is None or nxt.kind in ("OR", "AND", "RP"):
                     raise QueryError("„AND“ braucht links und rechts einen Suchbegriff.")
                 continue
             items.append(self.parse_or())
@@ -226,7 +228,7 @@ class _Parser:
         raise QueryError("Unerwartetes Zeichen in der Suche.")  # pragma: no cover
 
 
-_Raw = tuple
+_Raw = tuple[Any, ...]  # ("kind", payload …) as the parser builds it
 
 
 def _check_positive(raw: _Raw) -> None:

@@ -20,10 +20,10 @@ indexing service refills.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from whoosh import columns, fields, formats
-from whoosh.analysis import RegexTokenizer, SpaceSeparatedTokenizer
+from whoosh.analysis import Analyzer, RegexTokenizer, SpaceSeparatedTokenizer
 
 from .analysis import MAX_PREFIX, analyze, bigrams, fold
 from .base import IndexRecord
@@ -38,16 +38,22 @@ GRAM_MAX = 3  # prefixes up to this length are one `pfx` term; longer ones expan
 _STORE_MAX = 20_000  # characters of body kept for snippets
 
 
+def _tokens(tokenizer: Any) -> Analyzer:
+    # Whoosh accepts a bare tokenizer as an analyzer (its own RegexAnalyzer returns one); its type
+    # hints only name composed analyzers. The index's tokens must stay exactly these.
+    return cast(Analyzer, tokenizer)
+
+
 def _text() -> fields.FieldType:
-    return fields.TEXT(analyzer=SpaceSeparatedTokenizer(), phrase=False)
+    return fields.TEXT(analyzer=_tokens(SpaceSeparatedTokenizer()), phrase=False)
 
 
-def _exists(analyzer: Any = None) -> fields.FieldType:
-    return fields.FieldType(formats.Existence(), analyzer or SpaceSeparatedTokenizer(), scorable=False)
+def _exists(analyzer: Analyzer | None = None) -> fields.FieldType:
+    return fields.FieldType(formats.Existence(), analyzer or _tokens(SpaceSeparatedTokenizer()), scorable=False)
 
 
 def _multi() -> fields.FieldType:
-    return _exists(RegexTokenizer(r"[^\x1f]+"))
+    return _exists(_tokens(RegexTokenizer(r"[^\x1f]+")))
 
 
 def docs_schema() -> fields.Schema:

@@ -45,7 +45,7 @@ class Snapshot:
     def __init__(self, searcher: Any) -> None:
         self.searcher = searcher
         self._terms: dict[tuple[str, str], frozenset[int]] = {}
-        self._allowed: OrderedDict[tuple, frozenset[int]] = OrderedDict()
+        self._allowed: OrderedDict[tuple[Any, ...], frozenset[int]] = OrderedDict()
         self._lexicons: dict[str, list[str]] = {}
         self._lock = threading.Lock()
         self.users = 0  # searches running on this snapshot
@@ -143,7 +143,8 @@ class Snapshot:
         return {"type": dict(types), "folders": dict(folders)}
 
     def stored(self, docnum: int) -> dict[str, Any]:
-        return self.searcher.stored_fields(docnum)
+        fields: dict[str, Any] = self.searcher.stored_fields(docnum)
+        return fields
 
     # -- evaluation ------------------------------------------------------------------------
 
