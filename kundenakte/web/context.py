@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar, cast
 
+import flask_login
 from flask import Flask, current_app, g, request
 from flask_babel import get_translations
 from flask_login import current_user
@@ -19,6 +20,16 @@ from kundenakte.core.runtime import Kundenakte
 from kundenakte.web.navigation import sidebar
 
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def login_required(view: View) -> View:
+    """Flask-Login's ``login_required`` with its type kept: a view behind it stays type-checked.
+
+    Flask-Login's decorator is unannotated, so every view it wraps would become untyped.
+    """
+    return cast(View, flask_login.login_required(view))
 
 
 def current_ka() -> Kundenakte:

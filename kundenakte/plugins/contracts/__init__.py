@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -14,6 +14,9 @@ from kundenakte.core.doctypes import DocumentType, ValidationError
 from kundenakte.core.models import Contact, Document
 from kundenakte.plugins.contracts.deadlines import Contract, notice_deadline, validate_contract
 from kundenakte.plugins.contracts.types import CONTRACT
+
+if TYPE_CHECKING:
+    import click
 
 
 @hookimpl
@@ -88,7 +91,7 @@ def register_overview_sections() -> list[OverviewSection]:
 
 
 @hookimpl
-def register_commands(cli: Any) -> None:
+def register_commands(cli: click.Group) -> None:
     import click
 
     @cli.group("contracts")

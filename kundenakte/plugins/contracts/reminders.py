@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from kundenakte.core import acl
 from kundenakte.core.documents import DocumentInput, create_document
+from kundenakte.core.formatting import format_date
 from kundenakte.core.models import Document, User
 
 if TYPE_CHECKING:
@@ -29,11 +30,14 @@ def create_deadline_tasks(ka: Kundenakte, *, within_days: int = 60) -> list[int]
             )
         ))
         for contract in contracts:
-            marker = f"contract:{contract.id}:{contract.due_date.isoformat()}"
+            due = contract.due_date
+            if due is None:  # excluded by the query; tells the type checker
+                continue
+            marker = f"contract:{contract.id}:{due.isoformat()}"
             exists = session.scalar(
                 select(Document.id).where(Document.type_key == "task", Document.parent_id == contract.id)
                 .where(Document.title.like("Kündigungsfrist%"))
-                .where(Document.due_date == contract.due_date)
+                .where(Document.due_date == due)
             )
             if exists:
                 continue
@@ -45,9 +49,9 @@ def create_deadline_tasks(ka: Kundenakte, *, within_days: int = 60) -> list[int]
             task = create_document(ka, session, viewer, "task", DocumentInput(
                 title=f"Kündigungsfrist: {contract.title}"[:300],
                 company_id=contract.company_id, contact_id=contract.contact_id, parent_id=contract.id,
-                data={"due": contract.due_date.isoformat(), "priority": "high",
+                data={"due": due.isoformat(), "priority": "high",
                       "description": f"Die Kündigungsfrist von „{contract.title}“ endet am "
-                                     f"{contract.due_date:%d.%m.%Y}. ({marker})"},
+                                     f"{format_date(due, 'de')}. ({marker})"},
                 readers=[e.principal for e in contract.acl if e.role == "read"],
                 editors=[e.principal for e in contract.acl if e.role == "edit"],
                 responsible_id=owner.id,

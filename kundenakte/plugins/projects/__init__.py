@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from kundenakte import hookimpl
 from kundenakte.core.acl import Viewer
 from kundenakte.core.contributions import Category, MenuItem, OverviewFilter, OverviewSection
 from kundenakte.core.doctypes import Choice, DocumentType, Field, Status
 from kundenakte.core.models import Contact, Document
+
+if TYPE_CHECKING:
+    from flask import Blueprint
 
 PROJECT = DocumentType(
     key="project",
@@ -85,7 +90,7 @@ def register_overview_sections() -> list[OverviewSection]:
 
 
 @hookimpl
-def register_blueprints():  # type: ignore[no-untyped-def]
+def register_blueprints() -> list[Blueprint]:
     from kundenakte.plugins.projects.views import bp
 
     return [bp]

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template
-from flask_login import login_required
+from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from kundenakte.core import acl
 from kundenakte.core.documents import get_readable
 from kundenakte.core.models import Document
-from kundenakte.web.context import current_ka, db, viewer
+from kundenakte.web.context import current_ka, db, login_required, viewer
 
 bp = Blueprint("projects", __name__, template_folder="templates")
 
 
 @bp.route("/projekte/<int:document_id>/dokumente")
 @login_required
-def documents(document_id: int):  # type: ignore[no-untyped-def]
+def documents(document_id: int) -> ResponseReturnValue:
     project = get_readable(db(), viewer(), document_id)
     children = list(
         db().scalars(

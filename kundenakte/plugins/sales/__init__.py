@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -14,6 +14,9 @@ from kundenakte.core.doctypes import DocumentType
 from kundenakte.core.models import Contact, Document
 from kundenakte.plugins.sales.chain import allowed_followups
 from kundenakte.plugins.sales.types import LINE_TYPES, VOUCHER_KEYS, VOUCHERS
+
+if TYPE_CHECKING:
+    from flask import Blueprint
 
 
 @hookimpl
@@ -89,7 +92,7 @@ def register_overview_sections() -> list[OverviewSection]:
 
 
 @hookimpl
-def register_blueprints():  # type: ignore[no-untyped-def]
+def register_blueprints() -> list[Blueprint]:
     from kundenakte.plugins.sales.views import bp
 
     return [bp]

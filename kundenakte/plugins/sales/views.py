@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request
-from flask_login import login_required
+from flask.typing import ResponseReturnValue
 
 from kundenakte.core import acl
 from kundenakte.core.doctypes import ValidationError
@@ -12,7 +12,7 @@ from kundenakte.plugins.sales.service import create_followup, load_lines, save_l
 from kundenakte.plugins.sales.totals import compute_totals, parse_line_items
 from kundenakte.plugins.sales.types import LINE_TYPES
 from kundenakte.web import formats
-from kundenakte.web.context import current_ka, db, viewer
+from kundenakte.web.context import current_ka, db, login_required, viewer
 from kundenakte.web.errors import MESSAGES
 
 bp = Blueprint("sales", __name__, template_folder="templates")
@@ -28,7 +28,7 @@ def _rows_from_form() -> list[dict[str, str]]:
 
 @bp.route("/vertrieb/<int:document_id>/positionen", methods=["GET", "POST"])
 @login_required
-def lines(document_id: int):  # type: ignore[no-untyped-def]
+def lines(document_id: int) -> ResponseReturnValue:
     ka = current_ka()
     doc = get_readable(db(), viewer(), document_id)
     if doc.type_key not in LINE_TYPES:
@@ -70,7 +70,7 @@ def lines(document_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/vertrieb/<int:document_id>/folgebeleg/<target>", methods=["POST"])
 @login_required
-def followup(document_id: int, target: str):  # type: ignore[no-untyped-def]
+def followup(document_id: int, target: str) -> ResponseReturnValue:
     ka = current_ka()
     try:
         doc = create_followup(ka, db(), viewer(), document_id, target)

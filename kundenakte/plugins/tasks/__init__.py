@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from kundenakte import hookimpl
 from kundenakte.core.acl import Viewer
 from kundenakte.core.contributions import Category, MenuItem, OverviewFilter, OverviewSection
 from kundenakte.core.doctypes import DocumentType
 from kundenakte.core.models import Contact, Document
 from kundenakte.plugins.tasks.types import TASK
+
+if TYPE_CHECKING:
+    from flask import Blueprint
 
 
 @hookimpl
@@ -62,7 +67,7 @@ def register_overview_sections() -> list[OverviewSection]:
 
 
 @hookimpl
-def register_blueprints():  # type: ignore[no-untyped-def]
+def register_blueprints() -> list[Blueprint]:
     from kundenakte.plugins.tasks.views import bp
 
     return [bp]
