@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import posixpath
 import unicodedata
-from typing import TYPE_CHECKING, BinaryIO
+from typing import IO, TYPE_CHECKING, BinaryIO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -115,7 +115,7 @@ def add_attachment(
     session: Session,
     viewer: acl.Viewer,
     document: Document,
-    stream: BinaryIO,
+    stream: IO[bytes],
     filename: str,
     *,
     inline: bool = False,

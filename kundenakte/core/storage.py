@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 import puremagic
 from sqlalchemy import event, select
@@ -86,7 +86,7 @@ class BlobStore:
     def open(self, sha256: str) -> BinaryIO:
         return self.path_for(sha256).open("rb")
 
-    def put(self, stream: BinaryIO, *, session: Session | None = None, filename: str = "") -> StoredBlob:
+    def put(self, stream: IO[bytes], *, session: Session | None = None, filename: str = "") -> StoredBlob:
         """Store a stream; with ``session``, a new blob is removed again if that session rolls back.
 
         Raises UploadTooLarge (leaving nothing behind) when the stream exceeds the limit.

@@ -31,14 +31,15 @@ babel = Babel()
 def _locale() -> str:
     user = current_user
     if getattr(user, "is_authenticated", False) and getattr(user, "language", "") in ("de", "en"):
-        return user.language
+        return str(user.language)
     return current_app_settings_language()
 
 
 def current_app_settings_language() -> str:
     from flask import current_app
 
-    return current_app.extensions["kundenakte"].settings.default_language
+    language: str = current_app.extensions["kundenakte"].settings.default_language
+    return language
 
 
 class KundenakteFlask(Flask):
@@ -117,12 +118,12 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, ka: Kundenakte |
     from kundenakte.web.context import db
 
     from kundenakte.web import (auth, companies, contact_import, contacts, context, documents, errors, overview, pages, search,
-                               settings)
+                               settings as settings_pages)
 
     auth.init_app(app)
     context.init_app(app)
     errors.init_app(app)
-    for module in (pages, contacts, companies, overview, documents, search, settings, contact_import):
+    for module in (pages, contacts, companies, overview, documents, search, settings_pages, contact_import):
         app.register_blueprint(module.bp)
 
     from kundenakte.web.api import register as register_api

@@ -14,8 +14,9 @@ import functools
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, current_app, flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_login import UserMixin, current_user, login_required, login_user, logout_user
+from flask_login import UserMixin, current_user, login_user, logout_user
 from sqlalchemy import select
 
 from kundenakte.core import acl, audit
@@ -23,7 +24,7 @@ from kundenakte.core.models import User
 from kundenakte.core.passwords import hash_password, verify_password
 from kundenakte.core.throttle import MAX_LOGIN
 from kundenakte.core.users import end_sessions
-from kundenakte.web.context import current_ka, db
+from kundenakte.web.context import current_ka, db, login_required
 
 bp = Blueprint("auth", __name__)
 
@@ -31,7 +32,7 @@ bp = Blueprint("auth", __name__)
 ECHO_LOGIN = 200
 
 
-class LoginUser(UserMixin):
+class LoginUser(UserMixin):  # type: ignore[misc]  # Flask-Login is unannotated: its base is Any
     """What Flask-Login keeps per request; rights are always read fresh through the ACL module."""
 
     def __init__(self, user: User) -> None:
@@ -86,7 +87,7 @@ def _equaliser_hash() -> str:
 
 
 @bp.route("/anmelden", methods=["GET", "POST"])
-def login():  # type: ignore[no-untyped-def]
+def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("pages.home"))
     error = ""
@@ -126,7 +127,7 @@ def login():  # type: ignore[no-untyped-def]
 
 @bp.route("/abmelden", methods=["POST"])
 @login_required
-def logout():  # type: ignore[no-untyped-def]
+def logout() -> ResponseReturnValue:
     # Logging out ends every session of the user, also cookies copied from this browser before.
     user = db().get(User, current_user.id)
     if user is not None:
@@ -143,8 +144,7 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Bitte melden Sie sich an."
 
-    @login_manager.user_loader
-    def _load(session_id: str):  # type: ignore[no-untyped-def]
+    def _load(session_id: str) -> LoginUser | None:
         parsed = parse_session_id(session_id)
         if parsed is None:
             return None
@@ -155,4 +155,5 @@ def init_app(app: Flask) -> None:
         g.viewer = rights  # read together with the user; context.viewer() finds it
         return LoginUser(user)
 
+    login_manager.user_loader(_load)
     app.register_blueprint(bp)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 
 from flask import Flask, current_app, jsonify, render_template, request, session
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.exceptions import HTTPException
@@ -23,7 +24,7 @@ MESSAGES = {
 }
 
 
-def render_error(code: int, detail: str = ""):  # type: ignore[no-untyped-def]
+def render_error(code: int, detail: str = "") -> ResponseReturnValue:
     title, text = MESSAGES.get(code, (str(code), ""))
     if request.path.startswith("/api/"):
         return jsonify({"error": title, "message": detail or text, "status": code}), code
@@ -52,7 +53,7 @@ def _genuine_expired_token() -> bool:
     return isinstance(token, str) and hmac.compare_digest(raw, token)
 
 
-def form_expired():  # type: ignore[no-untyped-def]
+def form_expired() -> ResponseReturnValue:
     """An expired form: its content again, with a fresh token, one click from being sent."""
     field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
     message = _("Das Formular war länger als 12 Stunden geöffnet und ist aus Sicherheitsgründen abgelaufen. "
@@ -69,24 +70,24 @@ def form_expired():  # type: ignore[no-untyped-def]
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
-    def _http(exc: HTTPException):  # type: ignore[no-untyped-def]
+    def _http(exc: HTTPException) -> ResponseReturnValue:
         code = exc.code or 500
         if code == 400 and "CSRF" in (exc.description or ""):
             if (exc.description == EXPIRED and not request.path.startswith("/api/")
                     and "HX-Request" not in request.headers and _genuine_expired_token()):
-                return form_expired()  # type: ignore[no-untyped-call]
+                return form_expired()
             return render_error(400, "Das Formular ist abgelaufen. Bitte laden Sie die Seite neu.")
         return render_error(code)
 
     @app.errorhandler(NotFound)
-    def _not_found(_exc: NotFound):  # type: ignore[no-untyped-def]
+    def _not_found(_exc: NotFound) -> ResponseReturnValue:
         return render_error(404)
 
     @app.errorhandler(Forbidden)
-    def _forbidden(_exc: Forbidden):  # type: ignore[no-untyped-def]
+    def _forbidden(_exc: Forbidden) -> ResponseReturnValue:
         return render_error(403)
 
     @app.errorhandler(Exception)
-    def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]
+    def _unexpected(exc: Exception) -> ResponseReturnValue:
         app.logger.exception("unhandled error", exc_info=exc)
         return render_error(500)

@@ -65,4 +65,4 @@ def sidebar(links: Sequence[Any], lang: str) -> tuple[Markup, Markup]:
             if len(cache) >= _MAX:
                 cache.clear()
             cache[key] = fragments
-    return fragments  # type: ignore[no-any-return]
+    return fragments

@@ -15,13 +15,13 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
-from flask_login import login_required
+from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 
 from kundenakte.core.formatting import format_date, format_money
 from kundenakte.core.models import Company, Contact, User
 from kundenakte.core.overview import SectionView, build_overview, build_section, find_section
-from kundenakte.web.context import current_ka, db, viewer
+from kundenakte.web.context import current_ka, db, login_required, viewer
 from kundenakte.web.pages import id_url
 
 bp = Blueprint("overview", __name__)
@@ -73,15 +73,15 @@ class Subject:
     """The company or contact an overview is about, and how to link its views."""
 
     kind: str  # "company" | "contact"
-    obj: Any
+    obj: Any  # Company | Contact
 
     @property
-    def scope(self) -> dict[str, int]:
+    def scope(self) -> dict[str, Any]:
         return {"company_id": self.obj.id} if self.kind == "company" else {"contact_id": self.obj.id}
 
     @property
     def title(self) -> str:
-        return self.obj.name if self.kind == "company" else self.obj.full_name
+        return str(self.obj.name if self.kind == "company" else self.obj.full_name)
 
     @cached_property
     def _page_base(self) -> str:
@@ -221,7 +221,7 @@ def _links(subject: Subject, state: State, view: SectionView) -> dict[str, Any]:
     }
 
 
-def _render_page(subject: Subject):  # type: ignore[no-untyped-def]
+def _render_page(subject: Subject) -> ResponseReturnValue:
     state = State.from_args(request.args)
     ka = current_ka()
     views = build_overview(ka, db(), viewer(), mine=state.mine, filters=state.filters, page=state.pages,
@@ -236,7 +236,7 @@ def _render_page(subject: Subject):  # type: ignore[no-untyped-def]
     )
 
 
-def _render_section(subject: Subject, key: str):  # type: ignore[no-untyped-def]
+def _render_section(subject: Subject, key: str) -> ResponseReturnValue:
     if len(key) > KEY_MAX:
         abort(404)
     state = State.from_args(request.args)
@@ -262,23 +262,23 @@ def _render_section(subject: Subject, key: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/unternehmen/<int:company_id>/uebersicht")
 @login_required
-def company(company_id: int):  # type: ignore[no-untyped-def]
+def company(company_id: int) -> ResponseReturnValue:
     return _render_page(_subject("company", company_id))
 
 
 @bp.route("/kontakte/<int:contact_id>/uebersicht")
 @login_required
-def contact(contact_id: int):  # type: ignore[no-untyped-def]
+def contact(contact_id: int) -> ResponseReturnValue:
     return _render_page(_subject("contact", contact_id))
 
 
 @bp.route("/unternehmen/<int:company_id>/uebersicht/abschnitt/<key>")
 @login_required
-def company_section(company_id: int, key: str):  # type: ignore[no-untyped-def]
+def company_section(company_id: int, key: str) -> ResponseReturnValue:
     return _render_section(_subject("company", company_id), key)
 
 
 @bp.route("/kontakte/<int:contact_id>/uebersicht/abschnitt/<key>")
 @login_required
-def contact_section(contact_id: int, key: str):  # type: ignore[no-untyped-def]
+def contact_section(contact_id: int, key: str) -> ResponseReturnValue:
     return _render_section(_subject("contact", contact_id), key)

@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, g, render_template, request, url_for
-from flask_login import login_required
+from flask.typing import ResponseReturnValue
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 from werkzeug.routing import BuildError
@@ -17,7 +17,7 @@ from werkzeug.routing import BuildError
 from kundenakte.core import acl
 from kundenakte.core.models import Document
 from kundenakte.web import formats
-from kundenakte.web.context import current_ka, db, viewer
+from kundenakte.web.context import current_ka, db, login_required, viewer
 
 bp = Blueprint("pages", __name__)
 
@@ -65,7 +65,7 @@ def url_with(**changes: Any) -> str:
 
 def new_document_url(type_key: str, *, contact_id: int | None = None, company_id: int | None = None) -> str:
     """Link to the new-document form of a type, pre-filled with contact and company."""
-    params = {k: v for k, v in (("contact_id", contact_id), ("company_id", company_id)) if v}
+    params: dict[str, Any] = {k: v for k, v in (("contact_id", contact_id), ("company_id", company_id)) if v}
     try:
         return url_for("documents.new", type_key=type_key, **params)
     except BuildError:  # the document pages may not be registered (yet)
@@ -86,7 +86,8 @@ def id_url(endpoint: str, param: str) -> Callable[[Any], str]:
     builders = g.setdefault("_id_urls", {})
     builder = builders.get((endpoint, param))
     if builder is None:
-        prefix, _, suffix = url_for(endpoint, **{param: _ID_SENTINEL}).partition(str(_ID_SENTINEL))
+        values: dict[str, Any] = {param: _ID_SENTINEL}
+        prefix, _, suffix = url_for(endpoint, **values).partition(str(_ID_SENTINEL))
 
         def builder(ident: Any) -> str:
             return f"{prefix}{int(ident)}{suffix}"
@@ -137,12 +138,12 @@ def recent_documents(limit: int = 10) -> list[Document]:
 
 @bp.route("/")
 @login_required
-def home():  # type: ignore[no-untyped-def]
+def home() -> ResponseReturnValue:
     ka = current_ka()
     types = {t.key: t for t in ka.types.all()}
     return render_template("home.html", documents=recent_documents(), types=types)
 
 
 @bp.route("/healthz")
-def healthz():  # type: ignore[no-untyped-def]
+def healthz() -> ResponseReturnValue:
     return {"status": "ok"}

@@ -10,10 +10,10 @@ import logging
 from typing import Any
 
 from flask import Blueprint, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_login import login_required
 
-from kundenakte.web.context import current_ka, db, language, viewer
+from kundenakte.web.context import current_ka, db, language, login_required, viewer
 from kundenakte.web.pages import Pager, int_arg
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ def _master_data_hits(q: str) -> tuple[list[Any], list[Any]]:
 
 @bp.route("/suche")
 @login_required
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     q = (request.args.get("q") or "").strip()[:MAX_QUERY]
     types = [t for t in request.args.getlist("typ") if t][:20]
     folders = [f for f in request.args.getlist("ordner") if f][:20]
@@ -76,7 +76,7 @@ def index():  # type: ignore[no-untyped-def]
 
 @bp.route("/suche/vorschlaege")
 @login_required
-def suggestions():  # type: ignore[no-untyped-def]
+def suggestions() -> ResponseReturnValue:
     q = (request.args.get("q") or "").strip()[:100]
     if len(q) < 2:
         return jsonify([])

@@ -12,6 +12,7 @@ import logging
 from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
+from flask.typing import ResponseReturnValue
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -136,7 +137,7 @@ def _translate(exc: Exception) -> ApiError:
     return error(500)
 
 
-def _any(exc: Exception):  # type: ignore[no-untyped-def]
+def _any(exc: Exception) -> ResponseReturnValue:
     return answer(_translate(exc))
 
 

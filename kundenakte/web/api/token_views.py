@@ -7,10 +7,10 @@ A new token's secret is shown once, in the answer to the POST that created it, a
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import login_required
+from flask.typing import ResponseReturnValue
 
 from kundenakte.core import tokens
-from kundenakte.web.context import current_ka, db, viewer
+from kundenakte.web.context import current_ka, db, login_required, viewer
 
 bp = Blueprint("api_tokens", __name__, url_prefix="/einstellungen/api-tokens")
 
@@ -22,7 +22,7 @@ def _user_id() -> int:
     return user_id
 
 
-def _page(*, secret: str = "", name: str = "", error: str = "", status: int = 200):  # type: ignore[no-untyped-def]
+def _page(*, secret: str = "", name: str = "", error: str = "", status: int = 200) -> tuple[str, int]:
     rows = tokens.list_tokens(db(), _user_id())
     return render_template("settings/tokens.html", tokens=rows, secret=secret, name=name, error=error,
                            api_base=url_for("api.openapi_document").rsplit("/", 1)[0]), status
@@ -30,13 +30,13 @@ def _page(*, secret: str = "", name: str = "", error: str = "", status: int = 20
 
 @bp.route("", methods=["GET"])
 @login_required
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     return _page()
 
 
 @bp.route("", methods=["POST"])
 @login_required
-def create():  # type: ignore[no-untyped-def]
+def create() -> ResponseReturnValue:
     user_id = _user_id()
     name = request.form.get("name", "")
     try:
@@ -52,7 +52,7 @@ def create():  # type: ignore[no-untyped-def]
 
 @bp.route("/<int:token_id>/widerrufen", methods=["POST"])
 @login_required
-def revoke(token_id: int):  # type: ignore[no-untyped-def]
+def revoke(token_id: int) -> ResponseReturnValue:
     if token_id > 2**31 - 1 or not tokens.revoke_token(db(), _user_id(), token_id, now=current_ka().clock.now()):
         abort(404)
     db().commit()
