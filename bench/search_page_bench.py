@@ -11,12 +11,17 @@ users in 8 groups) and N imported contacts, then prints ONE line:
 * /suche?q=Vertrag (a common word) p50/p95 under gunicorn with two workers, 20 logged-in users
   taking turns (one request at a time by default: what a request costs, not how long it queues),
   next to the bare /healthz page measured the same way;
-* the RSS of each worker after 1,000 searches by those 20 users.
+* the RSS of each worker after 1,000 searches by those 20 users;
+* save → searchable on another host: two gunicorn servers (2 workers each) on the same instance,
+  a document created through the API of the first, then searched through the API of the second
+  until it is found (p50/p95 over 30 saves; the second server's workers learn of it from the
+  shared index, not from the saving process).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sqlite3
 import subprocess
@@ -45,8 +50,8 @@ QUERY = "/suche?" + urlencode({"q": "Vertrag"})
 
 def build(instance: Path, docs: int) -> None:
     """Schema through the migrations, users and groups through the core, documents bulk-inserted."""
-    from kundenakte.core.users import add_members, create_group, create_user
     from kundenakte.core.passwords import hash_password
+    from kundenakte.core.users import add_members, create_group, create_user
 
     ka = Kundenakte(load_settings({"instance": instance, "index_async": False}))
     migrate.upgrade(ka)
@@ -151,6 +156,52 @@ def rss_mb(pid: int) -> tuple[float, float]:
     return fields.get("VmRSS", 0.0), fields.get("RssAnon", 0.0)
 
 
+def api_token(instance: Path) -> str:
+    from kundenakte.core.tokens import create_token
+
+    ka = Kundenakte(load_settings({"instance": instance, "index_async": False}))
+    try:
+        with ka.db.write() as s:
+            return create_token(s, 1, "bench")[1]
+    finally:
+        ka.close()
+
+
+def fresh_on_other_host(instance: Path, tmp: Path, saves: int) -> tuple[float, float]:
+    token = api_token(instance)
+    auth = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    (tmp / "a").mkdir(exist_ok=True)
+    (tmp / "b").mkdir(exist_ok=True)
+    samples: list[float] = []
+    with gunicorn_server(instance, tmp / "a") as (port_a, _), gunicorn_server(instance, tmp / "b") as (port_b, _):
+        for n in range(saves):
+            word = f"frischwort{n}x{os.getpid()}"
+            body = json.dumps({"type": "free_document", "title": f"Notiz {word}", "readers": ["u:1"]})
+            answer = request(port_a, "POST", "/api/v1/documents", body, auth)
+            assert answer.status == 201, f"create answered {answer.status}"
+            saved = time.perf_counter()
+            while True:
+                if _search_total(port_b, word, auth):
+                    break
+                if time.perf_counter() - saved > 60:
+                    raise RuntimeError(f"{word} not searchable on the other host after 60 s")
+                time.sleep(0.005)
+            samples.append((time.perf_counter() - saved) * 1000)
+    return p50_p95(samples)
+
+
+def _search_total(port: int, word: str, headers: dict[str, str]) -> int:
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", "/api/v1/search?" + urlencode({"q": word}), headers=headers)
+    response = conn.getresponse()
+    data = json.loads(response.read())
+    conn.close()
+    assert response.status == 200, f"search answered {response.status}"
+    return int(data["total"])
+
+
 def serve(instance: Path, tmp: Path, searches: int, threads: int) -> tuple[
         tuple[float, float], tuple[float, float], list[tuple[float, float]]]:
     with gunicorn_server(instance, tmp) as (port, pid):
@@ -169,6 +220,7 @@ def main() -> None:
     parser.add_argument("--searches", type=int, default=1000)
     parser.add_argument("--threads", type=int, default=1,
                         help="client threads; 1 measures what one request costs, more measure queueing (bench/load.py)")
+    parser.add_argument("--saves", type=int, default=30, help="saves for the other-host freshness figure")
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
     with bench_folder("ka-search-page-", args.keep) as tmp:
@@ -180,11 +232,13 @@ def main() -> None:
         rate, entries = reindex(instance)
         log(f"reindexed {entries} entries at {rate:.0f}/s")
         (p50, p95), (b50, b95), rss = serve(instance, tmp, args.searches, args.threads)
+        f50, f95 = fresh_on_other_host(instance, tmp, args.saves)
     load = " ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"docs={args.docs} contacts={args.contacts} load {load} | import->searchable {searchable:.1f} s | "
           f"reindex command {rate:.0f} entries/s ({entries}) | gunicorn 2 workers, 20 users, {args.threads} threads, "
           f"{args.searches} requests: /suche?q=Vertrag p50 {p50:.0f} / p95 {p95:.0f} ms vs /healthz p50 {b50:.0f} / "
-          f"p95 {b95:.0f} ms | worker RSS after the searches {' / '.join(f'{r:.0f} ({a:.0f} private)' for r, a in rss)} MB")
+          f"p95 {b95:.0f} ms | worker RSS after the searches {' / '.join(f'{r:.0f} ({a:.0f} private)' for r, a in rss)} MB"
+          f" | save on host A -> found on host B ({args.saves} saves) p50 {f50:.0f} / p95 {f95:.0f} ms")
 
 
 if __name__ == "__main__":
