@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from kundenakte.core.formatting import parse_decimal
+
 # The one validation error (core.validation); document code has always imported it from here.
 from kundenakte.core.validation import ValidationError as ValidationError
 
