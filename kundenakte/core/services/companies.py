@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from kundenakte.core import audit
-from kundenakte.core.directory import propagate_company_address
 from kundenakte.core.models import Company, Contact, Document, IndexQueue, User, utcnow
+from kundenakte.core.services.addresses import ADDRESS, propagate_company_address
 from kundenakte.core.services.errors import InUse
 from kundenakte.core.services.fields import TextField, check_texts, text_fields
 from kundenakte.core.text import fold
@@ -34,7 +34,6 @@ COMPANY_TEXT: tuple[TextField, ...] = text_fields(Company, (
     ("web", "Web", "web", ""),
 ))
 COMPANY_FIELDS = tuple(f.name for f in COMPANY_TEXT) + ("account_manager_id",)
-ADDRESS = ("street", "postal_code", "city", "country")
 DEFAULT_COUNTRY = "Deutschland"
 
 
@@ -112,7 +111,7 @@ def insert_companies(session: Session, rows: list[dict[str, Any]], *, is_sqlite:
     now = utcnow()
     full = [dict(row, name_folded=fold(row["name"]), city_folded=fold(row.get("city") or ""),
                  created_at=row.get("created_at") or now, updated_at=row.get("updated_at") or now) for row in rows]
-    ids = bulk_insert(session, Company.__table__, full, is_sqlite)
+    ids = bulk_insert(session, table_of(Company), full, is_sqlite)
     queue_rows(session, "company", ids)
     return ids
 
@@ -139,7 +138,12 @@ def queue_rows(session: Session, kind: str, ids: list[int | None] | list[int]) -
     now = utcnow()
     rows = [{"object_key": f"{kind}:{i}", "queued_at": now} for i in ids if i is not None]
     if rows:
-        session.execute(insert(IndexQueue.__table__), rows)
+        session.execute(insert(table_of(IndexQueue)), rows)
+
+
+def table_of(model: Any) -> Table:
+    """A mapped class's table; every model here is mapped to exactly one ``Table``."""
+    return cast(Table, model.__table__)
 
 
 def _via(via: str | None) -> dict[str, str]:

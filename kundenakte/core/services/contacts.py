@@ -17,9 +17,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from kundenakte.core import audit
-from kundenakte.core.directory import copy_company_address
 from kundenakte.core.models import GENDERS, Company, Contact, Document, utcnow
-from kundenakte.core.services.companies import bulk_insert, queue_rows, user_exists
+from kundenakte.core.services.addresses import copy_company_address
+from kundenakte.core.services.companies import bulk_insert, queue_rows, table_of, user_exists
 from kundenakte.core.services.errors import InUse
 from kundenakte.core.services.fields import TextField, check_texts, text_fields
 from kundenakte.core.text import fold
@@ -139,14 +139,14 @@ def insert_contacts(session: Session, rows: list[dict[str, Any]], *, is_sqlite: 
         values["city_folded"] = fold(values.get("city") or "")
         values["created_at"] = values["updated_at"] = now
         full.append(values)
-    ids = bulk_insert(session, Contact.__table__, full, is_sqlite)
+    ids = bulk_insert(session, table_of(Contact), full, is_sqlite)
     queue_rows(session, "contact", ids)
     return ids
 
 
 def update_contacts(session: Session, changes: list[tuple[int, dict[str, Any]]]) -> None:
     """Bulk-update contacts (id, changed columns); keeps the folded columns and queues them."""
-    table = Contact.__table__
+    table = table_of(Contact)
     now = utcnow()
     ids = [ident for ident, _ in changes]
     current = {}
