@@ -12,7 +12,7 @@ from kundenakte.core import audit
 from kundenakte.core.models import Group, PluginState, User, utcnow
 from kundenakte.core.passwords import hash_password
 from kundenakte.core.text import name_key
-from kundenakte.core.validation import ValidationError, column_limits, msg
+from kundenakte.core.validation import N_, ValidationError, column_limits
 
 MAX_DISPLAY_NAME = 200
 
@@ -204,16 +204,16 @@ def group_errors(session: Session, group: Group | None, name: str, parent_id: in
     errors: dict[str, str] = {}
     limit = column_limits(Group)["name"]
     if not name or len(name) > limit:
-        errors["name"] = msg("Bitte einen Gruppennamen mit höchstens %(n)s Zeichen angeben.", n=limit)
+        errors["name"] = N_("Bitte einen Gruppennamen mit höchstens %(n)s Zeichen angeben.", n=limit)
     else:
         clash = session.scalar(select(Group.id).where(Group.name == name))
         if clash is not None and (group is None or clash != group.id):
-            errors["name"] = msg("Diese Gruppe gibt es schon.")
+            errors["name"] = N_("Diese Gruppe gibt es schon.")
     if parent_id is not None:
         if session.get(Group, parent_id) is None:
-            errors["parent_id"] = msg("Unbekannte Gruppe.")
+            errors["parent_id"] = N_("Unbekannte Gruppe.")
         elif group is not None and parent_id in ({group.id} | group_descendants(session, group.id)):
-            errors["parent_id"] = msg("Eine Gruppe kann nicht in sich selbst oder ihren Untergruppen liegen.")
+            errors["parent_id"] = N_("Eine Gruppe kann nicht in sich selbst oder ihren Untergruppen liegen.")
     return errors
 
 

@@ -31,8 +31,8 @@ class Message(str):
         return self
 
 
-def msg(msgid: str, **params: Any) -> Message:
-    """A translatable German message (extracted by ``make translations`` under the keyword ``msg``)."""
+def N_(msgid: str, **params: Any) -> Message:
+    """A translatable German message; ``make translations`` extracts the keyword ``N_`` (gettext's "mark now, translate later")."""
     return Message(msgid, **params)
 
 
@@ -64,16 +64,12 @@ def is_web_address(text: str) -> bool:
 
 
 def too_long(limit: int) -> Message:
-    return msg("Höchstens %(n)s Zeichen.", n=limit)
-
-
-INVALID_EMAIL = "Bitte eine gültige E-Mail-Adresse angeben."
-INVALID_WEB = "Bitte eine gültige Webadresse angeben."
+    return N_("Höchstens %(n)s Zeichen.", n=limit)
 
 
 def email_error(text: str) -> Message | None:
     """The message for a non-empty text that is no e-mail address, else None."""
-    return msg("Bitte eine gültige E-Mail-Adresse angeben.") if text and not is_email(text) else None
+    return N_("Bitte eine gültige E-Mail-Adresse angeben.") if text and not is_email(text) else None
 
 
 def column_limits(model: Any) -> dict[str, int]:

@@ -21,10 +21,10 @@ from kundenakte.core.services.addresses import ADDRESS, propagate_company_addres
 from kundenakte.core.services.errors import InUse
 from kundenakte.core.services.fields import TextField, check_texts, text_fields
 from kundenakte.core.text import fold
-from kundenakte.core.validation import ValidationError, msg
+from kundenakte.core.validation import N_, ValidationError
 
 COMPANY_TEXT: tuple[TextField, ...] = text_fields(Company, (
-    ("name", "Firma", "text", "Bitte einen Namen angeben."),
+    ("name", "Firma", "text", N_("Bitte einen Namen angeben.")),
     ("street", "Straße", "text", ""),
     ("postal_code", "PLZ", "text", ""),
     ("city", "Ort", "text", ""),
@@ -54,11 +54,11 @@ def clean_company(session: Session, values: Mapping[str, Any], *, partial: bool 
     cleaned, errors = company_errors(values, partial=partial)
     for key in values:
         if key not in COMPANY_FIELDS:
-            errors[key] = msg("Unbekanntes Feld.")
+            errors[key] = N_("Unbekanntes Feld.")
     if "account_manager_id" in values or not partial:
         manager = values.get("account_manager_id")
         if manager is not None and not user_exists(session, manager):
-            errors["account_manager_id"] = msg("Unbekannter Benutzer.")
+            errors["account_manager_id"] = N_("Unbekannter Benutzer.")
         cleaned["account_manager_id"] = manager
     if errors:
         raise ValidationError(errors)

@@ -23,12 +23,12 @@ from kundenakte.core.services.companies import bulk_insert, queue_rows, table_of
 from kundenakte.core.services.errors import InUse
 from kundenakte.core.services.fields import TextField, check_texts, text_fields
 from kundenakte.core.text import fold
-from kundenakte.core.validation import ValidationError, msg
+from kundenakte.core.validation import N_, ValidationError
 
 CONTACT_TEXT: tuple[TextField, ...] = text_fields(Contact, (
     ("title", "Titel", "text", ""),
     ("first_name", "Vorname", "text", ""),
-    ("last_name", "Nachname", "text", "Bitte einen Nachnamen angeben."),
+    ("last_name", "Nachname", "text", N_("Bitte einen Nachnamen angeben.")),
     ("salutation_override", "Briefanrede", "text", ""),
     ("position", "Position", "text", ""),
     ("email", "E-Mail", "email", ""),
@@ -56,12 +56,12 @@ def contact_errors(values: Mapping[str, Any], *, partial: bool = False) -> tuple
         if key in values or not partial:
             value = values.get(key, DEFAULTS[key])
             if value not in allowed:
-                errors[key] = msg("Bitte einen der angebotenen Werte wählen.")
+                errors[key] = N_("Bitte einen der angebotenen Werte wählen.")
             cleaned[key] = value
     if "use_company_address" in values or not partial:
         value = values.get("use_company_address", DEFAULTS["use_company_address"])
         if not isinstance(value, bool):
-            errors["use_company_address"] = msg("Erwartet wird true oder false.")
+            errors["use_company_address"] = N_("Erwartet wird true oder false.")
         cleaned["use_company_address"] = value
     return cleaned, errors
 
@@ -71,16 +71,16 @@ def clean_contact(session: Session, values: Mapping[str, Any], *, partial: bool 
     cleaned, errors = contact_errors(values, partial=partial)
     for key in values:
         if key not in CONTACT_FIELDS:
-            errors[key] = msg("Unbekanntes Feld.")
+            errors[key] = N_("Unbekanntes Feld.")
     for key in ("company_id", "account_manager_id"):
         if key in values or not partial:
             cleaned[key] = values.get(key)
     company_id = cleaned.get("company_id")
     if company_id is not None and (not isinstance(company_id, int) or session.get(Company, company_id) is None):
-        errors["company_id"] = msg("Unbekanntes Unternehmen.")
+        errors["company_id"] = N_("Unbekanntes Unternehmen.")
     manager = cleaned.get("account_manager_id")
     if manager is not None and not user_exists(session, manager):
-        errors["account_manager_id"] = msg("Unbekannter Benutzer.")
+        errors["account_manager_id"] = N_("Unbekannter Benutzer.")
     if errors:
         raise ValidationError(errors)
     return cleaned

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from kundenakte.core.documents import Conflict, Forbidden, NotFound, ReadOnly
 from kundenakte.core.users import UserError
-from kundenakte.core.validation import Message, ValidationError, msg
+from kundenakte.core.validation import N_, Message, ValidationError
 
 
 class InUse(Exception):
     """The row cannot be deleted while others refer to it; the message says what, in German."""
 
 
-__all__ = ["Conflict", "Forbidden", "InUse", "Message", "NotFound", "ReadOnly", "UserError", "ValidationError", "msg"]
+__all__ = ["Conflict", "Forbidden", "InUse", "Message", "NotFound", "ReadOnly", "UserError", "ValidationError", "N_"]

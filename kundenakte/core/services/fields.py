@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from kundenakte.core.validation import Message, column_limits, is_email, is_web_address, msg, too_long
+from kundenakte.core.validation import N_, Message, column_limits, is_email, is_web_address, too_long
 
 TEXT_KINDS = ("text", "email", "web")
 
@@ -28,15 +28,15 @@ class TextField:
     def check(self, value: str) -> Message | None:
         """The German message for a (stripped) value this field refuses, else None."""
         if "\x00" in value:
-            return msg("Der Text enthält ein unzulässiges Steuerzeichen.")
+            return N_("Der Text enthält ein unzulässiges Steuerzeichen.")
         if len(value) > self.max_length:
             return too_long(self.max_length)
         if not value:
-            return msg(self.required) if self.required else None
+            return N_(self.required) if self.required else None
         if self.kind == "email" and not is_email(value):
-            return msg("Bitte eine gültige E-Mail-Adresse angeben.")
+            return N_("Bitte eine gültige E-Mail-Adresse angeben.")
         if self.kind == "web" and not is_web_address(value):
-            return msg("Bitte eine gültige Webadresse angeben.")
+            return N_("Bitte eine gültige Webadresse angeben.")
         return None
 
 
@@ -57,7 +57,7 @@ def check_texts(fields: Iterable[TextField], values: Mapping[str, Any], *, parti
         if raw is None:
             raw = ""
         if not isinstance(raw, str):
-            errors[f.name] = msg("Erwartet wird ein Text.")
+            errors[f.name] = N_("Erwartet wird ein Text.")
             continue
         value = raw.strip()
         problem = f.check(value)
