@@ -229,3 +229,47 @@ def test_the_cli_refuses_a_group_cycle(ka: Any, people: Any) -> None:
     assert result.exit_code == 0, result.output
     with ka.db.read() as s:
         assert s.scalar(select(Group.parent_id).where(Group.name == "Vertrieb Nord")) is None
+
+
+# -- documents: the public state change for plugins ----------------------------------------------------
+
+
+def test_set_document_state_writes_audit_index_and_fires_after_commit(ka: Any, people: Any) -> None:
+    from kundenakte.core.documents import DocumentInput, create_document
+    from kundenakte.core.models import Document
+
+    fired: list[dict[str, Any]] = []
+
+    class Listener:
+        @staticmethod
+        def document_saved(document_id: int, created: bool, user_id: int | None) -> None:
+            fired.append({"document_id": document_id, "created": created, "user_id": user_id})
+
+    from kundenakte import hookimpl
+
+    Listener.document_saved = staticmethod(hookimpl(Listener.document_saved))  # type: ignore[method-assign]
+    ka.plugins.pm.register(Listener, name="listener-state")
+    try:
+        with ka.db.write() as s:
+            doc = create_document(ka, s, people.viewer("owner"), "testnote",
+                                  DocumentInput(title="Notiz", data={"subject": "Betreff"}))
+            doc_id = doc.id
+        fired.clear()
+        with ka.db.write() as s:
+            s.execute(IndexQueue.__table__.delete())  # type: ignore[attr-defined]
+            doc = s.get(Document, doc_id)
+            services.set_document_state(ka, s, doc, status="done", data_changes={"price": "12.50", "urgent": None},
+                                        by=people.users["owner"], note="test")
+            assert fired == []  # only after the commit
+        assert fired == [{"document_id": doc_id, "created": False, "user_id": people.users["owner"]}]
+        with ka.db.read() as s:
+            doc = s.get(Document, doc_id)
+            assert doc.status == "done" and doc.data["price"] == "12.50" and "urgent" not in doc.data
+            assert str(doc.amount) == "12.50"  # the type's mirrored amount follows
+            assert s.scalar(select(func.count()).select_from(IndexQueue).where(IndexQueue.object_key == f"doc:{doc_id}")) >= 1
+            entry = s.scalars(select(AuditEntry).where(AuditEntry.object_type == "document", AuditEntry.object_id == doc_id)
+                              .order_by(AuditEntry.id.desc())).first()
+            assert entry.action == "changed" and entry.details == {"status": "done", "fields": ["price", "urgent"],
+                                                                   "note": "test"}
+    finally:
+        ka.plugins.pm.unregister(name="listener-state")

@@ -381,6 +381,51 @@ def update_document(
     return doc
 
 
+def set_document_state(
+    ka: Kundenakte,
+    session: Session,
+    doc: Document,
+    *,
+    status: str | None = None,
+    data_changes: Mapping[str, Any] | None = None,
+    by: int | None,
+    audit_action: str | None = "changed",
+    **audit_details: Any,
+) -> Document:
+    """Change a document's status and/or data outside its form: the public write path for plugins.
+
+    For states a plugin's own workflow sets (a mail's delivery status, a voucher's totals): no
+    permission check (the caller decided; ``load_for_write`` is the check for a user's action),
+    no field validation. ``data_changes`` sets keys, a value of None removes the key; the amount and
+    due-date columns follow the type's mirrored fields. The index is queued and ``document_saved``
+    fires after the commit, as for every save. ``audit_action`` names the audit entry ("changed"
+    with the changed keys by default); None when the caller records a more specific entry itself.
+    """
+    if data_changes:
+        data = dict(doc.data or {})
+        for key, value in data_changes.items():
+            if value is None:
+                data.pop(key, None)
+            else:
+                data[key] = value
+        doc.data = data
+        doctype = ka.types.get(doc.type_key)
+        if doctype is not None and doctype.amount_field and doctype.amount_field in data_changes:
+            doc.amount = _mirror_amount(doctype, data)
+        if doctype is not None and doctype.due_field and doctype.due_field in data_changes:
+            doc.due_date = _mirror_due(doctype, data)
+    if status is not None:
+        doc.status = status
+    doc.updated_at = ka.clock.now()
+    queue_index(session, f"doc:{doc.id}")
+    if audit_action is not None:
+        details = {"status": status} if status is not None else {}
+        details.update(fields=sorted(data_changes or {}), **audit_details)
+        audit.record(session, by, audit_action, "document", doc.id, **details)
+    after_commit(ka, session, "document_saved", document_id=doc.id, created=False, user_id=by)
+    return doc
+
+
 def _raise_plugin_errors(session: Session) -> None:
     errors = session.info.pop("kundenakte_plugin_errors", None)
     if errors:

@@ -5,7 +5,8 @@ re-exported here (or the modules they come from); none of them builds ``Contact(
 ``Company(…)`` or sets their columns itself (``tests/test_services.py`` checks the package for
 that). Every function checks its input once and raises :class:`ValidationError` carrying every
 field error at once, in German; audit entries and the index queue are written inside, in the
-caller's transaction.
+caller's transaction. Plugins change a document's status or data outside its form with
+``set_document_state`` (never by setting ``doc.status``/``doc.data`` and queueing by hand).
 
 Contacts and companies live in ``services/contacts.py`` and ``services/companies.py``; documents,
 attachments and users in ``core/documents.py``, ``core/attachments.py`` and ``core/users.py``,
@@ -22,6 +23,7 @@ from kundenakte.core.documents import (
     delete_document,
     load_for_write,
     propose_access,
+    set_document_state,
     update_document,
 )
 from kundenakte.core.services.companies import (
@@ -56,5 +58,5 @@ __all__ = [
     "clean_company", "clean_contact", "create_company", "create_contact", "create_document", "create_group",
     "create_user", "delete_company", "delete_contact", "delete_document", "end_sessions", "group_errors",
     "load_for_write", "propose_access", "remove_attachment", "remove_members", "save_group", "set_display_name",
-    "set_group_parent", "set_password", "update_company", "update_contact", "update_document", "update_user",
+    "set_document_state", "set_group_parent", "set_password", "update_company", "update_contact", "update_document", "update_user",
 ]
