@@ -419,7 +419,7 @@ def set_document_state(
     doc.updated_at = ka.clock.now()
     queue_index(session, f"doc:{doc.id}")
     if audit_action is not None:
-        details = {"status": status} if status is not None else {}
+        details: dict[str, Any] = {"status": status} if status is not None else {}
         details.update(fields=sorted(data_changes or {}), **audit_details)
         audit.record(session, by, audit_action, "document", doc.id, **details)
     after_commit(ka, session, "document_saved", document_id=doc.id, created=False, user_id=by)

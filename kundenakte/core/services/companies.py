@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
-from kundenakte.core import audit
-from kundenakte.core.models import Company, Contact, Document, IndexQueue, User, utcnow
+from kundenakte.core.models import Company, Contact, Document, utcnow
 from kundenakte.core.services.addresses import ADDRESS, propagate_company_address
-from kundenakte.core.services.errors import InUse
 from kundenakte.core.services.fields import TextField, check_texts, text_fields
+from kundenakte.core.services.master import bulk_insert, delete_unreferenced, queue_rows, saved, table_of, user_exists
 from kundenakte.core.text import fold
 from kundenakte.core.validation import N_, ValidationError
 
@@ -35,10 +33,6 @@ COMPANY_TEXT: tuple[TextField, ...] = text_fields(Company, (
 ))
 COMPANY_FIELDS = tuple(f.name for f in COMPANY_TEXT) + ("account_manager_id",)
 DEFAULT_COUNTRY = "Deutschland"
-
-
-def user_exists(session: Session, user_id: Any) -> bool:
-    return isinstance(user_id, int) and not isinstance(user_id, bool) and session.get(User, user_id) is not None
 
 
 def company_errors(values: Mapping[str, Any], *, partial: bool = False) -> tuple[dict[str, Any], dict[str, str]]:
@@ -71,9 +65,7 @@ def create_company(session: Session, values: Mapping[str, Any], *, by: int | Non
     if not cleaned.get("country"):
         cleaned["country"] = DEFAULT_COUNTRY if "country" not in values else ""
     company = Company(**cleaned)
-    session.add(company)
-    session.flush()
-    audit.record(session, by, "created", "company", company.id, name=company.name, **_via(via))
+    saved(session, company, "company", company.name, by=by, via=via)
     return company
 
 
@@ -86,20 +78,14 @@ def update_company(session: Session, company: Company, values: Mapping[str, Any]
         setattr(company, key, value)
     if address_changed:
         propagate_company_address(session, company)
-    if now is not None:
-        company.updated_at = now
-    audit.record(session, by, "changed", "company", company.id, name=company.name, fields=sorted(cleaned), **_via(via))
+    saved(session, company, "company", company.name, by=by, via=via, fields=sorted(cleaned), now=now)
     return company
 
 
 def delete_company(session: Session, company: Company, *, by: int | None, via: str | None = None) -> None:
     """Delete a company no contact or document refers to; InUse otherwise."""
-    linked = session.scalar(select(func.count()).select_from(Document).where(Document.company_id == company.id)) or 0
-    linked += session.scalar(select(func.count()).select_from(Contact).where(Contact.company_id == company.id)) or 0
-    if linked:
-        raise InUse("Dem Unternehmen sind noch Kontakte oder Dokumente zugeordnet.")
-    audit.record(session, by, "deleted", "company", company.id, name=company.name, **_via(via))
-    session.delete(company)
+    delete_unreferenced(session, company, "company", company.name, [Document.company_id, Contact.company_id],
+                        "Dem Unternehmen sind noch Kontakte oder Dokumente zugeordnet.", by=by, via=via)
 
 
 def insert_companies(session: Session, rows: list[dict[str, Any]], *, is_sqlite: bool) -> list[int]:
@@ -116,35 +102,3 @@ def insert_companies(session: Session, rows: list[dict[str, Any]], *, is_sqlite:
     return ids
 
 
-def bulk_insert(session: Session, table: Any, rows: list[dict[str, Any]], is_sqlite: bool) -> list[int]:
-    """Bulk INSERT; returns the new ids in the order of ``rows``.
-
-    PostgreSQL: multi-row INSERT … RETURNING in parameter order ("insertmanyvalues"). SQLite would
-    fall back to one statement per row for ordered RETURNING, so there the ids are assigned here:
-    the write transaction began with BEGIN IMMEDIATE, so no other writer can take ids meanwhile.
-    """
-    if not rows:
-        return []
-    if is_sqlite:
-        first = int(session.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()) + 1
-        ids = list(range(first, first + len(rows)))
-        session.execute(insert(table), [dict(row, id=i) for row, i in zip(rows, ids, strict=True)])
-        return ids
-    return list(session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars())
-
-
-def queue_rows(session: Session, kind: str, ids: list[int | None] | list[int]) -> None:
-    """Index queue rows for rows written by Core statements (mapper events queue all others)."""
-    now = utcnow()
-    rows = [{"object_key": f"{kind}:{i}", "queued_at": now} for i in ids if i is not None]
-    if rows:
-        session.execute(insert(table_of(IndexQueue)), rows)
-
-
-def table_of(model: Any) -> Table:
-    """A mapped class's table; every model here is mapped to exactly one ``Table``."""
-    return cast(Table, model.__table__)
-
-
-def _via(via: str | None) -> dict[str, str]:
-    return {"via": via} if via else {}

@@ -13,15 +13,13 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from kundenakte.core import audit
 from kundenakte.core.models import GENDERS, Company, Contact, Document, utcnow
 from kundenakte.core.services.addresses import copy_company_address
-from kundenakte.core.services.companies import bulk_insert, queue_rows, table_of, user_exists
-from kundenakte.core.services.errors import InUse
 from kundenakte.core.services.fields import TextField, check_texts, text_fields
+from kundenakte.core.services.master import bulk_insert, delete_unreferenced, queue_rows, saved, table_of, user_exists
 from kundenakte.core.text import fold
 from kundenakte.core.validation import N_, ValidationError
 
@@ -99,9 +97,7 @@ def create_contact(session: Session, values: Mapping[str, Any], *, by: int | Non
     cleaned = clean_contact(session, values)
     contact = Contact(last_name=cleaned["last_name"])
     _apply(session, contact, cleaned)
-    session.add(contact)
-    session.flush()
-    audit.record(session, by, "created", "contact", contact.id, name=contact.full_name, **_via(via))
+    saved(session, contact, "contact", contact.full_name, by=by, via=via)
     return contact
 
 
@@ -110,18 +106,14 @@ def update_contact(session: Session, contact: Contact, values: Mapping[str, Any]
     """Change the given fields (the rest stays), with an audit entry naming them."""
     cleaned = clean_contact(session, values, partial=True)
     _apply(session, contact, cleaned)
-    if now is not None:
-        contact.updated_at = now
-    audit.record(session, by, "changed", "contact", contact.id, name=contact.full_name, fields=sorted(cleaned), **_via(via))
+    saved(session, contact, "contact", contact.full_name, by=by, via=via, fields=sorted(cleaned), now=now)
     return contact
 
 
 def delete_contact(session: Session, contact: Contact, *, by: int | None, via: str | None = None) -> None:
     """Delete a contact no document refers to; InUse otherwise."""
-    if session.scalar(select(func.count()).select_from(Document).where(Document.contact_id == contact.id)):
-        raise InUse("Dem Kontakt sind noch Dokumente zugeordnet.")
-    audit.record(session, by, "deleted", "contact", contact.id, name=contact.full_name, **_via(via))
-    session.delete(contact)
+    delete_unreferenced(session, contact, "contact", contact.full_name, [Document.contact_id],
+                        "Dem Kontakt sind noch Dokumente zugeordnet.", by=by, via=via)
 
 
 # -- the importer's bulk path ---------------------------------------------------------------------------
@@ -165,7 +157,3 @@ def update_contacts(session: Session, changes: list[tuple[int, dict[str, Any]]])
             row_values["city_folded"] = fold(values.get("city", old.city))
         session.execute(update(table).where(table.c.id == ident).values(**row_values))
     queue_rows(session, "contact", ids)
-
-
-def _via(via: str | None) -> dict[str, str]:
-    return {"via": via} if via else {}
