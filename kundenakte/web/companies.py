@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import func, select
@@ -24,6 +24,7 @@ from kundenakte.web import pickers
 from kundenakte.web.contacts import action_groups, readable_documents
 from kundenakte.web.context import current_ka, db, viewer
 from kundenakte.web.errors import field_messages
+from kundenakte.web.master_forms import save_form
 from kundenakte.web.pages import Pager, int_arg
 
 bp = Blueprint("companies", __name__)
@@ -141,13 +142,8 @@ def new():  # type: ignore[no-untyped-def]
         abort(403)
     if request.method == "GET":
         return _form_page(None, company_values(None), {})
-    shown, values, errors = check_company_form(request.form)
-    if errors:
-        return _form_page(None, shown, errors)
-    company = create_company(db(), values, by=viewer().user_id)
-    db().commit()
-    flash(_("Unternehmen %(name)s angelegt.", name=company.name), "success")
-    return redirect(url_for("companies.view", company_id=company.id))
+    return save_form(check_company_form, _form_page, None, lambda values: create_company(db(), values, by=viewer().user_id),
+                     lambda company: _("Unternehmen %(name)s angelegt.", name=company.name), "companies.view", "company_id")
 
 
 @bp.route("/unternehmen/<int:company_id>/bearbeiten", methods=["GET", "POST"])
@@ -156,13 +152,9 @@ def edit(company_id: int):  # type: ignore[no-untyped-def]
     company = load_company(company_id)
     if request.method == "GET":
         return _form_page(company, company_values(company), {})
-    shown, values, errors = check_company_form(request.form)
-    if errors:
-        return _form_page(company, shown, errors)
-    update_company(db(), company, values, by=viewer().user_id)
-    db().commit()
-    flash(_("Unternehmen gespeichert."), "success")
-    return redirect(url_for("companies.view", company_id=company.id))
+    return save_form(check_company_form, _form_page, company,
+                     lambda values: update_company(db(), company, values, by=viewer().user_id),
+                     lambda _company: _("Unternehmen gespeichert."), "companies.view", "company_id")
 
 
 # -- type-ahead ------------------------------------------------------------------------------------

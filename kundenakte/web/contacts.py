@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import func, select
@@ -29,6 +29,7 @@ from kundenakte.core.text import fold
 from kundenakte.web import pickers
 from kundenakte.web.context import current_ka, db, language, viewer
 from kundenakte.web.errors import field_messages
+from kundenakte.web.master_forms import save_form
 from kundenakte.web.menus import menu_url
 from kundenakte.web.pages import Pager, int_arg, new_document_url
 
@@ -274,13 +275,8 @@ def new():  # type: ignore[no-untyped-def]
         if company is not None:
             values.update(company=company.name, company_id=company.id, account_manager_id=company.account_manager_id or "")
         return _form_page(None, values, {})
-    shown, values, errors = check_contact_form(request.form)
-    if errors:
-        return _form_page(None, shown, errors)
-    contact = create_contact(db(), values, by=viewer().user_id)
-    db().commit()
-    flash(_("Kontakt %(name)s angelegt.", name=contact.full_name), "success")
-    return redirect(url_for("contacts.view", contact_id=contact.id))
+    return save_form(check_contact_form, _form_page, None, lambda values: create_contact(db(), values, by=viewer().user_id),
+                     lambda contact: _("Kontakt %(name)s angelegt.", name=contact.full_name), "contacts.view", "contact_id")
 
 
 @bp.route("/kontakte/<int:contact_id>/bearbeiten", methods=["GET", "POST"])
@@ -289,13 +285,9 @@ def edit(contact_id: int):  # type: ignore[no-untyped-def]
     contact = load_contact(contact_id)
     if request.method == "GET":
         return _form_page(contact, contact_values(contact), {})
-    shown, values, errors = check_contact_form(request.form)
-    if errors:
-        return _form_page(contact, shown, errors)
-    update_contact(db(), contact, values, by=viewer().user_id)
-    db().commit()
-    flash(_("Kontakt gespeichert."), "success")
-    return redirect(url_for("contacts.view", contact_id=contact.id))
+    return save_form(check_contact_form, _form_page, contact,
+                     lambda values: update_contact(db(), contact, values, by=viewer().user_id),
+                     lambda _contact: _("Kontakt gespeichert."), "contacts.view", "contact_id")
 
 
 # -- type-ahead ------------------------------------------------------------------------------------

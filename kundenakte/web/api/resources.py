@@ -72,7 +72,7 @@ def read_json() -> dict[str, Any]:
     """
     if "api_json" not in g:
         g.api_json = _parse_json()
-    return copy.deepcopy(g.api_json)  # type: ignore[no-any-return]
+    return copy.deepcopy(g.api_json)
 
 
 def _parse_json() -> dict[str, Any]:
@@ -251,11 +251,15 @@ def list_companies(args: dict[str, Any]):  # type: ignore[no-untyped-def]
     return jsonify(page_body([row_json(r, COMPANY_SUMMARY_KEYS) for r in rows], total, page, per_page))
 
 
-def _load_company(company_id: int) -> Company:
-    company = db().get(Company, company_id)
-    if company is None:
+def _load(model: type[Any], ident: int) -> Any:
+    row = db().get(model, ident)
+    if row is None:
         raise not_found()
-    return company
+    return row
+
+
+def _load_company(company_id: int) -> Company:
+    return _load(Company, company_id)
 
 
 @operation("POST", "/companies", summary="Unternehmen anlegen", tag="Unternehmen", body="CompanyCreate", ok=201,
@@ -292,10 +296,7 @@ def delete_company(company_id: int):  # type: ignore[no-untyped-def]
     """Nur für Administratoren und nur, solange keine Kontakte oder Dokumente auf das Unternehmen verweisen."""
     company = _load_company(company_id)
     _require_admin("Unternehmen")
-    try:
-        services.delete_company(db(), company, by=viewer().user_id, via="api")
-    except services.InUse as exc:
-        raise error(409, str(exc)) from None
+    services.delete_company(db(), company, by=viewer().user_id, via="api")  # InUse answers 409
     db().commit()
     return no_content()
 
@@ -315,10 +316,7 @@ def list_contacts(args: dict[str, Any]):  # type: ignore[no-untyped-def]
 
 
 def _load_contact(contact_id: int) -> Contact:
-    contact = db().get(Contact, contact_id)
-    if contact is None:
-        raise not_found()
-    return contact
+    return _load(Contact, contact_id)
 
 
 @operation("POST", "/contacts", summary="Kontakt anlegen", tag="Kontakte", body="ContactCreate", ok=201, response="Contact")
@@ -349,10 +347,7 @@ def delete_contact(contact_id: int):  # type: ignore[no-untyped-def]
     """Nur für Administratoren und nur, solange keine Dokumente auf den Kontakt verweisen."""
     contact = _load_contact(contact_id)
     _require_admin("Kontakte")
-    try:
-        services.delete_contact(db(), contact, by=viewer().user_id, via="api")
-    except services.InUse as exc:
-        raise error(409, str(exc)) from None
+    services.delete_contact(db(), contact, by=viewer().user_id, via="api")  # InUse answers 409
     db().commit()
     return no_content()
 
