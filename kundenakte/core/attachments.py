@@ -18,6 +18,7 @@ from kundenakte.core import acl, audit
 from kundenakte.core.documents import NotFound, _after_commit, get_readable, load_for_write, queue_index
 from kundenakte.core.models import Attachment, Document
 from kundenakte.core.storage import StoredBlob
+from kundenakte.core.unit_of_work import unit_of
 
 if TYPE_CHECKING:
     from kundenakte.core.runtime import Kundenakte
@@ -149,7 +150,7 @@ def remove_attachment(ka: Kundenakte, session: Session, viewer: acl.Viewer, docu
     document.attachments.remove(att)
     session.delete(att)
     _touch(ka, session, viewer, document)
-    session.info.setdefault("kundenakte_blobs_to_check", []).append(att.sha256)
+    unit_of(session).blobs_to_check.append(att.sha256)
 
 
 def open_attachment(

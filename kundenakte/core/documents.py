@@ -20,6 +20,7 @@ from kundenakte.core import acl, audit
 from kundenakte.core.doctypes import DocumentType, ValidationError, parse_date, validate_data
 from kundenakte.core.html import sanitize_html
 from kundenakte.core.models import Company, Contact, Document, DocumentAcl, Folder, IndexQueue, User
+from kundenakte.core.unit_of_work import unit_of
 
 if TYPE_CHECKING:
     from kundenakte.core.runtime import Kundenakte
@@ -115,7 +116,7 @@ def after_commit(ka: Kundenakte, session: Session, hook: str, **kwargs: Any) -> 
     Never called for a rolled-back transaction. Plugins fire their own hookspecs (``add_hookspecs``)
     this way too.
     """
-    session.info.setdefault("kundenakte_events", []).append((hook, kwargs))
+    unit_of(session).events.append((hook, kwargs))
 
 
 _after_commit = after_commit  # the name plugins used before it was public
@@ -336,7 +337,6 @@ def create_document(ka: Kundenakte, session: Session, viewer: acl.Viewer, type_k
     session.add(doc)
     ka.plugins.call("prepare_document", disabled=ka.disabled_plugins(session), strict=True, ka=ka, session=session, document=doc,
                     created=True)
-    _raise_plugin_errors(session)
     session.flush()
     queue_index(session, f"doc:{doc.id}")
     audit.record(session, viewer.user_id, "created", "document", doc.id, type=type_key, title=doc.title)
@@ -367,7 +367,6 @@ def update_document(
         _apply(ka, session, viewer, doc, doctype, inp, creating=False)
         doc.updated_at = ka.clock.now()  # also makes the row dirty, so the version check always runs
         ka.plugins.call("prepare_document", disabled=disabled, strict=True, ka=ka, session=session, document=doc, created=False)
-        _raise_plugin_errors(session)
     try:
         session.flush()
     except StaleDataError:
@@ -426,12 +425,6 @@ def set_document_state(
     return doc
 
 
-def _raise_plugin_errors(session: Session) -> None:
-    errors = session.info.pop("kundenakte_plugin_errors", None)
-    if errors:
-        raise ValidationError(errors)
-
-
 def delete_document(ka: Kundenakte, session: Session, viewer: acl.Viewer, document_id: int) -> None:
     doc = load_for_write(session, viewer, document_id, check_read_only=False)
     shas = [a.sha256 for a in doc.attachments]
@@ -439,7 +432,7 @@ def delete_document(ka: Kundenakte, session: Session, viewer: acl.Viewer, docume
     session.delete(doc)
     queue_index(session, f"doc:{document_id}")
     _after_commit(ka, session, "document_deleted", document_id=document_id, user_id=viewer.user_id)
-    session.info.setdefault("kundenakte_blobs_to_check", []).extend(shas)
+    unit_of(session).blobs_to_check.extend(shas)
 
 
 def get_readable(session: Session, viewer: acl.Viewer, document_id: int) -> Document:
