@@ -273,3 +273,43 @@ def test_set_document_state_writes_audit_index_and_fires_after_commit(ka: Any, p
                                                                    "note": "test"}
     finally:
         ka.plugins.pm.unregister(name="listener-state")
+
+
+# -- the index queue: written in one place -------------------------------------------------------------
+
+
+def test_every_document_change_is_queued_once_per_transaction_by_the_mapper_events(ka: Any, people: Any) -> None:
+    from kundenakte.core.documents import DocumentInput, create_document, update_document
+    from kundenakte.core.models import Document, Folder
+
+    def queued(s: Any, key: str) -> int:
+        return int(s.scalar(select(func.count()).select_from(IndexQueue).where(IndexQueue.object_key == key)) or 0)
+
+    owner = people.viewer("owner")
+    with ka.db.write() as s:
+        folder = s.scalar(select(Folder).where(Folder.name == "Schriftverkehr"))
+        doc = create_document(ka, s, owner, "testnote", DocumentInput(title="a", data={"subject": "a"},
+                                                                       folder_ids=[folder.id]))
+        doc_id = doc.id
+        update_document(ka, s, owner, doc_id, DocumentInput.from_mapping({"title": "b"}), expected_version=None)
+        assert queued(s, f"doc:{doc_id}") == 1  # insert and update in one transaction: one row
+    with ka.db.write() as s:
+        s.execute(IndexQueue.__table__.delete())  # type: ignore[attr-defined]
+    with ka.db.write() as s:  # a plain ORM change, written by nobody's service, is queued too
+        s.get(Document, doc_id).title = "c"
+    with ka.db.read() as s:
+        assert queued(s, f"doc:{doc_id}") == 1
+    with ka.db.write() as s:
+        with pytest.raises(RuntimeError):
+            with s.begin_nested():
+                s.get(Document, doc_id).title = "d"
+                s.flush()
+                raise RuntimeError
+        s.get(Document, doc_id).title = "e"  # after the savepoint's rollback the key is queued again
+    with ka.db.read() as s:
+        assert queued(s, f"doc:{doc_id}") == 2
+    with ka.db.write() as s:
+        s.execute(IndexQueue.__table__.delete())  # type: ignore[attr-defined]
+        s.get(Folder, folder.id).name = "Schriftwechsel"  # index entries carry folder names
+    with ka.db.read() as s:
+        assert queued(s, f"doc:{doc_id}") == 1

@@ -107,6 +107,8 @@ def proposed_access(doc: Document) -> dict[str, Any] | None:
 
 
 def queue_index(session: Session, key: str) -> None:
+    """Queue an index entry by hand; rarely needed: every change of a document, contact or company
+    row (and a folder rename) is queued by the mapper events in ``core/models.py``."""
     session.add(IndexQueue(object_key=key))
 
 
@@ -337,8 +339,7 @@ def create_document(ka: Kundenakte, session: Session, viewer: acl.Viewer, type_k
     session.add(doc)
     ka.plugins.call("prepare_document", disabled=ka.disabled_plugins(session), strict=True, ka=ka, session=session, document=doc,
                     created=True)
-    session.flush()
-    queue_index(session, f"doc:{doc.id}")
+    session.flush()  # the mapper events queue the index (core/models.py)
     audit.record(session, viewer.user_id, "created", "document", doc.id, type=type_key, title=doc.title)
     _after_commit(ka, session, "document_saved", document_id=doc.id, created=True, user_id=viewer.user_id)
     return doc
@@ -373,7 +374,6 @@ def update_document(
         # Another transaction committed a new version between our read and our write.
         session.rollback()
         raise Conflict(int(session.scalar(select(Document.version).where(Document.id == document_id)) or 0)) from None
-    queue_index(session, f"doc:{doc.id}")
     changed = sorted(inp.given) if inp.given is not None else ["*"]
     audit.record(session, viewer.user_id, "changed", "document", doc.id, fields=changed, before=before)
     _after_commit(ka, session, "document_saved", document_id=doc.id, created=False, user_id=viewer.user_id)
@@ -415,8 +415,7 @@ def set_document_state(
             doc.due_date = _mirror_due(doctype, data)
     if status is not None:
         doc.status = status
-    doc.updated_at = ka.clock.now()
-    queue_index(session, f"doc:{doc.id}")
+    doc.updated_at = ka.clock.now()  # the row changes, so the mapper events queue the index
     if audit_action is not None:
         details: dict[str, Any] = {"status": status} if status is not None else {}
         details.update(fields=sorted(data_changes or {}), **audit_details)
@@ -430,7 +429,6 @@ def delete_document(ka: Kundenakte, session: Session, viewer: acl.Viewer, docume
     shas = [a.sha256 for a in doc.attachments]
     audit.record(session, viewer.user_id, "deleted", "document", doc.id, type=doc.type_key, title=doc.title)
     session.delete(doc)
-    queue_index(session, f"doc:{document_id}")
     _after_commit(ka, session, "document_deleted", document_id=document_id, user_id=viewer.user_id)
     unit_of(session).blobs_to_check.extend(shas)
 

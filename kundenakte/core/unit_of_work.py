@@ -29,6 +29,23 @@ class UnitOfWork:
     blob_listeners: bool = False
     # the plugins an admin switched off, read once per transaction
     disabled_plugins: frozenset[str] | None = None
+    # index keys ("doc:5") queued in the transaction (and savepoint) ``queued_in`` names: one row each is enough
+    queued: set[str] = field(default_factory=set)
+    queued_in: tuple[Any, Any] | None = None
+
+    def not_yet_queued(self, session: Session, keys: list[str]) -> list[str]:
+        """The ``keys`` this transaction has not queued yet, now counted as queued.
+
+        Bound to the transaction and savepoint objects: after a commit, a rollback or a new
+        savepoint everything counts as not queued again (a duplicate row is harmless, a missing
+        one is not).
+        """
+        where = (session.get_transaction(), session.get_nested_transaction())
+        if self.queued_in is None or self.queued_in[0] is not where[0] or self.queued_in[1] is not where[1]:
+            self.queued, self.queued_in = set(), where
+        fresh = [k for k in dict.fromkeys(keys) if k not in self.queued]
+        self.queued.update(fresh)
+        return fresh
 
 
 def unit_of(session: Session) -> UnitOfWork:

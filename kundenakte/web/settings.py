@@ -419,11 +419,7 @@ def folder_rename(folder_id: int):  # type: ignore[no-untyped-def]
         return redirect(url_for("settings.folders"))
     old = folder.name
     folder.name = name
-    # Index entries carry folder names: queue the folder's documents for re-indexing.
-    from kundenakte.core.documents import queue_index
-
-    for doc_id in db().scalars(select(document_folders.c.document_id).where(document_folders.c.folder_id == folder.id)):
-        queue_index(db(), f"doc:{doc_id}")
+    # Index entries carry folder names: the mapper events queue the folder's documents.
     audit.record(db(), viewer().user_id, "changed", "folder", folder.id, before=old, name=name)
     db().commit()
     flash(_("Ordner umbenannt."), "success")
