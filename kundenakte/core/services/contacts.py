@@ -74,7 +74,8 @@ def clean_contact(session: Session, values: Mapping[str, Any], *, partial: bool 
         if key in values or not partial:
             cleaned[key] = values.get(key)
     company_id = cleaned.get("company_id")
-    if company_id is not None and (not isinstance(company_id, int) or session.get(Company, company_id) is None):
+    if company_id is not None and (not isinstance(company_id, int) or isinstance(company_id, bool)
+                                   or session.get(Company, company_id) is None):
         errors["company_id"] = N_("Unbekanntes Unternehmen.")
     manager = cleaned.get("account_manager_id")
     if manager is not None and not user_exists(session, manager):
