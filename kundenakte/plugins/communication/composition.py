@@ -155,7 +155,9 @@ def _text_blocks(text: str) -> list[_Block]:
     """Plain-text semantics: blank lines separate paragraphs, bullet lines form lists."""
     blocks: list[_Block] = []
     current: _Block | None = None
-    for raw_line in _split_lines(text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "<br>")):
+    # A placeholder's own line breaks arrive as "<br>" plus newline (budget.html_finalize): one break.
+    text = re.sub(r"<br\s*/?>\r?\n", "\n", text).replace("\r\n", "\n").replace("\r", "\n")
+    for raw_line in _split_lines(text.replace("\n", "<br>")):
         line = raw_line.strip()
         if _is_blank(line):
             current = None

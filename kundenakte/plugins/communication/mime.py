@@ -300,13 +300,18 @@ def build_message(
 def ascii_filename(name: str) -> str:
     """An ASCII stand-in for ``filename=`` (older clients ignore ``filename*=`` and would show
     "ATT00001"): umlauts transliterated (ä → ae), other letters without accents, the rest "_"."""
-    text = name
-    for umlaut, replacement in _TRANSLITERATION.items():
-        text = text.replace(umlaut, replacement)
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii") if not text.isascii() else text
-    text = "".join(ch if 32 <= ord(ch) < 127 and ch not in '"\\' else "_" for ch in text).strip(" .")
+
+    def ascii_part(text: str) -> str:
+        for umlaut, replacement in _TRANSLITERATION.items():
+            text = text.replace(umlaut, replacement)
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+        return "".join(ch if 32 <= ord(ch) < 127 and ch not in '"\\' else "_" for ch in text).strip(" ._")
+
     stem, dot, ext = name.rpartition(".")
-    return text or (f"anhang.{ext}" if dot and ext.isascii() and ext.isalnum() else "anhang")
+    if not dot:
+        stem, ext = name, ""
+    stem, ext = ascii_part(stem) or "anhang", ascii_part(ext)
+    return f"{stem}.{ext}" if ext else stem
 
 
 _TRANSLITERATION = {"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss"}
