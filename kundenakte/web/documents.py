@@ -426,7 +426,8 @@ def _render_form(
         discard=bool(doc) and _discardable(doc),  # type: ignore[arg-type]
         toolbar_actions=[(item, menu_url(item)) for item in _document_actions(doc, True)[1]] if doc else [],
         display=_display_value,
-        notices=_notices(doc) if doc else [],
+        # A new document is asked about as an unsaved instance of its type (never added to the session).
+        notices=_notices(doc if doc else Document(type_key=doctype.key, data={})),
     )
     return html, status
 

@@ -114,6 +114,8 @@ def _serialize(node: _Node | str) -> str:
     """Back to HTML; text is already escaped (charrefs were kept as written)."""
     if isinstance(node, str):
         return node
+    if node.tag == "span" and "ql-ui" in (node.attr("class") or "").split():
+        return ""  # the editor's own bullet widget, not text
     attrs = "".join(f' {k}="{escape(v or "", quote=True)}"' for k, v in node.attrs)
     if node.tag in _VOID:
         return f"<{node.tag}{attrs}>"
