@@ -16,6 +16,7 @@ from kundenakte.core.models import Contact, Folder, Group, User
 from kundenakte.core.storage import UploadTooLarge
 from kundenakte.plugins.communication import outbox, retry
 from kundenakte.plugins.communication import templates_service as svc
+from kundenakte.plugins.communication.composition import AUTOMATIC_PARTS_HELP
 from kundenakte.plugins.communication.models import CommTemplate
 from kundenakte.plugins.communication.rendering import PLACEHOLDERS
 from kundenakte.plugins.communication.types import TEMPLATE_BASE_TYPES
@@ -34,6 +35,12 @@ def _start_mail_retry(state: BlueprintSetupState) -> None:
 def _keep_mail_retry_running() -> None:
     # With gunicorn --preload the app is built before the fork, and threads do not survive a fork.
     retry.ensure_running(current_ka())
+
+
+@bp.context_processor
+def _composition_help() -> dict[str, str]:
+    # The placeholder help of the template form says which parts are added automatically.
+    return {"automatic_parts_help": AUTOMATIC_PARTS_HELP}
 
 
 BASE_TYPE_LABELS = {"email": "E-Mail", "letter": "Brief", "short_letter": "Kurzbrief"}
