@@ -120,7 +120,7 @@ def test_templates_workflow(ka, people, live_server, browser_page, shared_pdf):
     page.get_by_role("button", name="OK").click()
 
     # -- the new e-mail: every section -----------------------------------------------------------
-    expect(page).to_have_url(re.compile(r"/dokumente/\d+/bearbeiten$"))
+    expect(page).to_have_url(re.compile(r"/dokumente/\d+/bearbeiten\?verwerfen=1$"))
     doc_id = int(page.url.rsplit("/", 2)[1])
     expect(page.locator(".doc-toolbar .doc-type")).to_have_text("E-Mail")
     expect(page.get_by_label("Titel")).to_have_value("Informationen zu DOCHOUSE GmbH")
