@@ -12,6 +12,11 @@ itself every ``mail_retry_seconds`` (:mod:`.retry`), with ``recover=False`` like
 attempt, so it never touches ``sending`` rows. ``kundenakte mail send-queued`` (cron) remains the
 only run that turns stuck ``sending`` rows into ``uncertain``, and the way to deliver without a
 web process.
+
+Without an SMTP host the complete message is written to ``instance/outbox/*.eml`` and the row and
+document become ``filed`` ("als Datei abgelegt"), never ``sent``. The outbox is the only writer of
+an e-mail's status (``DocumentType.status_managed``); every outcome is audited as a German
+sentence in the name of the user who pressed "Senden" (``_queued_by``).
 """
 
 from __future__ import annotations
