@@ -177,6 +177,18 @@ def document_actions(document: Document, viewer: Viewer, can_edit: bool) -> list
     """Return entries for the "…" menu of a document the viewer may read.
 
     :param can_edit: whether the viewer may change it; offer changing actions only then.
+    Items with ``toolbar=True`` are buttons in the document's toolbar instead (in the edit form
+    they save first, then open their ``get`` target).
+    """
+
+
+@hookspec
+def page_notices(ka: Kundenakte, viewer: Viewer, page: str, document: Document | None) -> list[str]:
+    """Return short German notices to show prominently on a page (plain text, escaped).
+
+    :param page: ``"document"`` (a document's view and edit page, with ``document``) or
+    ``"settings"`` (Einstellungen, ``document`` None). For states the user must know about,
+    e.g. the communication plugin's "no mail server: e-mails are not sent".
     """
 
 

@@ -45,6 +45,9 @@ class MenuItem:
     icon: str = ""
     label_en: str = ""
     method: str = "get"  # "post" for actions that change something (rendered as a form with CSRF token)
+    # document_actions only: a button in the document's toolbar instead of a "…" entry. In the edit
+    # form it saves the document first and then opens the target (a "get" page, e.g. a confirmation).
+    toolbar: bool = False
     plugin: str = ""  # filled by the caller of the hook
 
     def label_for(self, language: str) -> str:

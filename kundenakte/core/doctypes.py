@@ -18,7 +18,8 @@ from kundenakte.core.formatting import parse_decimal
 # The one validation error (core.validation); document code has always imported it from here.
 from kundenakte.core.validation import ValidationError as ValidationError
 
-FIELD_KINDS = ("text", "longtext", "richtext", "date", "money", "decimal", "integer", "choice", "user", "contact", "boolean")
+FIELD_KINDS = ("text", "longtext", "richtext", "date", "money", "decimal", "integer", "choice", "user", "contact", "boolean",
+               "datetime")
 
 # Categories (``DocumentType.category``) are declared by plugins: kundenakte.core.categories.
 
@@ -53,6 +54,9 @@ class Field:
     def __post_init__(self) -> None:
         if self.kind not in FIELD_KINDS:
             raise ValueError(f"field {self.name!r}: unknown kind {self.kind!r} (one of {', '.join(FIELD_KINDS)})")
+        if self.kind == "datetime" and not self.computed:
+            # A point in time (ISO, UTC) the declaring plugin records; nobody types one.
+            raise ValueError(f"field {self.name!r}: datetime fields are computed only")
         if self.kind == "choice" and not self.choices:
             raise ValueError(f"field {self.name!r}: a choice field needs choices")
         if not re.fullmatch(r"[a-z][a-z0-9_]*", self.name):
@@ -85,6 +89,9 @@ class DocumentType:
     amount_field: str | None = None
     due_field: str | None = None
     icon: str = "file"
+    # The declaring plugin alone sets the status (an e-mail's comes from its delivery): forms show
+    # it read-only and a save that tries to change it is refused.
+    status_managed: bool = False
     plugin: str = ""  # filled by the registry: which plugin declared it
 
     def __post_init__(self) -> None:

@@ -201,7 +201,11 @@ def _apply(
     status = doc.status
     if creating or "status" in given:
         status = inp.status or (doc.status if not creating else doctype.default_status)
-        if doctype.statuses and doctype.status(status) is None:
+        current = doctype.default_status if creating else doc.status
+        if doctype.status_managed and status != current:
+            errors["status"] = (f"Der Status eines Dokuments vom Typ „{doctype.label}“ wird vom System gesetzt "
+                                "und kann nicht geändert werden.")
+        elif doctype.statuses and doctype.status(status) is None:
             errors["status"] = "Bitte einen der angebotenen Status wählen."
 
     retention = doc.retention_days

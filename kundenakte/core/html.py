@@ -16,8 +16,12 @@ ALLOWED_ATTRIBUTES = {
     "img": {"src", "alt", "width", "height"},
     "td": {"colspan", "rowspan"},
     "th": {"colspan", "rowspan"},
+    # The editor (Quill 2) marks list items as bullet or numbered with data-list; without it every
+    # saved bullet list would come back as a numbered one.
+    "li": {"data-list"},
     "*": {"class"},
 }
+_LIST_KINDS = frozenset({"bullet", "ordered", "checked", "unchecked"})
 # Quill writes its formatting as classes; nothing else may style the page.
 _CLASS_RE = re.compile(r"^(ql-[a-z0-9-]+\s*)+$")
 _SAFE_IMAGE_DATA = re.compile(r"^data:image/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/=\s]+$")
@@ -69,6 +73,8 @@ def _attribute_filter(tag: str, attr: str, value: str) -> str | None:
         return safe_image_source(value)
     if tag == "a" and attr == "href":
         return safe_link(value)
+    if attr == "data-list":
+        return value if value in _LIST_KINDS else None
     return value
 
 

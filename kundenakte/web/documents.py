@@ -6,6 +6,7 @@ Every load goes through ``kundenakte.core.documents`` / ``kundenakte.core.attach
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
 from collections.abc import Collection, Sequence
@@ -51,7 +52,7 @@ from kundenakte.core.storage import UploadTooLarge
 from kundenakte.web import formats, pickers, uploads
 from kundenakte.web.context import current_ka, db, language, viewer
 from kundenakte.web.errors import MESSAGES
-from kundenakte.web.menus import for_display
+from kundenakte.web.menus import for_display, menu_url
 from kundenakte.web.uploads import PendingUpload
 
 bp = Blueprint("documents", __name__)
@@ -239,8 +240,19 @@ def _form_defaults(doctype: DocumentType, *, contact_id: int | None, company_id:
         "readers": list(doctype.default_readers),
         "editors": list(doctype.default_editors),
         "content": "",
-        "data": {f.name: _field_input_value(f, f.default) for f in doctype.fields},
+        "data": {f.name: _field_input_value(f, _prefill(f)) for f in doctype.fields},
     }
+
+
+def _prefill(f: Field) -> Any:
+    """A new document's start value: ``?data.<field>=…`` (a plugin's menu entry) or the default.
+
+    Only text-like fields take a prefill; it is what the form shows, validated on save like input.
+    """
+    raw = request.args.get(f"data.{f.name}")
+    if raw is not None and not f.computed and f.kind in ("text", "longtext"):
+        return raw[: f.max_length]
+    return f.default
 
 
 def _form_from_doc(doc: Document, doctype: DocumentType | None) -> dict[str, Any]:
@@ -306,7 +318,7 @@ def _input_from_form(values: dict[str, Any], doctype: DocumentType, *, creating:
         "editors": values["editors"],
         "responsible_id": values["responsible_id"] or None,
     }
-    if doctype.statuses:
+    if doctype.statuses and not doctype.status_managed:
         fields["status"] = values["status"]
     if creating:
         fields["parent_id"] = values["parent_id"] or None
@@ -411,6 +423,11 @@ def _render_form(
         version=version if version is not None else (doc.version if doc else None),
         upload_url=url_for("documents.upload_image", doc_id=doc.id) if doc else "",
         proposal=_proposal_view(doc),
+        discard=bool(doc) and _discardable(doc),  # type: ignore[arg-type]
+        toolbar_actions=[(item, menu_url(item)) for item in _document_actions(doc, True)[1]] if doc else [],
+        display=_display_value,
+        # A new document is asked about as an unsaved instance of its type (never added to the session).
+        notices=_notices(doc if doc else Document(type_key=doctype.key, data={})),
     )
     return html, status
 
@@ -455,6 +472,11 @@ def _display_value(f: Field, value: Any) -> str:
         return formats.number(value)
     if f.kind == "date":
         return formats.date(value)
+    if f.kind == "datetime":
+        try:
+            return formats.datetime(dt.datetime.fromisoformat(str(value)))
+        except ValueError:
+            return str(value)
     if f.kind == "boolean":
         return "Ja" if value else "Nein"
     if f.kind == "choice":
@@ -583,6 +605,32 @@ def new(type_key: str):  # type: ignore[no-untyped-def]
     return redirect(url_for("documents.view", doc_id=doc.id))
 
 
+def _document_actions(doc: Document, editable: bool) -> tuple[list[Any], list[Any]]:
+    """The plugins' actions for a document: (entries of the "…" menu, buttons of the toolbar)."""
+    s, v, ka = db(), viewer(), current_ka()
+    items = for_display(
+        (item for _plugin, item in ka.collect("document_actions", s, document=doc, viewer=v, can_edit=editable) if item),
+        language(),
+    )
+    return [i for i in items if not i.toolbar], [i for i in items if i.toolbar]
+
+
+def _notices(doc: Document | None) -> list[str]:
+    """What plugins say the user must know about this document (page_notices)."""
+    ka = current_ka()
+    return [str(n) for _p, n in ka.collect("page_notices", db(), ka=ka, viewer=viewer(), page="document", document=doc)
+            if n]
+
+
+def _history_row(entry: Any, users: dict[int, str]) -> tuple[Any, str, str, str]:
+    """(time, who, what, detail) of one audit entry; a plugin's entry may carry its own sentence."""
+    details = entry.details or {}
+    text = details.get("text")
+    what = str(text) if isinstance(text, str) and text else ACTION_LABELS.get(entry.action, entry.action)
+    who = users.get(entry.user_id, "") if entry.user_id else ""
+    return entry.at, who or "System", what, str(details.get("filename", "") or "")
+
+
 @bp.get("/dokumente/<int:doc_id>")
 @login_required
 def view(doc_id: int):  # type: ignore[no-untyped-def]
@@ -601,16 +649,10 @@ def view(doc_id: int):  # type: ignore[no-untyped-def]
     labels = _principal_labels()
     readers = [labels.get(e.principal, e.principal) for e in sorted(doc.acl, key=lambda e: e.principal) if e.role == "read"]
     editors = [labels.get(e.principal, e.principal) for e in sorted(doc.acl, key=lambda e: e.principal) if e.role == "edit"]
-    actions = for_display(
-        (item for _plugin, item in ka.collect("document_actions", s, document=doc, viewer=v, can_edit=editable) if item),
-        language(),
-    )
+    actions, toolbar = _document_actions(doc, editable)
     entries = audit.history(s, "document", doc.id)[-HISTORY_LIMIT:]
     users = dict(s.execute(select(User.id, User.display_name)).all())
-    history = [
-        (e.at, users.get(e.user_id, "unbekannt"), ACTION_LABELS.get(e.action, e.action), (e.details or {}).get("filename", ""))
-        for e in reversed(entries)
-    ]
+    history = [_history_row(e, users) for e in reversed(entries)]
     status = doctype.status(doc.status) if doctype and doc.status else None
     read_only = doc.archived or bool(data.get("_locked"))
     return render_template(
@@ -624,6 +666,8 @@ def view(doc_id: int):  # type: ignore[no-untyped-def]
         attachments=[a for a in doc.attachments if not a.inline],
         history=history,
         actions=actions,
+        toolbar_actions=toolbar,
+        notices=_notices(doc),
         can_edit=editable and not read_only,
         can_delete=editable,
         read_only=read_only,
@@ -653,6 +697,8 @@ def edit(doc_id: int):  # type: ignore[no-untyped-def]
     if request.method == "GET":
         return _render_form(doctype, _with_proposal(_form_from_doc(doc, doctype), doc), doc=doc)
 
+    if request.form.get("discard") and _discardable(doc):
+        return _discard(doc)
     pending = uploads.receive(v.user_id)
     values = _form_from_request(doctype)
     picker_errors = _resolve_pickers(values, doctype)
@@ -684,7 +730,35 @@ def edit(doc_id: int):  # type: ignore[no-untyped-def]
         return _render_form(doctype, values, doc=doc, errors=picker_errors, pending=pending, conflict=info,
                             version=doc.version, status=409)
     flash("Gespeichert.")
+    # A toolbar action of a plugin ("Senden") saves first, then goes on to its own page.
+    then = request.form.get("then", "")
+    if then and _local_path(then) and any(menu_url(item) == then for item in _document_actions(updated, True)[1]):
+        return redirect(then)
     return redirect(url_for("documents.view", doc_id=doc_id))
+
+
+def _local_path(target: str) -> bool:
+    parts = urlsplit(target)
+    return target.startswith("/") and not target.startswith("//") and not parts.scheme and not parts.netloc
+
+
+def _discardable(doc: Document) -> bool:
+    """A draft opened with ``?verwerfen=1`` (just created from a template) that nobody saved yet:
+    "Abbrechen" deletes it instead of leaving an unwanted draft behind."""
+    flag = request.values.get("verwerfen") == "1"
+    return flag and doc.version == 1 and doc.author_id == viewer().user_id
+
+
+def _discard(doc: Document):  # type: ignore[no-untyped-def]
+    target = (
+        (_maybe_url("contacts.view", contact_id=doc.contact_id) if doc.contact_id else None)
+        or (_maybe_url("companies.view", company_id=doc.company_id) if doc.company_id else None)
+        or url_for("pages.home")
+    )
+    delete_document(current_ka(), db(), viewer(), doc.id)
+    db().commit()
+    flash("Der Entwurf wurde verworfen.")
+    return redirect(target)
 
 
 @bp.post("/dokumente/<int:doc_id>/loeschen")

@@ -53,7 +53,11 @@ def index():  # type: ignore[no-untyped-def]
     grouped: dict[str, list[Any]] = {}
     for item in for_display(links, language()):
         grouped.setdefault(item.group, []).append(item)
-    return render_template("settings/index.html", plugin_links=list(grouped.items()), is_admin=viewer().sees_all)
+    ka = current_ka()
+    notices = [str(n) for _p, n in ka.collect("page_notices", db(), ka=ka, viewer=viewer(), page="settings", document=None)
+               if n]
+    return render_template("settings/index.html", plugin_links=list(grouped.items()), is_admin=viewer().sees_all,
+                           notices=notices)
 
 
 # -- own settings ----------------------------------------------------------------------------------

@@ -44,7 +44,7 @@ def test_template_readers_are_shown_and_only_granted_as_saved(ka: Any, people: A
     page.goto(f"{base}/kommunikation/vorlage?contact_id={contact_id}")
     page.get_by_label("Angebotsschreiben").check()
     page.get_by_role("button", name="OK").click()
-    expect(page).to_have_url(re.compile(r"/dokumente/\d+/bearbeiten$"))
+    expect(page).to_have_url(re.compile(r"/dokumente/\d+/bearbeiten\?verwerfen=1$"))
     doc_id = int(page.url.rsplit("/", 2)[1])
 
     # The draft's first page says who the template gives access to, before anything is saved.

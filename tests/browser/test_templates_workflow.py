@@ -3,8 +3,8 @@
 As admin: Einstellungen → Kommunikation → Neu → Vorlage with a PDF, folders, Aufbewahrungsfrist,
 readers/editors of the created documents, subject/body with placeholders and a PS. Then on a
 contact: "…" → Vorlage auswählen → search "informationen" → exactly three → OK → every section of
-the new e-mail is right → Senden (no SMTP: an .eml in the instance outbox) → the overview's
-Kommunikation section lists it as versendet.
+the new e-mail is right → Senden in the toolbar → confirmation → no SMTP: an .eml in the instance outbox, shown as "als Datei
+abgelegt" (never "versendet") → the overview's Kommunikation section lists it under that state.
 """
 
 from __future__ import annotations
@@ -120,13 +120,13 @@ def test_templates_workflow(ka, people, live_server, browser_page, shared_pdf):
     page.get_by_role("button", name="OK").click()
 
     # -- the new e-mail: every section -----------------------------------------------------------
-    expect(page).to_have_url(re.compile(r"/dokumente/\d+/bearbeiten$"))
+    expect(page).to_have_url(re.compile(r"/dokumente/\d+/bearbeiten\?verwerfen=1$"))
     doc_id = int(page.url.rsplit("/", 2)[1])
     expect(page.locator(".doc-toolbar .doc-type")).to_have_text("E-Mail")
     expect(page.get_by_label("Titel")).to_have_value("Informationen zu DOCHOUSE GmbH")
     expect(page.get_by_label("Unternehmen", exact=True)).to_have_value(str(ids["company"]))
     expect(page.get_by_label("Kontakt", exact=True)).to_have_value(str(ids["contact"]))
-    expect(page.locator("#f-status")).to_have_value("draft")
+    expect(page.locator("#f-status")).to_have_text("Entwurf")  # the outbox's, not a field
     expect(page.get_by_label("An (E-Mail-Adresse)")).to_have_value("maria.schaefer@dochouse.example")
     expect(page.get_by_label("An (Name)")).to_have_value("Dr. Maria Schäfer")
     expect(page.get_by_label("Betreff")).to_have_value("Informationen zu DOCHOUSE GmbH")
@@ -160,16 +160,18 @@ def test_templates_workflow(ka, people, live_server, browser_page, shared_pdf):
     expect(page.locator("section#inhalt")).to_contain_text("Sehr geehrte Frau Dr. Schäfer,")
     expect(page.locator("section#allgemein")).to_contain_text("PS: Besuchen Sie uns")
     expect(page.locator("section#dateianhaenge").get_by_role("link", name=PDF_NAME)).to_be_visible()
-    page.locator("details.doc-menu summary").click()
-    page.get_by_role("menuitem", name="Senden").click()
-    expect(page.get_by_text("Die E-Mail wurde versendet.")).to_be_visible()
-    expect(page.locator("section#allgemein .status")).to_have_text("versendet")
-    expect(page.get_by_text("Dieses Dokument ist versendet")).to_be_visible()
+    page.locator(".doc-toolbar").get_by_role("link", name="Senden").click()
+    expect(page.locator(".send-recipient")).to_have_text("Dr. Maria Schäfer <maria.schaefer@dochouse.example>")
+    expect(page.locator(".send-attachments")).to_contain_text(PDF_NAME)
+    page.get_by_role("button", name="Als Datei ablegen").click()
+    expect(page.get_by_text("Die E-Mail wurde nicht versendet, sondern als Datei abgelegt")).to_be_visible()
+    expect(page.locator("section#allgemein .status")).to_have_text("als Datei abgelegt")
+    expect(page.get_by_text("Dieses Dokument ist als Datei abgelegt und kann nicht mehr geändert werden.")).to_be_visible()
     shot(page, "13-email-versendet")
 
     with ka.db.read() as s:
         doc = s.get(Document, doc_id)
-        assert doc.status == "sent" and doc.type_key == "email"
+        assert doc.status == "filed" and doc.type_key == "email"
         assert sorted((e.principal, e.role) for e in doc.acl) == [(f"g:{vertrieb}", "read"), (f"u:{editor}", "edit")]
     files = sorted(outbox_dir(ka).glob("*.eml"))
     assert len(files) == 1, files
@@ -188,15 +190,16 @@ def test_templates_workflow(ka, people, live_server, browser_page, shared_pdf):
     expect(page).to_have_url(re.compile(rf"/kontakte/{ids['contact']}/uebersicht"))
     for overview in ("contact", "company"):
         comm = page.locator("#section-communication")
-        sent = comm.get_by_role("radio", name=re.compile(r"^versendet"))
+        expect(comm.get_by_role("radio", name=re.compile(r"^versendet")).locator(".count")).to_have_text("0")
+        sent = comm.get_by_role("radio", name=re.compile(r"^als Datei abgelegt"))
         expect(sent.locator(".count")).to_have_text("1")
         sent.click()
-        expect(comm.get_by_role("radio", name=re.compile(r"^versendet"))).to_have_attribute("aria-checked", "true")
-        expect(page).to_have_url(re.compile(r"f_communication=sent"))
+        expect(comm.get_by_role("radio", name=re.compile(r"^als Datei abgelegt"))).to_have_attribute("aria-checked", "true")
+        expect(page).to_have_url(re.compile(r"f_communication=filed"))
         row = comm.locator("tbody tr")
         expect(row).to_have_count(1)
         expect(row.get_by_role("link", name="Informationen zu DOCHOUSE GmbH")).to_be_visible()
-        expect(row.locator(".badge")).to_have_text("versendet")
+        expect(row.locator(".badge")).to_have_text("als Datei abgelegt")
         expect(row).to_contain_text("Informationen zu DOCHOUSE GmbH")
         drafts = comm.get_by_role("radio", name=re.compile(r"^Entwürfe"))
         expect(drafts.locator(".count")).to_have_text("0")

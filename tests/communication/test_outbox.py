@@ -169,13 +169,17 @@ def test_eml_without_smtp(ka, people, shared_pdf):  # type: ignore[no-untyped-de
     configure(ka, None)
     doc_id = draft(ka, people, shared_pdf)
     message_id = queue(ka, people, doc_id)
-    assert deliver_queued(ka, now=NOW).sent == [doc_id]
+    summary = deliver_queued(ka, now=NOW)
+    # Written to a file is not sent: nobody received it, and the state says so.
+    assert summary.filed == [doc_id] and summary.sent == []
     files = list(outbox_dir(ka).glob("*.eml"))
     assert [f.name for f in files] == [message_id.strip("<>") + ".eml"]
     msg = email.message_from_bytes(files[0].read_bytes(), policy=policy.default)
     assert msg["Message-ID"] == message_id
     assert next(msg.iter_attachments()).get_content() == (shared_pdf / "example.pdf").read_bytes()
-    assert document(ka, doc_id).status == "sent" and entry(ka, doc_id).eml_path == str(files[0])
+    doc = document(ka, doc_id)
+    assert doc.status == "filed" and doc.data["delivery_status"] == "filed" and "sent_at" not in doc.data
+    assert entry(ka, doc_id).state == "filed" and entry(ka, doc_id).eml_path == str(files[0])
     assert not [p for p in outbox_dir(ka).iterdir() if p.name.startswith(".eml-")]
 
 

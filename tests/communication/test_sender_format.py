@@ -119,7 +119,7 @@ def test_company_without_mail_from_uses_the_authors_address(ka, people):  # type
     doc_id = draft(ka, people)
     set_sender_format(ka, people, doc_id, "company")
     queue(ka, people, doc_id)
-    assert deliver_queued(ka, now=NOW).sent == [doc_id]
+    assert deliver_queued(ka, now=NOW).filed == [doc_id]
     (eml,) = outbox_dir(ka).glob("*.eml")
     msg = parse(eml.read_bytes())
     assert sender(msg) == (ORGANISATION, AUTHOR[1])

@@ -116,7 +116,7 @@ def test_create_from_template(ka, people, shared_pdf: Path, who, salutation, clo
         assert doc.title == ("Info-Mail Müller & Söhne GmbH" if who else "Info-Mail")
         assert salutation in doc.content
         assert close in doc.content
-        assert "Informationen zu" in doc.content and "Owner<br>Vertrieb<br>Tel. 089 1" in doc.content
+        assert "Informationen zu" in doc.content and "<p>Owner</p><p>Vertrieb</p><p>Tel. 089 1</p>" in doc.content and doc.content.count("Owner") == 1
         assert doc.data["appendix"] == "<p>PS: Besuchen Sie uns auf der Messe.</p>"
         if who == "frau":
             assert doc.data["subject"] == "Informationen für Frau Dr. Müller"

@@ -28,7 +28,7 @@ def test_types_registered(ka):  # type: ignore[no-untyped-def]
         assert doctype.category == "communication"
         assert doctype.plugin == "communication"
     email = ka.types.get("email")
-    assert [s.value for s in email.statuses] == ["draft", "queued", "sent", "failed", "uncertain"]
+    assert [s.value for s in email.statuses] == ["draft", "queued", "sent", "filed", "failed", "uncertain"]
     assert email.status("sent").closed and email.status("sent").label == "versendet"
     assert email.field("subject").searchable
     assert email.field("appendix").kind == "richtext" and email.field("appendix").label == "Anhänge"
@@ -65,7 +65,7 @@ def test_menus_and_overview(app) -> None:  # type: ignore[no-untyped-def]
                                                                "templates": "Vorlage auswählen"}
     (section,) = register_overview_sections()
     assert section.key == "communication" and section.order == 10 and set(section.type_keys) == set(COMM_KEYS)
-    assert [f.label for f in section.filters] == ["alle", "Entwürfe", "versendet"]
+    assert [f.label for f in section.filters] == ["alle", "Entwürfe", "versendet", "als Datei abgelegt"]
 
     class Doc:
         id, type_key, status = 5, "email", "draft"

@@ -70,7 +70,7 @@ def test_dialog_search_and_create(app, ka, people):  # type: ignore[no-untyped-d
         tid = s.scalar(select(CommTemplate.id).where(CommTemplate.name == "Produktinformationen"))
     response = client.post("/kommunikation/vorlage", data={"contact_id": ids["frau"], "template_id": tid})
     assert response.status_code == 302
-    doc_id = int(re.search(r"/dokumente/(\d+)/bearbeiten$", response.headers["Location"]).group(1))
+    doc_id = int(re.search(r"/dokumente/(\d+)/bearbeiten\?verwerfen=1$", response.headers["Location"]).group(1))
     with ka.db.read() as s:
         doc = s.get(Document, doc_id)
         assert doc.contact_id == ids["frau"] and doc.author_id == people.users["outsider"]
@@ -91,7 +91,7 @@ def test_send_via_client(app, ka, people):  # type: ignore[no-untyped-def]
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/dokumente/{doc_id}")
     with ka.db.read() as s:
         doc = s.get(Document, doc_id)
-        assert doc.status == "sent" and doc.data["_locked"]
+        assert doc.status == "filed" and doc.data["_locked"]
     assert len(list(outbox_dir(ka).glob("*.eml"))) == 1
     again = client.post(f"/kommunikation/{doc_id}/senden")
     assert again.status_code == 302

@@ -92,11 +92,11 @@ def test_a_plugin_owned_hook_is_added_and_called(recorded: Any) -> None:
     ka, recorder, people = recorded
     spec = ka.plugins.pm.hook.communication_mail_sent.spec
     assert spec is not None and spec.argnames == ("ka", "document_id", "message_id")
-    configure(ka)  # no SMTP server: the outbox writes an .eml file, which counts as sent
+    configure(ka)  # no SMTP server: the outbox files an .eml file; the hook fires for it as well
     doc_id = draft(ka, people)
     message_id = queue(ka, people, doc_id)
     assert recorder.named("communication_mail_sent") == []
-    assert deliver_queued(ka, now=NOW).sent == [doc_id]
+    assert deliver_queued(ka, now=NOW).filed == [doc_id]
     assert recorder.named("communication_mail_sent") == [(doc_id, message_id)]
 
 

@@ -10,7 +10,7 @@ from kundenakte.core.acl import Viewer
 from kundenakte.core.contributions import Category, MenuItem, OverviewFilter, OverviewSection
 from kundenakte.core.doctypes import DocumentType
 from kundenakte.core.models import Contact, Document
-from kundenakte.plugins.communication.types import COMM_KEYS, COMM_TYPES
+from kundenakte.plugins.communication.types import COMM_KEYS, COMM_TYPES, EMAIL
 
 if TYPE_CHECKING:
     from kundenakte.core.runtime import Kundenakte
@@ -56,7 +56,13 @@ def register_migrations() -> list[str]:
 @hookimpl
 def contact_actions(contact: Contact, viewer: Viewer) -> list[MenuItem]:
     items = [MenuItem(t.label, type_key=t.key, group="communication", order=t.menu_order, label_en=t.label_en)
-             for t in COMM_TYPES]
+             for t in COMM_TYPES if t.key != EMAIL.key]
+    # A new e-mail is addressed to the contact from the start (the form validates it on save).
+    prefill = {"data.to_email": contact.email or "", "data.to_name": contact.full_name or ""}
+    items.append(MenuItem(EMAIL.label, type_key=EMAIL.key, endpoint="documents.new", group="communication",
+                          order=EMAIL.menu_order, label_en=EMAIL.label_en,
+                          values={"type_key": EMAIL.key, "contact_id": contact.id, "company_id": contact.company_id,
+                                  **{k: v for k, v in prefill.items() if v}}))
     items.append(MenuItem("Vorlage auswählen …", endpoint="communication.choose_template", values={"contact_id": contact.id},
                           group="templates", order=90, label_en="Choose template …"))
     return items
@@ -65,9 +71,37 @@ def contact_actions(contact: Contact, viewer: Viewer) -> list[MenuItem]:
 @hookimpl
 def document_actions(document: Document, viewer: Viewer, can_edit: bool) -> list[MenuItem]:
     if document.type_key == "email" and can_edit and document.status in ("draft", "failed"):
-        return [MenuItem("Senden", endpoint="communication.send", values={"document_id": document.id}, method="post",
-                         group="communication",
-                         order=10, label_en="Send")]
+        # In the toolbar; it opens the confirmation (recipient, attachments), which sends.
+        return [MenuItem("Senden", endpoint="communication.confirm_send", values={"document_id": document.id},
+                         group="communication", order=10, label_en="Send", toolbar=True)]
+    return []
+
+
+@hookimpl
+def prepare_document(ka: Kundenakte, session: Any, document: Document, created: bool) -> None:
+    if document.type_key != EMAIL.key:
+        return
+    from kundenakte.core.doctypes import ValidationError
+    from kundenakte.plugins.communication.addresses import is_valid_email
+
+    address = str((document.data or {}).get("to_email") or "").strip()
+    if address and not is_valid_email(address):
+        raise ValidationError({"data.to_email": f"„{address}“ ist keine gültige E-Mail-Adresse."})
+
+
+NOT_SENDING = ("Es ist kein Mailserver (SMTP) eingerichtet: E-Mails werden nicht versendet, sondern nur als "
+               "Datei im Ausgangsordner der Instanz abgelegt (Status „als Datei abgelegt“). Die Verwaltung richtet "
+               "den Versand mit KUNDENAKTE_COMMUNICATION_SMTP_HOST ein.")
+
+
+@hookimpl
+def page_notices(ka: Kundenakte, viewer: Viewer, page: str, document: Document | None) -> list[str]:
+    from kundenakte.plugins.communication.outbox import sending_configured
+
+    if sending_configured(ka):
+        return []
+    if page == "settings" or (document is not None and document.type_key == EMAIL.key):
+        return [NOT_SENDING]
     return []
 
 
@@ -89,6 +123,7 @@ def register_overview_sections() -> list[OverviewSection]:
                 OverviewFilter("all", "alle", None, "all"),
                 OverviewFilter("drafts", "Entwürfe", ("draft",), "drafts"),
                 OverviewFilter("sent", "versendet", ("sent",), "sent"),
+                OverviewFilter("filed", "als Datei abgelegt", ("filed",), "filed as a file"),
             ),
             columns=("subject",),
             order=10,

@@ -9,6 +9,8 @@ repaired, because a "repaired" address would silently go to someone else.
 from __future__ import annotations
 
 import re
+import unicodedata
+import urllib.parse
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -53,7 +55,22 @@ class _MailPolicy(EmailPolicy):
             linesep=self.linesep, maxlinelen=self.max_line_length or 78
         )
 
+    def _fold_disposition(self, name: str, value: object) -> str | None:
+        params = dict(getattr(value, "params", {}) or {})
+        filename = params.get("filename")
+        if not isinstance(filename, str) or filename.isascii() or self.utf8:
+            return None
+        fallback = ascii_filename(filename).replace("\\", "_").replace('"', "_")
+        encoded = urllib.parse.quote(filename, safe="")
+        disposition = getattr(value, "content_disposition", None) or "attachment"
+        # One parameter per line (readable, far below 998 characters). filename* first: parsers
+        # that know both, Python's email package among them, take the first; old ones skip it.
+        return (f"{name}: {disposition};{self.linesep} filename*=utf-8''{encoded};{self.linesep}"
+                f' filename="{fallback}"{self.linesep}')
+
     def _fold_encoded(self, name: str, value: object) -> str | None:
+        if name.lower() == "content-disposition":
+            return self._fold_disposition(name, value)
         text = str(value)
         if self.utf8 or text.isascii():
             return None  # raw UTF-8 or plain ASCII: the standard folder is fine
@@ -240,6 +257,7 @@ def build_message(
     message_id: str,
     date: datetime,
     reply_to: str | None = None,
+    reply_to_name: str | None = None,
 ) -> EmailMessage:
     """Build a multipart/alternative (HTML + text) message, wrapped in multipart/mixed if there are
     attachments. Raises ``ValueError`` for invalid addresses or Message-ID.
@@ -248,7 +266,7 @@ def build_message(
     """
     sender = _address(sender_name, sender_email, "sender")
     recipient = _address(to_name, to_email, "recipient")
-    reply = _address(None, reply_to, "reply_to") if reply_to else None
+    reply = _address(reply_to_name, reply_to, "reply_to") if reply_to else None
     if not isinstance(message_id, str) or not _MESSAGE_ID.match(message_id):
         raise ValueError(f"invalid Message-ID: {message_id!r}")
 
@@ -274,8 +292,35 @@ def build_message(
         if maintype in ("multipart", "message"):
             # These would need structured payloads; as opaque bytes they are just octet streams.
             maintype, subtype = "application", "octet-stream"
-        msg.add_attachment(
-            bytes(data), maintype=maintype, subtype=subtype,
-            filename=_attachment_filename(filename),
-        )
+        msg.add_attachment(bytes(data), maintype=maintype, subtype=subtype)
+        _set_attachment_filename(msg.get_payload()[-1], _attachment_filename(filename))
     return msg
+
+
+def ascii_filename(name: str) -> str:
+    """An ASCII stand-in for ``filename=`` (older clients ignore ``filename*=`` and would show
+    "ATT00001"): umlauts transliterated (ä → ae), other letters without accents, the rest "_"."""
+
+    def ascii_part(text: str) -> str:
+        for umlaut, replacement in _TRANSLITERATION.items():
+            text = text.replace(umlaut, replacement)
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+        return "".join(ch if 32 <= ord(ch) < 127 and ch not in '"\\' else "_" for ch in text).strip(" ._")
+
+    stem, dot, ext = name.rpartition(".")
+    if not dot:
+        stem, ext = name, ""
+    stem, ext = ascii_part(stem) or "anhang", ascii_part(ext)
+    return f"{stem}.{ext}" if ext else stem
+
+
+_TRANSLITERATION = {"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss"}
+
+
+def _set_attachment_filename(part: EmailMessage, name: str) -> None:
+    """Name the attachment for every client: ``filename=`` in ASCII and, for a non-ASCII name, also
+    ``filename*=`` (RFC 2231) with the exact name — written by ``_MailPolicy`` when folding, because
+    Python's email package alone writes only ``filename*=``. Content-Type carries the ASCII ``name``."""
+    part.replace_header("Content-Disposition", "attachment")
+    part.set_param("filename", name, header="Content-Disposition")
+    part.set_param("name", ascii_filename(name), header="Content-Type")

@@ -12,6 +12,11 @@ itself every ``mail_retry_seconds`` (:mod:`.retry`), with ``recover=False`` like
 attempt, so it never touches ``sending`` rows. ``kundenakte mail send-queued`` (cron) remains the
 only run that turns stuck ``sending`` rows into ``uncertain``, and the way to deliver without a
 web process.
+
+Without an SMTP host the complete message is written to ``instance/outbox/*.eml`` and the row and
+document become ``filed`` ("als Datei abgelegt"), never ``sent``. The outbox is the only writer of
+an e-mail's status (``DocumentType.status_managed``); every outcome is audited as a German
+sentence in the name of the user who pressed "Senden" (``_queued_by``).
 """
 
 from __future__ import annotations
@@ -32,7 +37,9 @@ from kundenakte.core.doctypes import ValidationError
 from kundenakte.core.documents import ReadOnly, after_commit, load_for_write, set_document_state
 from kundenakte.core.html import sanitize_html
 from kundenakte.core.models import Document, User
-from kundenakte.plugins.communication.mime import _address, build_message, make_message_id, sanitize_header_text
+from kundenakte.plugins.communication.addresses import is_valid_email
+from kundenakte.plugins.communication.composition import to_mail_html
+from kundenakte.plugins.communication.mime import build_message, make_message_id, sanitize_header_text
 from kundenakte.plugins.communication.models import OutboxEntry
 from kundenakte.plugins.communication.settings import outbox_dir, settings_of
 from kundenakte.plugins.communication.smtp import DeliveryOutcome, DeliveryStatus, SmtpConfig, deliver, retry_delay
@@ -46,13 +53,25 @@ QUEUEABLE = ("draft", "failed")
 @dataclass
 class DeliverySummary:
     sent: list[int] = field(default_factory=list)
+    # No SMTP server configured: written to instance/outbox/*.eml, received by nobody.
+    filed: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
     retry: list[int] = field(default_factory=list)
     uncertain: list[int] = field(default_factory=list)
 
     def __str__(self) -> str:
-        return (f"{len(self.sent)} versendet, {len(self.retry)} später erneut, {len(self.failed)} fehlgeschlagen, "
-                f"{len(self.uncertain)} unklar")
+        return (f"{len(self.sent)} versendet, {len(self.filed)} als Datei abgelegt, {len(self.retry)} später erneut, "
+                f"{len(self.failed)} fehlgeschlagen, {len(self.uncertain)} unklar")
+
+
+# Who pressed "Senden": the outbox records every later outcome (sent, failed …) in their name,
+# also when the retry loop or cron delivers it.
+QUEUED_BY = "_queued_by"
+
+
+def sending_configured(ka: Kundenakte) -> bool:
+    """Whether e-mails really leave the house; without an SMTP host they are only filed as .eml."""
+    return bool(settings_of(ka).smtp_host)
 
 
 def _domain(ka: Kundenakte) -> str:
@@ -80,10 +99,8 @@ def queue_email(ka: Kundenakte, session: Session, viewer: acl.Viewer, document_i
     to_email = str(data.get("to_email") or "").strip()
     if not to_email:
         raise ValidationError({"data.to_email": "Bitte eine Empfängeradresse angeben."})
-    try:
-        _address(str(data.get("to_name") or ""), to_email, "recipient")
-    except ValueError:
-        raise ValidationError({"data.to_email": "Die Empfängeradresse ist ungültig."}) from None
+    if not is_valid_email(to_email):
+        raise ValidationError({"data.to_email": f"Die Empfängeradresse „{to_email}“ ist ungültig."})
     if not str(data.get("subject") or "").strip():
         raise ValidationError({"data.subject": "Bitte einen Betreff angeben."})
     now = ka.clock.now()
@@ -91,10 +108,20 @@ def queue_email(ka: Kundenakte, session: Session, viewer: acl.Viewer, document_i
                         next_attempt_at=now, last_error="", created_at=now, eml_path="")
     session.add(entry)
     _set_doc(ka, session, doc, "queued", viewer.user_id, delivery_status="queued", message_id=entry.message_id,
-             delivery_error=None, _locked=True)
+             delivery_error=None, _locked=True, **{QUEUED_BY: viewer.user_id})
     session.flush()
-    audit.record(session, viewer.user_id, "queued", "document", doc.id, message_id=entry.message_id)
+    audit.record(session, viewer.user_id, "queued", "document", doc.id, message_id=entry.message_id,
+                 text=f"E-Mail an {to_email} zum Versand gegeben")
     return entry
+
+
+def _actor(doc: Document | None) -> int | None:
+    value = (doc.data or {}).get(QUEUED_BY) if doc is not None else None
+    return value if isinstance(value, int) else None
+
+
+def _recipient(doc: Document) -> str:
+    return str((doc.data or {}).get("to_email") or "")
 
 
 def smtp_config(ka: Kundenakte) -> SmtpConfig | None:
@@ -102,7 +129,24 @@ def smtp_config(ka: Kundenakte) -> SmtpConfig | None:
     if not s.smtp_host:
         return None
     return SmtpConfig(host=s.smtp_host, port=int(s.smtp_port), security=s.smtp_security,  # type: ignore[arg-type]
-                      username=s.smtp_username, password=s.smtp_password, timeout=20.0, local_hostname="localhost")
+                      username=s.smtp_username, password=s.smtp_password, timeout=20.0,
+                      local_hostname=helo_hostname(ka))
+
+
+def helo_hostname(ka: Kundenakte) -> str:
+    """The name this instance greets mail servers with (EHLO/HELO).
+
+    The ``helo_hostname`` setting, else the domain of ``mail_from``; "localhost" only as the last
+    resort, because many servers score a "localhost" greeting as spam. Not looked up in DNS
+    (``getfqdn`` can stall for seconds on hosts with broken reverse DNS).
+    """
+    configured = str(settings_of(ka).helo_hostname or "").strip()
+    if configured:
+        return configured if configured.isascii() else configured.encode("idna").decode("ascii")
+    domain = _domain(ka)
+    if domain == "kundenakte.localhost":
+        return "localhost"
+    return domain if domain.isascii() else domain.encode("idna").decode("ascii")
 
 
 def sender_display_name(ka: Kundenakte, data: dict[str, Any], author_name: str) -> str:
@@ -126,10 +170,12 @@ def build_for(ka: Kundenakte, session: Session, doc: Document, message_id: str, 
     sender_name = sender_display_name(ka, data, author_name)
     # Answers reach the writing user whenever the From address is not theirs.
     reply_to = author_email if author_email and author_email != sender_email else None
+    reply_to_name = author_name if reply_to else None
     # Sanitised again on the way out: content saved before a sanitiser rule existed (or written
     # around the core) must not carry off-origin or data: links into the recipient's mail client.
-    html_body = sanitize_html(doc.content or "")
-    appendix = sanitize_html(str(data.get("appendix") or ""))
+    # The editor's lines become paragraphs and lists (composition.py), for HTML and text alike.
+    html_body = to_mail_html(sanitize_html(doc.content or ""))
+    appendix = to_mail_html(sanitize_html(str(data.get("appendix") or "")))
     if appendix.strip():
         html_body += f'<hr><div class="appendix">{appendix}</div>'
     files = []
@@ -142,6 +188,7 @@ def build_for(ka: Kundenakte, session: Session, doc: Document, message_id: str, 
         sender_name=sender_name, sender_email=sender_email, to_name=str(data.get("to_name") or ""),
         to_email=str(data.get("to_email") or ""), subject=str(data.get("subject") or ""), html_body=html_body,
         attachments=files, message_id=message_id, date=now.replace(tzinfo=dt.UTC), reply_to=reply_to,
+        reply_to_name=reply_to_name,
     )
 
 
@@ -213,7 +260,8 @@ def _recover_stuck(ka: Kundenakte, now: dt.datetime) -> list[int]:
             doc = session.get(Document, entry.document_id)
             if doc is not None:
                 _set_doc(ka, session, doc, "uncertain", None, delivery_status="uncertain", delivery_error=entry.last_error)
-                audit.record(session, None, "uncertain", "document", doc.id, message_id=entry.message_id)
+                audit.record(session, None, "uncertain", "document", doc.id, message_id=entry.message_id,
+                             text="Versand unterbrochen; ob die E-Mail angekommen ist, ist unklar")
             found.append(entry.document_id)
     return found
 
@@ -228,18 +276,35 @@ def _claim(ka: Kundenakte, entry_id: int, now: dt.datetime | None = None) -> boo
         return result.rowcount == 1
 
 
+FILED_NOTE = ("Es ist kein Mailserver eingerichtet: Die E-Mail wurde nicht versendet, sondern nur als Datei "
+              "im Ausgangsordner der Instanz abgelegt.")
+
+
 def _record(ka: Kundenakte, entry_id: int, outcome: DeliveryOutcome, now: dt.datetime, eml: str = "") -> str:
     with ka.db.write() as session:
         entry = session.get(OutboxEntry, entry_id)
         assert entry is not None
         doc = session.get(Document, entry.document_id)
+        actor = _actor(doc)
         status = outcome.status
+        if status is DeliveryStatus.SENT and eml:
+            # Complete, but nobody received it: never reported as "versendet".
+            entry.state, entry.sent_at, entry.last_error, entry.eml_path = "filed", now, "", eml
+            if doc is not None:
+                _set_doc(ka, session, doc, "filed", actor, delivery_status="filed", delivery_error=FILED_NOTE,
+                         _locked=True)
+                audit.record(session, actor, "filed", "document", doc.id, message_id=entry.message_id, eml=eml,
+                             text=f"E-Mail an {_recipient(doc)} nicht versendet, als Datei abgelegt "
+                                  "(kein Mailserver eingerichtet)")
+                after_commit(ka, session, "communication_mail_sent", document_id=doc.id, message_id=entry.message_id)
+            return "filed"
         if status is DeliveryStatus.SENT:
             entry.state, entry.sent_at, entry.last_error, entry.eml_path = "sent", now, "", eml
             if doc is not None:
-                _set_doc(ka, session, doc, "sent", None, delivery_status="sent", sent_at=now.isoformat(timespec="seconds"),
+                _set_doc(ka, session, doc, "sent", actor, delivery_status="sent", sent_at=now.isoformat(timespec="seconds"),
                          delivery_error=None, _locked=True)
-                audit.record(session, None, "sent", "document", doc.id, message_id=entry.message_id, eml=eml or None)
+                audit.record(session, actor, "sent", "document", doc.id, message_id=entry.message_id,
+                             text=f"E-Mail an {_recipient(doc)} versendet")
                 after_commit(ka, session, "communication_mail_sent", document_id=doc.id, message_id=entry.message_id)
             return "sent"
         if status is DeliveryStatus.TEMPORARY_FAILURE:
@@ -247,23 +312,25 @@ def _record(ka: Kundenakte, entry_id: int, outcome: DeliveryOutcome, now: dt.dat
             entry.last_error = outcome.detail
             entry.next_attempt_at = now + retry_delay(entry.attempts)
             if doc is not None:
-                _set_doc(ka, session, doc, "queued", None, delivery_status="queued",
+                _set_doc(ka, session, doc, "queued", actor, delivery_status="queued",
                          delivery_error=f"Wird erneut versucht: {outcome.detail}")
             return "retry"
         if status is DeliveryStatus.PERMANENT_FAILURE:
             entry.state, entry.last_error = "failed", outcome.detail
             if doc is not None:
                 # Unlocked again so the user can correct the address and send anew.
-                _set_doc(ka, session, doc, "failed", None, delivery_status="failed",
+                _set_doc(ka, session, doc, "failed", actor, delivery_status="failed",
                          delivery_error=f"Versand fehlgeschlagen: {outcome.detail}", _locked=None)
-                audit.record(session, None, "failed", "document", doc.id, message_id=entry.message_id,
-                             error=outcome.detail, smtp_code=outcome.smtp_code)
+                audit.record(session, actor, "failed", "document", doc.id, message_id=entry.message_id,
+                             error=outcome.detail, smtp_code=outcome.smtp_code,
+                             text=f"Versand an {_recipient(doc)} fehlgeschlagen: {outcome.detail}")
             return "failed"
         entry.state, entry.last_error = "uncertain", outcome.detail
         if doc is not None:
-            _set_doc(ka, session, doc, "uncertain", None, delivery_status="uncertain",
+            _set_doc(ka, session, doc, "uncertain", actor, delivery_status="uncertain",
                      delivery_error=f"Unklar, ob die Nachricht angekommen ist: {outcome.detail}")
-            audit.record(session, None, "uncertain", "document", doc.id, message_id=entry.message_id, error=outcome.detail)
+            audit.record(session, actor, "uncertain", "document", doc.id, message_id=entry.message_id,
+                         error=outcome.detail, text=f"Unklar, ob die E-Mail an {_recipient(doc)} angekommen ist")
         return "uncertain"
 
 
@@ -285,6 +352,7 @@ def deliver_one(ka: Kundenakte, entry_id: int, now: dt.datetime) -> str | None:
         if message is not None:
             config = smtp_config(ka)
             if config is None:
+                # _record turns a SENT outcome with an .eml path into "filed", never "sent".
                 eml = str(_write_eml(ka, message, entry.message_id))
                 outcome = DeliveryOutcome(DeliveryStatus.SENT, "als .eml-Datei abgelegt")
             else:

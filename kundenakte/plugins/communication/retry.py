@@ -70,7 +70,7 @@ class RetryLoop:
         if name is not None and name in self.ka.disabled_plugins():
             return None
         summary = deliver_queued(self.ka, recover=False)
-        if summary.sent or summary.retry or summary.failed or summary.uncertain:
+        if summary.sent or summary.filed or summary.retry or summary.failed or summary.uncertain:
             log.info("mail retry: %s", summary)
         return summary
 

@@ -26,6 +26,8 @@ SETTINGS = (
     Setting("smtp_username", aliases=("KUNDENAKTE_SMTP_USERNAME",), help="SMTP login"),
     Setting("smtp_password", "secret", aliases=("KUNDENAKTE_SMTP_PASSWORD",), help="SMTP password"),
     Setting("mail_from", aliases=("KUNDENAKTE_MAIL_FROM",), help="sender address of outgoing e-mails"),
+    Setting("helo_hostname", help="host name this instance greets the mail server with (EHLO/HELO), e.g. "
+            "`crm.example.de`; empty: the domain of `mail_from`, else `localhost`"),
     Setting("organisation_name", aliases=("KUNDENAKTE_ORGANISATION_NAME",),
             help='the organisation\'s name, shown as sender ("DOCHOUSE GmbH <info@dochouse.de>") of e-mails whose '
                  'sender format (Absenderangabe) is "Firma"; replies still go to the writing user; empty: the user\'s name'),

@@ -7,7 +7,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from markupsafe import escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -17,6 +16,7 @@ from kundenakte.core.documents import DocumentInput, Forbidden, NotFound, create
 from kundenakte.core.html import html_to_text, sanitize_html
 from kundenakte.core.models import Attachment, Company, Contact, Document, Folder, User
 from kundenakte.core.text import fold
+from kundenakte.plugins.communication.composition import compose, to_editor_html
 from kundenakte.plugins.communication.models import CommTemplate, CommTemplateFile
 from kundenakte.plugins.communication.rendering import (
     BASE_PLACEHOLDER_KEYS,
@@ -328,10 +328,6 @@ class Rendered:
     appendix: str
 
 
-def _lines_html(text: str) -> str:
-    return "<br>".join(str(escape(line)) for line in text.splitlines())
-
-
 def render_template_for(
     ka: Kundenakte, session: Session, template: CommTemplate, contact: Contact | None, sender: User | None
 ) -> Rendered:
@@ -352,13 +348,12 @@ def render_template_for(
     title = (title or subject or template.name).strip()[:300]
     body = render(template.body, context, html=True) if template.body else ""
     appendix = render(template.appendix, context, html=True) if template.appendix else ""
-    parts = [f"<p>{escape(letter_salutation(plain_contact, language=language))}</p>", body,
-             f"<p>{escape(closing(language))}</p>"]
-    if plain_sender["name"]:
-        parts.append(f"<p>{escape(plain_sender['name'])}</p>")
-    if plain_sender["signature"].strip():
-        parts.append(f'<p class="signature">{_lines_html(plain_sender["signature"])}</p>')
-    return Rendered(title=title, subject=subject, body=sanitize_html("".join(parts)), appendix=sanitize_html(appendix))
+    # One composition (composition.py): each part once, the template's structure kept.
+    text = compose(salutation=letter_salutation(plain_contact, language=language), body_html=body,
+                   closing=closing(language), sender_name=plain_sender["name"], signature=plain_sender["signature"],
+                   body_has_signature="absender.signatur" in (template.body or ""))
+    return Rendered(title=title, subject=subject, body=sanitize_html(text),
+                    appendix=sanitize_html(to_editor_html(appendix)))
 
 
 def proposed_principals(session: Session, viewer: acl.Viewer, template: CommTemplate) -> tuple[list[str], list[str]]:
@@ -421,7 +416,7 @@ def create_from_template(ka: Kundenakte, session: Session, viewer: acl.Viewer, t
         doc.attachments.append(att)
     session.flush()
     audit.record(session, viewer.user_id, "from_template", "document", doc.id, template_id=template.id,
-                 template=template.name)
+                 template=template.name, text=f"aus der Vorlage „{template.name}“ erstellt")
     return doc
 
 

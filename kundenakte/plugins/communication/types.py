@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from kundenakte.core.doctypes import Choice, DocumentType, Field, Status
 
+# Set by the outbox alone (``status_managed``): nobody chooses "versendet" by hand. "filed" is
+# what happens without an SMTP server: the message is complete, but only written to
+# ``instance/outbox/*.eml`` — nobody received it.
 EMAIL_STATUSES = (
     Status("draft", "Entwurf", "Draft"),
     Status("queued", "in Warteschlange", "Queued"),
     Status("sent", "versendet", "Sent", closed=True),
+    Status("filed", "als Datei abgelegt", "Filed as a file", closed=True),
     Status("failed", "fehlgeschlagen", "Failed"),
     Status("uncertain", "unklar", "Uncertain"),
 )
+DELIVERY_CHOICES = tuple(Choice(s.value, s.label, s.label_en) for s in EMAIL_STATUSES)
 SIMPLE_STATUSES = (
     Status("draft", "Entwurf", "Draft"),
     Status("sent", "versendet", "Sent", closed=True),
@@ -37,12 +42,12 @@ EMAIL = DocumentType(
         Field("sender_format", "choice", "Absenderangabe", "Sender format", choices=SENDER_FORMAT_CHOICES,
               default=DEFAULT_SENDER_FORMAT),
         Field("appendix", "richtext", "Anhänge", "Postscript"),
-        Field("sent_at", "text", "Versendet am", "Sent at", computed=True),
+        Field("sent_at", "datetime", "Versendet am", "Sent at", computed=True),
         Field("message_id", "text", "Message-ID", "Message-ID", computed=True),
-        Field("delivery_status", "text", "Versandstatus", "Delivery status", computed=True),
+        Field("delivery_status", "choice", "Versandstatus", "Delivery status", choices=DELIVERY_CHOICES, computed=True),
         Field("delivery_error", "text", "Versandhinweis", "Delivery note", computed=True),
     ),
-    statuses=EMAIL_STATUSES, retention_days=RETENTION, icon="mail", menu_order=110,
+    statuses=EMAIL_STATUSES, status_managed=True, retention_days=RETENTION, icon="mail", menu_order=110,
 )
 LETTER = DocumentType(
     key="letter", label="Brief", label_en="Letter", category="communication",

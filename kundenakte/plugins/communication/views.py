@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.blueprints import BlueprintSetupState
 from flask_login import login_required
 from sqlalchemy import select
 
+from kundenakte.core import acl
 from kundenakte.core.doctypes import ValidationError
-from kundenakte.core.documents import Forbidden, NotFound, ReadOnly
+from kundenakte.core.documents import Forbidden, NotFound, ReadOnly, get_readable
 from kundenakte.core.models import Contact, Folder, Group, User
 from kundenakte.core.storage import UploadTooLarge
 from kundenakte.plugins.communication import outbox, retry
 from kundenakte.plugins.communication import templates_service as svc
+from kundenakte.plugins.communication.composition import AUTOMATIC_PARTS_HELP
 from kundenakte.plugins.communication.models import CommTemplate
 from kundenakte.plugins.communication.rendering import PLACEHOLDERS
 from kundenakte.plugins.communication.types import TEMPLATE_BASE_TYPES
@@ -33,6 +35,12 @@ def _start_mail_retry(state: BlueprintSetupState) -> None:
 def _keep_mail_retry_running() -> None:
     # With gunicorn --preload the app is built before the fork, and threads do not survive a fork.
     retry.ensure_running(current_ka())
+
+
+@bp.context_processor
+def _composition_help() -> dict[str, str]:
+    # The placeholder help of the template form says which parts are added automatically.
+    return {"automatic_parts_help": AUTOMATIC_PARTS_HELP}
 
 
 BASE_TYPE_LABELS = {"email": "E-Mail", "letter": "Brief", "short_letter": "Kurzbrief"}
@@ -165,7 +173,8 @@ def choose_template():  # type: ignore[no-untyped-def]
             try:
                 doc = svc.create_from_template(current_ka(), db(), viewer(), template_id, contact_id)
                 db().commit()
-                return redirect(f"/dokumente/{doc.id}/bearbeiten")
+                # "Abbrechen" in this first edit discards the draft again (verwerfen=1).
+                return redirect(url_for("documents.edit", doc_id=doc.id, verwerfen=1))
             except NotFound:
                 db().rollback()
                 abort(404)
@@ -179,6 +188,30 @@ def choose_template():  # type: ignore[no-untyped-def]
     templates = svc.search_templates(db(), viewer(), query)
     return render_template("communication/choose.html", templates=templates, contact=contact, query=query,
                            error=error, labels=BASE_TYPE_LABELS, summary=svc.summary), status
+
+
+def _send_page(document_id: int, *, error: str = "", status: int = 200):  # type: ignore[no-untyped-def]
+    """The confirmation before sending: recipient, subject, attachments, and whether mail really leaves."""
+    ka, s, v = current_ka(), db(), viewer()
+    doc = get_readable(s, v, document_id)
+    if doc.type_key != "email":
+        abort(404)
+    data = doc.data or {}
+    return render_template(
+        "communication/send_confirm.html", doc=doc, to_email=str(data.get("to_email") or ""),
+        to_name=str(data.get("to_name") or ""), subject=str(data.get("subject") or ""),
+        attachments=[a for a in doc.attachments if not a.inline], sending=outbox.sending_configured(ka),
+        sendable=doc.status in outbox.QUEUEABLE and acl.can_edit(s, v, doc.id), error=error,
+    ), status
+
+
+@bp.get("/kommunikation/<int:document_id>/senden")
+@login_required
+def confirm_send(document_id: int):  # type: ignore[no-untyped-def]
+    try:
+        return _send_page(document_id)
+    except NotFound:
+        abort(404)
 
 
 @bp.route("/kommunikation/<int:document_id>/senden", methods=["POST"])
@@ -196,12 +229,15 @@ def send(document_id: int):  # type: ignore[no-untyped-def]
         abort(403)
     except (ValidationError, ReadOnly) as exc:
         db().rollback()
+        # Sent from another tab meanwhile, a missing address …: said on the document, nothing sent twice.
         flash(" ".join(exc.errors.values()) if isinstance(exc, ValidationError) else str(exc))
-        return redirect(f"/dokumente/{document_id}")
+        return redirect(url_for("documents.view", doc_id=document_id))
     # One immediate attempt; a temporary failure stays queued for the retry loop (retry.py) and cron.
     summary = outbox.deliver_queued(ka, document_id=document_id, limit=1, recover=False)
     if document_id in summary.sent:
         flash("Die E-Mail wurde versendet.")
+    elif document_id in summary.filed:
+        flash("Die E-Mail wurde nicht versendet, sondern als Datei abgelegt: Es ist kein Mailserver eingerichtet.")
     elif document_id in summary.failed:
         with ka.db.read() as s:
             entry = outbox.outbox_entry_for(s, document_id)
@@ -210,4 +246,4 @@ def send(document_id: int):  # type: ignore[no-untyped-def]
         flash("Unklar, ob die E-Mail angekommen ist; sie wird nicht automatisch erneut gesendet.")
     else:
         flash("Die E-Mail ist in der Warteschlange und wird später erneut versucht.")
-    return redirect(f"/dokumente/{document_id}")
+    return redirect(url_for("documents.view", doc_id=document_id))

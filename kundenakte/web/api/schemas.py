@@ -527,6 +527,8 @@ _KIND_PROPS: dict[str, dict[str, Any]] = {
     "user": {"kind": "id"},
     "contact": {"kind": "id"},
     "boolean": {"kind": "boolean"},
+    # Stored as the plugin wrote it (ISO, possibly without offset): not promised as RFC 3339.
+    "datetime": {"kind": "text"},
 }
 
 
