@@ -45,6 +45,9 @@ class MenuItem:
     icon: str = ""
     label_en: str = ""
     method: str = "get"  # "post" for actions that change something (rendered as a form with CSRF token)
+    # Open the (GET) target in a dialog over the page; it must also work as a page of its own, which
+    # is what users without JavaScript get. The dialog shows the target's ``[data-dialog-content]``.
+    dialog: bool = False
     plugin: str = ""  # filled by the caller of the hook
 
     def label_for(self, language: str) -> str:
