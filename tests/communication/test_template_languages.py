@@ -12,6 +12,7 @@ from kundenakte.core.models import Document
 from kundenakte.plugins.communication import templates_service as svc
 from kundenakte.plugins.communication.models import CommTemplate
 from tests.communication.test_templates import make_contacts, save
+from tests.hardening.test_id_reuse import empty_db  # noqa: F401 - the fixture (SQLite and PostgreSQL)
 
 EN = {"subject": "Information for {{ unternehmen.name }}",
       "body": "<p>please find the information about {{ unternehmen.name }} attached.</p>",
@@ -125,3 +126,86 @@ def test_template_for_a_company_with_or_without_contact(ka, people):  # type: ig
         with pytest.raises(ValidationError) as exc:
             svc.create_from_template(ka, s, people.viewer("owner"), tid, ids["frau"], other.id)
         assert exc.value.errors == {"contact_id": "Der Kontakt gehört nicht zu diesem Unternehmen."}
+
+
+def test_migration_makes_existing_texts_the_german_variant(empty_db):  # type: ignore[no-untyped-def]
+    from sqlalchemy import text
+
+    from kundenakte.core import migrate
+
+    ka = empty_db
+    migrate.upgrade(ka, "c0003_template_ids")
+    with ka.db.engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO comm_templates (name, base_type, kind, display_title, sender_format, sender_mode, folders, "
+            "doc_readers, doc_editors, subject, body, appendix, readers, editors, version, created_at, updated_at) "
+            "VALUES ('Alt', 'email', 'EMail', '', 'name_address', 'current_user', '[]', '[]', '[]', 'Hallo', "
+            "'<p>Text</p>', '<p>PS</p>', '[\"*\"]', '[]', 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+    migrate.upgrade(ka)
+    with ka.db.read() as s:
+        template = s.scalar(select(CommTemplate).where(CommTemplate.name == "Alt"))
+        assert (template.language, template.variants, template.kind) == ("de", {}, "EMail")
+        choice = svc.variant_for(template, "en")
+        assert (choice.variant.language, choice.variant.subject, choice.variant.appendix) == ("de", "Hallo", "<p>PS</p>")
+        assert choice.notice.startswith("Keine englische Fassung der Vorlage „Alt“")
+        assert svc.kind_choice_for(ka, template.kind) == "email"
+        if ka.db.is_sqlite:  # the rebuild keeps c0003's AUTOINCREMENT
+            sql = s.scalar(text("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'comm_templates'"))
+            assert "AUTOINCREMENT" in sql
+
+
+def test_form_keeps_every_language_on_errors_and_saves_the_variants(app, ka, people):  # type: ignore[no-untyped-def]
+    from tests.communication.test_views import login
+
+    client = login(app, "owner")
+    page = client.get("/einstellungen/kommunikation/neu").get_data(as_text=True)
+    assert 'id="inhalt-de"' in page and 'id="inhalt-en"' in page and "Basismaske" in page and "Dokumenttyp" not in page
+    kind_select = page[page.index('<select id="f-kind" name="kind"'):]
+    kind_select = kind_select[:kind_select.index("</select>")]
+    assert '<option value="email" selected>E-Mail</option>' in kind_select and ">Aufgabe</option>" in kind_select
+    data = {"name": "Zweisprachig", "base_type": "email", "kind": "email", "language": "de", "sender_format": "name_address",
+            "sender_mode": "current_user", "readers": "*", "variants.de.subject": "Hallo", "variants.de.body": "<p>Text</p>",
+            "variants.en.subject": "Hello {{ kontakt.nachnme }}", "variants.en.body": "<p>Text in English</p>"}
+    bad = client.post("/einstellungen/kommunikation/neu", data=data)
+    assert bad.status_code == 400
+    html = bad.get_data(as_text=True)
+    assert "Betreff (Englisch): Zeile 1: Unbekannter Platzhalter {{ kontakt.nachnme }}" in html
+    assert 'value="Hello {{ kontakt.nachnme }}"' in html and "&lt;p&gt;Text in English&lt;/p&gt;" in html
+    assert 'value="Hallo"' in html
+    data["variants.en.subject"] = "Hello {{ kontakt.nachname }}"
+    assert client.post("/einstellungen/kommunikation/neu", data=data).status_code == 302
+    with ka.db.write() as s:
+        template = s.scalar(select(CommTemplate).where(CommTemplate.name == "Zweisprachig"))
+        assert (template.subject, template.body) == ("Hallo", "<p>Text</p>")
+        assert template.variants == {"en": {"subject": "Hello {{ kontakt.nachname }}", "body": "<p>Text in English</p>",
+                                            "appendix": ""}}
+        template.kind = "Rundschreiben"  # free text from before "Typ" was a choice
+        tid = template.id
+    form = client.get(f"/einstellungen/kommunikation/{tid}").get_data(as_text=True)
+    assert '<option value="Rundschreiben" selected>Rundschreiben (bisheriger Wert)</option>' in form
+    listing = client.get("/einstellungen/kommunikation").get_data(as_text=True)
+    assert "/einstellungen/kommunikation/neu" in listing and 'aria-haspopup="true"' in listing and ">DE</span>" in listing
+    assert ">EN</span>" in listing
+
+
+def test_chooser_for_a_company_offers_its_contacts(app, ka, people):  # type: ignore[no-untyped-def]
+    from tests.communication.test_views import login
+
+    ids = make_contacts(ka)
+    tid = save(ka, people, variants={"en": EN})
+    client = login(app, "owner")
+    company_page = client.get(f"/unternehmen/{ids['company']}").get_data(as_text=True)
+    assert f'href="/kommunikation/vorlage?company_id={ids["company"]}" data-dialog' in company_page
+    page = client.get(f"/kommunikation/vorlage?company_id={ids['company']}").get_data(as_text=True)
+    assert "Vorlage auswählen für Müller &amp; Söhne GmbH" in page and "data-dialog-content" in page
+    assert '<option value="">– kein Kontakt: an das Unternehmen –</option>' in page
+    assert f'<option value="{ids["english"]}">Jane Doe (Englisch)</option>' in page
+    created = client.post("/kommunikation/vorlage", data={"company_id": ids["company"], "contact_id": ids["english"],
+                                                          "template_id": tid})
+    assert created.status_code == 302
+    doc_id = int(created.headers["Location"].split("/")[2])
+    with ka.db.read() as s:
+        doc = s.get(Document, doc_id)
+        assert (doc.company_id, doc.contact_id, doc.data["subject"]) == (ids["company"], ids["english"],
+                                                                         "Information for Müller & Söhne GmbH")
+    assert client.get("/kommunikation/vorlage?company_id=999999").status_code == 404

@@ -156,7 +156,7 @@ def template_form(template_id: int | None = None):  # type: ignore[no-untyped-de
         "communication/template_form.html", template=template, values=values, errors=errors, editable=editable,
         base_types=[(k, BASE_TYPE_LABELS[k]) for k in TEMPLATE_BASE_TYPES], sender_formats=svc.SENDER_FORMATS,
         sender_modes=svc.SENDER_MODES, folders=folders, users=users, principals=_principal_choices(),
-        placeholders=_placeholders(), kinds=kinds, languages=languages, language_labels=svc.LANGUAGES,
+        placeholders=_placeholders(), kinds=[(key, label) for key, label, _group in kinds], languages=languages, language_labels=svc.LANGUAGES,
         variant_fields=svc.VARIANT_FIELDS,
     ), status
 
