@@ -150,13 +150,15 @@ def template_form(template_id: int | None = None):  # type: ignore[no-untyped-de
     if kind and kind not in {k for k, _label, _group in kinds}:
         # An older template's free text that names no type: offered as it is, so saving keeps it.
         kinds.insert(0, (kind, f"{kind} (bisheriger Wert)", ""))
-    languages = [values.get("language") or svc.DEFAULT_LANGUAGE]
+    chosen = values.get("language")
+    languages = [chosen if chosen in svc.LANGUAGES else svc.DEFAULT_LANGUAGE]
     languages += [lang for lang in svc.LANGUAGES if lang not in languages]
     return render_template(
         "communication/template_form.html", template=template, values=values, errors=errors, editable=editable,
         base_types=[(k, BASE_TYPE_LABELS[k]) for k in TEMPLATE_BASE_TYPES], sender_formats=svc.SENDER_FORMATS,
         sender_modes=svc.SENDER_MODES, folders=folders, users=users, principals=_principal_choices(),
-        placeholders=_placeholders(), kinds=[(key, label) for key, label, _group in kinds], languages=languages, language_labels=svc.LANGUAGES,
+        placeholders=_placeholders(), kinds=[(key, label) for key, label, _group in kinds], languages=languages,
+        language_labels=svc.LANGUAGES,
         variant_fields=svc.VARIANT_FIELDS,
     ), status
 
