@@ -412,7 +412,7 @@ def _render_form(
         version=version if version is not None else (doc.version if doc else None),
         upload_url=url_for("documents.upload_image", doc_id=doc.id) if doc else "",
         proposal=_proposal_view(doc),
-        notices=notices(doc) if doc is not None else [],
+        stored_notices=notices(doc) if doc is not None else [],
     )
     return html, status
 
@@ -637,7 +637,7 @@ def view(doc_id: int):  # type: ignore[no-untyped-def]
         ),
         content=sanitize_html(doc.content),
         proposal=_proposal_view(doc) if editable and not read_only else None,
-        notices=notices(doc),
+        stored_notices=notices(doc),
     )
 
 
