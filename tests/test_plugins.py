@@ -119,8 +119,8 @@ def test_categories_come_from_the_area_plugins_in_order(ka):
 
     known = categories(ka)
     builtin = [key for key in known if known[key].plugin in {"communication", "tasks", "sales", "contracts", "projects"}]
-    assert builtin == ["communication", "tasks", "sales", "contracts", "projects", "templates"]
-    assert known["sales"].label_for("en") == "Sales" and known["templates"].label == "Vorlage auswählen"
+    assert builtin == ["communication", "tasks", "sales", "contracts", "projects"]
+    assert known["sales"].label_for("en") == "Sales" and known["communication"].label == "Kommunikation"
     with ka.db.write() as s:
         set_plugin_enabled(s, "sales", False, user_id=None)
     assert "sales" not in categories(ka)  # a disabled plugin's category goes with it

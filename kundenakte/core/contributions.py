@@ -48,6 +48,9 @@ class MenuItem:
     # document_actions only: a button in the document's toolbar instead of a "…" entry. In the edit
     # form it saves the document first and then opens the target (a "get" page, e.g. a confirmation).
     toolbar: bool = False
+    # Open the (GET) target in a dialog over the page; it must also work as a page of its own, which
+    # is what users without JavaScript get. The dialog shows the target's ``[data-dialog-content]``.
+    dialog: bool = False
     plugin: str = ""  # filled by the caller of the hook
 
     def label_for(self, language: str) -> str:

@@ -106,6 +106,27 @@ def proposed_access(doc: Document) -> dict[str, Any] | None:
     return proposal if isinstance(proposal, dict) else None
 
 
+# Notices a plugin attaches to a document for its readers (a template's "no English text, the German
+# one was used"): plain German sentences, shown at the top of the document's form and view.
+NOTICES = "_notices"
+
+
+def add_notice(doc: Document, text: str) -> None:
+    """Attach a notice to the document (stored with it; the caller's transaction saves it)."""
+    data = dict(doc.data or {})
+    current = [str(n) for n in data.get(NOTICES) or [] if isinstance(n, str)]
+    if text and text not in current:
+        current.append(text)
+    data[NOTICES] = current
+    doc.data = data
+
+
+def notices(doc: Document) -> list[str]:
+    """The document's notices, oldest first."""
+    raw = (doc.data or {}).get(NOTICES)
+    return [n for n in raw if isinstance(n, str)] if isinstance(raw, list) else []
+
+
 def queue_index(session: Session, key: str) -> None:
     """Queue an index entry by hand; rarely needed: every change of a document, contact or company
     row (and a folder rename) is queued by the mapper events in ``core/models.py``."""

@@ -51,6 +51,7 @@ class MenuEntry:
     label: str
     url: str
     method: str = "get"
+    dialog: bool = False
 
 
 def action_groups(hook: str, *, contact: Contact | None = None, company: Company | None = None) -> list[tuple[str, list[MenuEntry]]]:
@@ -91,7 +92,8 @@ def action_groups(hook: str, *, contact: Contact | None = None, company: Company
         entries = []
         for item in sorted(grouped[key], key=lambda i: (i.order, i.label)):
             url = menu_url(item) or new_document_url(item.type_key, contact_id=contact_id, company_id=company_id)
-            entries.append(MenuEntry(item.label_for(lang), url, "post" if item.method == "post" else "get"))
+            method = "post" if item.method == "post" else "get"
+            entries.append(MenuEntry(item.label_for(lang), url, method, dialog=item.dialog and method == "get"))
         result.append((category_for(known, key).label_for(lang), entries))
     return result
 

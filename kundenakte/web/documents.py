@@ -42,6 +42,7 @@ from kundenakte.core.documents import (
     create_document,
     delete_document,
     get_readable,
+    notices,
     proposed_access,
     update_document,
 )
@@ -428,6 +429,7 @@ def _render_form(
         display=_display_value,
         # A new document is asked about as an unsaved instance of its type (never added to the session).
         notices=_notices(doc if doc else Document(type_key=doctype.key, data={})),
+        stored_notices=notices(doc) if doc is not None else [],
     )
     return html, status
 
@@ -679,6 +681,7 @@ def view(doc_id: int):  # type: ignore[no-untyped-def]
         ),
         content=sanitize_html(doc.content),
         proposal=_proposal_view(doc) if editable and not read_only else None,
+        stored_notices=notices(doc),
     )
 
 

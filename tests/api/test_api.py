@@ -460,3 +460,33 @@ def test_tokens_table_untouched_by_reads_within_a_minute(ka, people, api_as):
     api.get("/me")
     with ka.db.read() as s:
         assert s.scalar(select(ApiToken.last_used_at)) == first
+
+
+def test_templates_expose_language_variants_and_the_fallback_notice(ka, people, world, api_as):
+    from kundenakte.core.models import Contact
+    from kundenakte.plugins.communication.templates_service import save_template
+
+    with ka.db.write() as s:
+        both = save_template(ka, s, people.viewer("owner"), {
+            "name": "Zweisprachig", "base_type": "email", "subject": "Ihr Angebot", "body": "<p>anbei unser Angebot.</p>",
+            "variants": {"en": {"subject": "Your quote", "body": "<p>please find our quote.</p>"}}, "readers": ["*"],
+        }).id
+        s.get(Contact, world.jonas).language = "en"
+    api = api_as("reader")
+    (item,) = [t for t in api.get("/templates").get_json()["items"] if t["id"] == both]
+    assert item["language"] == "de" and item["subject"] == "Ihr Angebot"
+    assert item["variants"] == {"de": {"subject": "Ihr Angebot", "body": "<p>anbei unser Angebot.</p>", "appendix": ""},
+                                "en": {"subject": "Your quote", "body": "<p>please find our quote.</p>", "appendix": ""}}
+    english = api.post(f"/templates/{both}/create-document", json={"contact_id": world.jonas}).get_json()
+    assert english["data"]["subject"] == "Your quote" and "_notices" not in english["data"]
+    with ka.db.write() as s:
+        save_template(ka, s, people.viewer("owner"), {"name": "Zweisprachig", "base_type": "email", "readers": ["*"],
+                                                      "subject": "Ihr Angebot", "body": "<p>anbei</p>"}, template_id=both)
+    german = api.post(f"/templates/{both}/create-document", json={"contact_id": world.jonas}).get_json()
+    assert german["data"]["subject"] == "Ihr Angebot"
+    assert german["data"]["_notices"] == [
+        "Keine englische Fassung der Vorlage „Zweisprachig“ vorhanden – deutsche Fassung verwendet."]
+    company = api.post(f"/templates/{both}/create-document", json={"company_id": world.dochouse})
+    assert company.status_code == 201 and company.get_json()["contact_id"] is None
+    assert company.get_json()["company_id"] == world.dochouse
+    error_of(api.post(f"/templates/{both}/create-document", json={"company_id": world.other, "contact_id": world.lea}), 422)

@@ -8,11 +8,12 @@ from typing import Any
 import pytest
 
 from kundenakte.core.doctypes import ValidationError
-from kundenakte.core.documents import DocumentInput, NotFound, proposed_access, update_document
+from kundenakte.core.documents import DocumentInput, NotFound, notices, proposed_access, update_document
 from kundenakte.core.models import Attachment, Company, Contact, Document, User
 from kundenakte.plugins.communication import templates_service as svc
 
 BODY = "<p>anbei die gewünschten Informationen zu {{ unternehmen.name }}.</p>"
+NO_ENGLISH = "Keine englische Fassung der Vorlage „Produktinformationen“ vorhanden – deutsche Fassung verwendet."
 
 
 def make_contacts(ka) -> dict[str, int]:  # type: ignore[no-untyped-def]
@@ -90,7 +91,9 @@ def test_visibility_and_search(ka, people):  # type: ignore[no-untyped-def]
         ("frau", "Sehr geehrte Frau Dr. Müller,", "Mit freundlichen Grüßen"),
         ("herr", "Sehr geehrter Herr Schmidt,", "Mit freundlichen Grüßen"),
         ("divers", "Guten Tag Alex Berger,", "Mit freundlichen Grüßen"),
-        ("english", "Dear Ms Doe,", "Kind regards"),
+        # A German-only template: the English contact gets it framed in German too (never a mixed-
+        # language mail), and the draft says so (test_language_variants has the English variant).
+        ("english", "Sehr geehrte Frau Doe,", "Mit freundlichen Grüßen"),
         (None, "Sehr geehrte Damen und Herren,", "Mit freundlichen Grüßen"),
     ],
 )
@@ -118,6 +121,7 @@ def test_create_from_template(ka, people, shared_pdf: Path, who, salutation, clo
         assert close in doc.content
         assert "Informationen zu" in doc.content and "<p>Owner</p><p>Vertrieb</p><p>Tel. 089 1</p>" in doc.content and doc.content.count("Owner") == 1
         assert doc.data["appendix"] == "<p>PS: Besuchen Sie uns auf der Messe.</p>"
+        assert notices(doc) == ([NO_ENGLISH] if who == "english" else [])
         if who == "frau":
             assert doc.data["subject"] == "Informationen für Frau Dr. Müller"
             assert doc.data["to_email"] == "anna.mueller@example.de" and doc.data["to_name"] == "Dr. Anna Müller"

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from kundenakte.core.doctypes import ValidationError, validate_data
-from kundenakte.core.models import Contact
+from kundenakte.core.models import Company, Contact
 from kundenakte.plugins.communication import (
+    company_actions,
     contact_actions,
     document_actions,
     register_categories,
@@ -57,12 +58,15 @@ def test_menus_and_overview(app) -> None:  # type: ignore[no-untyped-def]
     contact = Contact(id=7, last_name="Muster")
     items = contact_actions(contact=contact, viewer=None)
     comm = [i for i in items if i.group == "communication"]
-    assert {i.type_key for i in comm} == set(COMM_KEYS)
-    chooser = [i for i in items if i.group == "templates"]
-    assert chooser[0].label == "Vorlage auswählen …"
+    assert {i.type_key for i in comm if i.type_key} == set(COMM_KEYS)
+    chooser = [i for i in comm if i.label == "Vorlage auswählen …"]
     assert (chooser[0].endpoint, dict(chooser[0].values)) == ("communication.choose_template", {"contact_id": 7})
-    assert {c.key: c.label for c in register_categories()} == {"communication": "Kommunikation",
-                                                               "templates": "Vorlage auswählen"}
+    # The first entry of the first group (issue 14: it was item 19 of 20), opened as a dialog.
+    assert chooser[0].order < min(i.order for i in comm if i.type_key) and chooser[0].dialog
+    (for_company,) = company_actions(company=Company(id=3, name="X"), viewer=None)
+    assert (for_company.endpoint, dict(for_company.values), for_company.group) == (
+        "communication.choose_template", {"company_id": 3}, "communication")
+    assert {c.key: c.label for c in register_categories()} == {"communication": "Kommunikation"}
     (section,) = register_overview_sections()
     assert section.key == "communication" and section.order == 10 and set(section.type_keys) == set(COMM_KEYS)
     assert [f.label for f in section.filters] == ["alle", "Entwürfe", "versendet", "als Datei abgelegt"]

@@ -9,7 +9,7 @@ from kundenakte import hookimpl
 from kundenakte.core.acl import Viewer
 from kundenakte.core.contributions import Category, MenuItem, OverviewFilter, OverviewSection
 from kundenakte.core.doctypes import DocumentType
-from kundenakte.core.models import Contact, Document
+from kundenakte.core.models import Company, Contact, Document
 from kundenakte.plugins.communication.types import COMM_KEYS, COMM_TYPES, EMAIL
 
 if TYPE_CHECKING:
@@ -29,9 +29,7 @@ def register_document_types() -> list[DocumentType]:
 
 @hookimpl
 def register_categories() -> list[Category]:
-    return [Category("communication", "Kommunikation", "Communication", order=10),
-            Category("templates", "Vorlage auswählen", "Choose template", order=60)]
-
+    return [Category("communication", "Kommunikation", "Communication", order=10)]
 
 
 @hookimpl
@@ -63,9 +61,23 @@ def contact_actions(contact: Contact, viewer: Viewer) -> list[MenuItem]:
                           order=EMAIL.menu_order, label_en=EMAIL.label_en,
                           values={"type_key": EMAIL.key, "contact_id": contact.id, "company_id": contact.company_id,
                                   **{k: v for k, v in prefill.items() if v}}))
-    items.append(MenuItem("Vorlage auswählen …", endpoint="communication.choose_template", values={"contact_id": contact.id},
-                          group="templates", order=90, label_en="Choose template …"))
+    items.append(_choose_template_item({"contact_id": contact.id}))
     return items
+
+
+# First entry of the Kommunikation group (the types come at 100+): the most used way to write.
+CHOOSE_TEMPLATE_ORDER = 1
+
+
+def _choose_template_item(values: dict[str, int]) -> MenuItem:
+    return MenuItem("Vorlage auswählen …", endpoint="communication.choose_template", values=values,
+                    group="communication", order=CHOOSE_TEMPLATE_ORDER, label_en="Choose template …", dialog=True)
+
+
+@hookimpl
+def company_actions(company: Company, viewer: Viewer) -> list[MenuItem]:
+    # The document types come from the core (in_contact_menu); only the template chooser is ours.
+    return [_choose_template_item({"company_id": company.id})]
 
 
 @hookimpl

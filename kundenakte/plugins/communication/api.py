@@ -1,4 +1,5 @@
-"""The communication plugin's JSON API operations: visible templates, a document from a template.
+"""The communication plugin's JSON API operations: visible templates (with their language variants), a
+document from a template.
 
 Contributed through ``register_api_operations``; the core's API knows nothing of templates.
 """
@@ -24,32 +25,48 @@ from kundenakte.web.api.extend import (
 
 TEMPLATE_CREATE = Model(
     "TemplateCreateDocument",
-    (Prop("contact_id", "id", nullable=True, description="Kontakt, für den das Dokument entsteht."),),
+    (Prop("contact_id", "id", nullable=True, description="Kontakt, für den das Dokument entsteht; seine Sprache wählt die Fassung."),
+     Prop("company_id", "id", nullable=True,
+          description="Unternehmen, für das das Dokument ohne Kontakt entsteht (ein Kontakt muss dazu gehören)."),),
 )
+VARIANT_SCHEMA: dict[str, Any] = {
+    "type": "object", "required": ["subject", "body", "appendix"], "additionalProperties": False,
+    "properties": {"subject": {"type": "string"}, "body": {"type": "string", "description": "HTML mit Platzhaltern"},
+                   "appendix": {"type": "string", "description": "HTML mit Platzhaltern"}},
+}
 
 SCHEMAS: dict[str, dict[str, Any]] = {
     "Template": {
         "type": "object",
-        "required": ["id", "name", "base_type", "kind", "subject", "can_edit", "updated_at"],
+        "required": ["id", "name", "base_type", "kind", "subject", "language", "variants", "can_edit", "updated_at"],
         "additionalProperties": False,
         "properties": {
             "id": {"type": "integer", "minimum": 1}, "name": {"type": "string"}, "base_type": {"type": "string"},
-            "kind": {"type": "string"}, "subject": {"type": "string"}, "can_edit": {"type": "boolean"},
+            "kind": {"type": "string"}, "subject": {"type": "string", "description": "Betreff der Standardsprache"},
+            "language": {"type": "string", "enum": ["de", "en"], "description": "Standardsprache der Vorlage"},
+            "variants": {"type": "object", "description": "Fassungen je Sprache (de, en); Kontakte ohne passende "
+                         "Fassung erhalten die Standardsprache mit einem Hinweis im Entwurf.",
+                         "additionalProperties": {"$ref": "#/components/schemas/TemplateVariant"}},
+            "can_edit": {"type": "boolean"},
             "updated_at": {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "null"}]},
         },
     },
     "TemplateList": {"type": "object", "required": ["items"],
                      "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Template"}}}},
+    "TemplateVariant": VARIANT_SCHEMA,
     "TemplateCreateDocument": TEMPLATE_CREATE.schema(),
 }
 
 
 def list_templates() -> Any:
     """Die Vorlagen, die der Benutzer sehen darf."""
-    from kundenakte.plugins.communication.templates_service import can_change, visible_templates
+    from kundenakte.plugins.communication.templates_service import can_change, template_variants, visible_templates
 
     return jsonify({"items": [{
         "id": t.id, "name": t.name, "base_type": t.base_type, "kind": t.kind or "", "subject": t.subject or "",
+        "language": t.language or "de",
+        "variants": {lang: {"subject": v.subject, "body": v.body, "appendix": v.appendix}
+                     for lang, v in template_variants(t).items()},
         "can_edit": can_change(viewer(), t), "updated_at": ts(t.updated_at),
     } for t in visible_templates(db(), viewer())]})
 
@@ -57,6 +74,8 @@ def list_templates() -> Any:
 def create_from_template(template_id: int) -> Any:
     """Ein neuer Entwurf vom Typ der Vorlage für den Kontakt, mit ausgefüllten Platzhaltern und den Dateien der Vorlage.
 
+    Die Sprache des Kontakts wählt die Fassung der Vorlage; fehlt sie, wird die Standardsprache verwendet und der
+    Entwurf trägt einen Hinweis (``data._notices``).
     Die Leser und Bearbeiter, die die Vorlage für erstellte Dokumente vorsieht, werden nur vorgeschlagen
     (``data._proposed_access``, beschränkt auf wählbare Benutzer und Gruppen): Zugriff erhalten sie erst, wenn
     ``readers``/``editors`` per PATCH gesetzt werden. Bis dahin ist der Entwurf nur für Sie sichtbar.
@@ -65,7 +84,8 @@ def create_from_template(template_id: int) -> Any:
 
     templates_service.get_visible(db(), viewer(), template_id)  # 404 before looking at the body
     values = TEMPLATE_CREATE.validate(read_json())
-    doc = templates_service.create_from_template(current_ka(), db(), viewer(), template_id, values.get("contact_id"))
+    doc = templates_service.create_from_template(current_ka(), db(), viewer(), template_id, values.get("contact_id"),
+                                                 values.get("company_id"))
     db().commit()
     return created(document_json(doc), url_for("api.get_document", document_id=doc.id))
 

@@ -27,9 +27,14 @@ class CommTemplate(Base):
     retention_days: Mapped[int | None] = mapped_column(Integer)
     doc_readers: Mapped[list[Any]] = mapped_column(JSON, default=list)
     doc_editors: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # The texts in ``subject``/``body``/``appendix`` are the variant in ``language`` (the template's
+    # default language); ``variants`` holds the other languages as {"en": {"subject", "body",
+    # "appendix"}}. templates_service.variant_for picks one for a contact's language.
+    language: Mapped[str] = mapped_column(String(5), default="de", server_default="de")
     subject: Mapped[str] = mapped_column(Text, default="")
     body: Mapped[str] = mapped_column(Text, default="")
     appendix: Mapped[str] = mapped_column(Text, default="")
+    variants: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     readers: Mapped[list[Any]] = mapped_column(JSON, default=list)
     editors: Mapped[list[Any]] = mapped_column(JSON, default=list)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -12,7 +12,14 @@ from sqlalchemy.orm import Session
 
 from kundenakte.core import acl, audit
 from kundenakte.core.doctypes import ValidationError
-from kundenakte.core.documents import DocumentInput, Forbidden, NotFound, create_document, propose_access
+from kundenakte.core.documents import (
+    DocumentInput,
+    Forbidden,
+    NotFound,
+    add_notice,
+    create_document,
+    propose_access,
+)
 from kundenakte.core.html import html_to_text, sanitize_html
 from kundenakte.core.models import Attachment, Company, Contact, Document, Folder, User
 from kundenakte.core.text import fold
@@ -35,8 +42,69 @@ if TYPE_CHECKING:
 SENDER_FORMATS = {"name_address": "Name und Anschrift", "company": "Firma"}
 SENDER_MODES = {"current_user": "Angemeldeter Benutzer", "fixed": "Fester Absender"}
 TEMPLATE_FIELDS = ("subject", "body", "appendix", "display_title")
+VARIANT_FIELDS = ("subject", "body", "appendix")
 HTML_FIELDS = frozenset({"body", "appendix"})
 FIELD_LABELS = {"subject": "Betreff", "body": "Inhalt", "appendix": "Anhänge", "display_title": "Angezeigter Titel"}
+# The languages a template can be written in: those the salutation and closing know (a contact's
+# ``language`` is one of them). German labels, as the UI shows them; the adjective forms are for
+# the fallback notice ("Keine englische Fassung …").
+LANGUAGES = {"de": "Deutsch", "en": "Englisch"}
+LANGUAGE_ADJECTIVES = {"de": "deutsche", "en": "englische"}
+DEFAULT_LANGUAGE = "de"
+
+
+# -- language variants --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One language's texts of a template (not yet filled in)."""
+
+    language: str
+    subject: str
+    body: str
+    appendix: str
+
+    @property
+    def empty(self) -> bool:
+        return not (self.subject.strip() or html_to_text(self.body).strip() or html_to_text(self.appendix).strip())
+
+
+def template_variants(template: CommTemplate) -> dict[str, Variant]:
+    """Every language the template has a text for, its default language first."""
+    default = template.language or DEFAULT_LANGUAGE
+    result = {default: Variant(default, template.subject or "", template.body or "", template.appendix or "")}
+    for language, texts in sorted((template.variants or {}).items()):
+        if language == default or language not in LANGUAGES or not isinstance(texts, dict):
+            continue
+        variant = Variant(language, str(texts.get("subject") or ""), str(texts.get("body") or ""),
+                          str(texts.get("appendix") or ""))
+        if not variant.empty:
+            result[language] = variant
+    return result
+
+
+@dataclass(frozen=True)
+class VariantChoice:
+    variant: Variant
+    wanted: str  # the recipient's language
+    notice: str  # German, non-empty when the variant is not in the wanted language
+
+
+def variant_for(template: CommTemplate, language: str | None) -> VariantChoice:
+    """The variant for a recipient's language; the template's default language when it has none.
+
+    A fallback carries a notice for the draft, so the writer sees that the text is not in the
+    recipient's language before sending.
+    """
+    wanted = language if language in LANGUAGES else DEFAULT_LANGUAGE
+    variants = template_variants(template)
+    if wanted in variants:
+        return VariantChoice(variants[wanted], wanted, "")
+    fallback = variants[template.language or DEFAULT_LANGUAGE]
+    notice = (f"Keine {LANGUAGE_ADJECTIVES[wanted]} Fassung der Vorlage „{template.name}“ vorhanden – "
+              f"{LANGUAGE_ADJECTIVES.get(fallback.language, fallback.language)} Fassung verwendet.")
+    return VariantChoice(fallback, wanted, notice)
 
 
 # -- visibility: the one place that decides ------------------------------------------------------
@@ -87,7 +155,8 @@ def search_templates(session: Session, viewer: acl.Viewer, query: str = "") -> l
     words = fold(query).split()
     result = []
     for template in visible_templates(session, viewer):
-        haystack = fold(" ".join((template.name, template.subject, html_to_text(template.body), template.kind)))
+        texts = [t for v in template_variants(template).values() for t in (v.subject, html_to_text(v.body))]
+        haystack = fold(" ".join((template.name, template.kind, *texts)))
         if all(w in haystack for w in words):
             result.append(template)
     return result
@@ -145,6 +214,62 @@ def _int_list(raw: Any) -> list[int]:
     if isinstance(raw, str):
         raw = raw.replace(",", " ").split()
     return [int(x) for x in raw if str(x).strip()]
+
+
+def _variant_values(values: Mapping[str, Any], language: str) -> dict[str, dict[str, str]]:
+    """Every language's texts from the input: ``variants`` {lang: {subject, body, appendix}}, and
+    for the default language also the plain ``subject``/``body``/``appendix`` keys (as the API and
+    older callers send them)."""
+    raw = values.get("variants") or {}
+    raw = raw if isinstance(raw, Mapping) else {}
+    result: dict[str, dict[str, str]] = {}
+    for lang in LANGUAGES:
+        given = raw.get(lang) if isinstance(raw.get(lang), Mapping) else {}
+        texts = {key: str(given.get(key) or "") for key in VARIANT_FIELDS}
+        if lang == language:
+            for key in VARIANT_FIELDS:
+                if not texts[key] and values.get(key):
+                    texts[key] = str(values.get(key) or "")
+        result[lang] = texts
+    return result
+
+
+def kind_choices(ka: Kundenakte, session: Session | None = None, lang: str = "de") -> list[tuple[str, str, str]]:
+    """The "Typ" choices: every enabled document type, as (key, label, category label), by category."""
+    from kundenakte.core.categories import categories, category_for
+
+    known = categories(ka, session)
+    rows = []
+    for doctype in ka.enabled_types(session):
+        category = category_for(known, doctype.category or "more")
+        rows.append(((category.order, doctype.menu_order, doctype.label),
+                     (doctype.key, doctype.label_for(lang), category.label_for(lang))))
+    return [row for _rank, row in sorted(rows)]
+
+
+def kind_keys(ka: Kundenakte, session: Session | None = None) -> set[str]:
+    return {key for key, _label, _group in kind_choices(ka, session)}
+
+
+def kind_choice_for(ka: Kundenakte, raw: str, session: Session | None = None) -> str:
+    """A stored "Typ" as one of the choices: older templates have free text ("EMail", "Brief").
+
+    A value naming a type by key or label (any case, umlauts folded, "-" and blanks ignored) maps
+    to that type's key; anything else is kept as it is, so no stored value is lost.
+    """
+    if not raw:
+        return ""
+
+    def norm(text: str) -> str:
+        return fold(text).replace("-", "").replace(" ", "")
+
+    wanted = norm(raw)
+    for doctype in ka.types.all():
+        if wanted in {norm(doctype.key), norm(doctype.label), norm(doctype.label_en)}:
+            return doctype.key
+    if wanted == "mail":
+        return "email" if "email" in ka.types else raw
+    return raw
 
 
 def save_template(
@@ -218,27 +343,44 @@ def save_template(
             errors[key] = str(exc)
             principals[key] = []
 
+    language = str(values.get("language") or DEFAULT_LANGUAGE)
+    if language not in LANGUAGES:
+        errors["language"] = "Bitte eine der angebotenen Sprachen wählen."
+        language = DEFAULT_LANGUAGE
+    variant_texts = _variant_values(values, language)
+
+    kind = str(values.get("kind") or "").strip()[:120]
+    if kind and kind not in kind_keys(ka, session) and kind != template.kind:
+        errors["kind"] = "Bitte einen der angebotenen Typen wählen."
+
     allowed = allowed_placeholders(ka, session)
     examples = placeholder_examples(ka, session)
-    texts: dict[str, str] = {}
-    for key in TEMPLATE_FIELDS:
-        text = str(values.get(key) or "")
-        texts[key] = text
+
+    def check(key: str, text: str, error_key: str, prefix: str) -> None:
         problems = validate_template(text, allowed) if text else []
         if text and not problems:
             # A template that is fine in form but builds too much text (a "~" bomb) is refused now,
             # not when a colleague first uses it: one trial render with realistic example values.
             problems = trial_render(text, html=key in HTML_FIELDS, extra_examples=examples)
         if problems:
-            errors[key] = f"{FIELD_LABELS[key]}: " + " ".join(problems)
+            errors[error_key] = f"{prefix}: " + " ".join(problems)
+
+    display_title = str(values.get("display_title") or "")
+    check("display_title", display_title, "display_title", FIELD_LABELS["display_title"])
+    for lang, texts in variant_texts.items():
+        for key in VARIANT_FIELDS:
+            # The default language's errors keep the plain keys ("subject"), others are "variants.en.subject".
+            error_key = key if lang == language else f"variants.{lang}.{key}"
+            prefix = FIELD_LABELS[key] if lang == language else f"{FIELD_LABELS[key]} ({LANGUAGES[lang]})"
+            check(key, texts[key], error_key, prefix)
     if errors:
         raise ValidationError(errors)
 
     before_version = template.version
     template.name = name
     template.base_type = base_type
-    template.kind = str(values.get("kind") or "").strip()[:120]
-    template.display_title = texts["display_title"].strip()[:300]
+    template.kind = kind
+    template.display_title = display_title.strip()[:300]
     template.sender_format = sender_format
     template.sender_mode = sender_mode
     template.sender_user_id = sender_user_id
@@ -248,10 +390,15 @@ def save_template(
     template.doc_editors = principals["doc_editors"]
     template.readers = principals["readers"]
     template.editors = principals["editors"]
-    template.subject = texts["subject"].strip()
+    template.language = language
     # Validated first, then sanitised: the sanitiser never sees Jinja syntax it could mangle unnoticed.
-    template.body = sanitize_html(texts["body"])
-    template.appendix = sanitize_html(texts["appendix"])
+    cleaned = {lang: {"subject": t["subject"].strip(), "body": sanitize_html(t["body"]),
+                      "appendix": sanitize_html(t["appendix"])} for lang, t in variant_texts.items()}
+    default = cleaned.pop(language)
+    template.subject, template.body, template.appendix = default["subject"], default["body"], default["appendix"]
+    # A language left empty has no variant: its contacts get the default language with a notice.
+    template.variants = {lang: t for lang, t in cleaned.items()
+                         if not Variant(lang, t["subject"], t["body"], t["appendix"]).empty}
     template.updated_at = ka.clock.now()
     if template_id is None:
         session.add(template)
@@ -326,13 +473,27 @@ class Rendered:
     subject: str
     body: str
     appendix: str
+    language: str = DEFAULT_LANGUAGE  # the variant used
+    notice: str = ""  # set when the recipient's language had no variant
 
 
 def render_template_for(
-    ka: Kundenakte, session: Session, template: CommTemplate, contact: Contact | None, sender: User | None
+    ka: Kundenakte, session: Session, template: CommTemplate, contact: Contact | None, sender: User | None,
+    company: Company | None = None,
 ) -> Rendered:
+    """Fill in the template for the contact (or, without one, for ``company``) in their language.
+
+    The variant is picked first (variant_for); salutation, closing and dates then follow the
+    variant's language, so a fallback text is never framed in another language.
+    """
     plain_contact = contact_dict(contact)
-    company = contact.company if contact is not None else None
+    choice = variant_for(template, (plain_contact or {}).get("language"))
+    variant = choice.variant
+    language = variant.language
+    if plain_contact is not None:
+        plain_contact = {**plain_contact, "language": language}
+    if contact is not None:
+        company = contact.company
     plain_company = company_dict(company)
     plain_sender = sender_dict(sender)
     today = ka.clock.today()
@@ -340,20 +501,18 @@ def render_template_for(
              "today": today.isoformat()}
     context = build_context(plain_contact, plain_company, plain_sender, today,
                             extra=plugin_placeholder_values(ka, session, plain))
-    language = (plain_contact or {}).get("language") or "de"
-    language = language if language in ("de", "en") else "de"
-    subject = render(template.subject, context, html=False) if template.subject else ""
+    subject = render(variant.subject, context, html=False) if variant.subject else ""
     title_source = template.display_title or ""
     title = render(title_source, context, html=False) if title_source else ""
     title = (title or subject or template.name).strip()[:300]
-    body = render(template.body, context, html=True) if template.body else ""
-    appendix = render(template.appendix, context, html=True) if template.appendix else ""
+    body = render(variant.body, context, html=True) if variant.body else ""
+    appendix = render(variant.appendix, context, html=True) if variant.appendix else ""
     # One composition (composition.py): each part once, the template's structure kept.
     text = compose(salutation=letter_salutation(plain_contact, language=language), body_html=body,
                    closing=closing(language), sender_name=plain_sender["name"], signature=plain_sender["signature"],
-                   body_has_signature="absender.signatur" in (template.body or ""))
+                   body_has_signature="absender.signatur" in (variant.body or ""))
     return Rendered(title=title, subject=subject, body=sanitize_html(text),
-                    appendix=sanitize_html(to_editor_html(appendix)))
+                    appendix=sanitize_html(to_editor_html(appendix)), language=language, notice=choice.notice)
 
 
 def proposed_principals(session: Session, viewer: acl.Viewer, template: CommTemplate) -> tuple[list[str], list[str]]:
@@ -364,8 +523,16 @@ def proposed_principals(session: Session, viewer: acl.Viewer, template: CommTemp
     return readers, editors
 
 
-def create_from_template(ka: Kundenakte, session: Session, viewer: acl.Viewer, template_id: int, contact_id: int | None) -> Document:
+def create_from_template(
+    ka: Kundenakte, session: Session, viewer: acl.Viewer, template_id: int, contact_id: int | None,
+    company_id: int | None = None,
+) -> Document:
     """A new unsent draft of the template's base type for the contact; the caller commits.
+
+    From a company's page there may be no contact: the draft is then for the company (salutation
+    "Sehr geehrte Damen und Herren", no recipient address yet). A contact given with a company must
+    belong to it. The contact's language picks the template's variant; a fallback to the default
+    language is stored as a notice on the draft (core.documents.add_notice).
 
     The draft is the creating user's alone: the template's readers/editors of created documents
     (cut down to what the user could pick) are only *proposed* (core.documents.propose_access),
@@ -380,10 +547,15 @@ def create_from_template(ka: Kundenakte, session: Session, viewer: acl.Viewer, t
     contact = session.get(Contact, contact_id) if contact_id else None
     if contact_id and contact is None:
         raise ValidationError({"contact_id": "Unbekannter Kontakt."})
+    company = session.get(Company, company_id) if company_id else None
+    if company_id and company is None:
+        raise ValidationError({"company_id": "Unbekanntes Unternehmen."})
+    if company is not None and contact is not None and contact.company_id != company.id:
+        raise ValidationError({"contact_id": "Der Kontakt gehört nicht zu diesem Unternehmen."})
     sender_id = template.sender_user_id if template.sender_mode == "fixed" and template.sender_user_id else viewer.user_id
     sender = session.get(User, sender_id) if sender_id else None
     try:
-        rendered = render_template_for(ka, session, template, contact, sender)
+        rendered = render_template_for(ka, session, template, contact, sender, company=company)
     except TemplateRenderError as exc:
         raise ValidationError({"template": f"Die Vorlage „{template.name}“ konnte nicht ausgefüllt werden: {exc.message}"}) from None
     data: dict[str, Any] = {"subject": rendered.subject, "appendix": rendered.appendix}
@@ -394,7 +566,7 @@ def create_from_template(ka: Kundenakte, session: Session, viewer: acl.Viewer, t
     folder_ids = [f for f in (template.folders or []) if session.get(Folder, f) is not None]
     inp = DocumentInput(
         title=rendered.title,
-        company_id=contact.company_id if contact is not None else None,
+        company_id=contact.company_id if contact is not None else (company.id if company is not None else None),
         contact_id=contact.id if contact is not None else None,
         status="draft",
         content=rendered.body,
@@ -407,6 +579,8 @@ def create_from_template(ka: Kundenakte, session: Session, viewer: acl.Viewer, t
     doc = create_document(ka, session, viewer, template.base_type, inp)
     readers, editors = proposed_principals(session, viewer, template)
     propose_access(doc, source=f"Vorlage „{template.name}“", readers=readers, editors=editors)
+    if rendered.notice:
+        add_notice(doc, rendered.notice)
     now = ka.clock.now()
     for row in template.files:
         if not ka.storage.exists(row.sha256):
@@ -426,11 +600,13 @@ def template_blob_references(session: Session, sha256s: list[str]) -> list[str]:
 
 
 def summary(template: CommTemplate, length: int = 160) -> str:
+    """The start of the default language's body as plain text (for lists and the dialog)."""
     text = html_to_text(template.body)
     return html_lib.unescape(text[:length])
 
 
 __all__: Iterable[str] = (
     "template_access", "can_see", "can_change", "visible_templates", "search_templates", "save_template",
-    "add_template_file", "create_from_template", "allowed_placeholders",
+    "add_template_file", "create_from_template", "allowed_placeholders", "template_variants", "variant_for",
+    "kind_choices", "LANGUAGES",
 )

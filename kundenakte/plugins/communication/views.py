@@ -12,7 +12,7 @@ from sqlalchemy import select
 from kundenakte.core import acl
 from kundenakte.core.doctypes import ValidationError
 from kundenakte.core.documents import Forbidden, NotFound, ReadOnly, get_readable
-from kundenakte.core.models import Contact, Folder, Group, User
+from kundenakte.core.models import Company, Contact, Folder, Group, User
 from kundenakte.core.storage import UploadTooLarge
 from kundenakte.plugins.communication import outbox, retry
 from kundenakte.plugins.communication import templates_service as svc
@@ -22,7 +22,8 @@ from kundenakte.plugins.communication.rendering import PLACEHOLDERS
 from kundenakte.plugins.communication.types import TEMPLATE_BASE_TYPES
 from kundenakte.web.context import current_ka, db, viewer
 
-bp = Blueprint("communication", __name__, template_folder="templates")
+bp = Blueprint("communication", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/kommunikation/static")
 
 
 @bp.record_once
@@ -55,24 +56,42 @@ def _placeholders() -> list[dict[str, str]]:
 
 
 def _form_values(template: CommTemplate | None) -> dict[str, Any]:
+    """What the form shows: the request's input after a POST (nothing typed is lost), else the template.
+
+    Language variants travel as ``variants.<lang>.<field>``; plain ``subject``/``body``/``appendix``
+    (older forms, tests) mean the default language's.
+    """
     if request.method == "POST":
-        values: dict[str, Any] = {k: v for k, v in request.form.items() if k != "csrf_token"}
+        values: dict[str, Any] = {k: v for k, v in request.form.items() if k != "csrf_token" and not k.startswith("variants.")}
         for key in LIST_FIELDS:
             values[key] = [v for v in request.form.getlist(key) if v.strip()]
+        variants: dict[str, dict[str, str]] = {lang: {} for lang in svc.LANGUAGES}
+        for key, value in request.form.items():
+            parts = key.split(".")
+            if len(parts) == 3 and parts[0] == "variants" and parts[1] in variants and parts[2] in svc.VARIANT_FIELDS:
+                variants[parts[1]][parts[2]] = value
+        default = values.get("language") if values.get("language") in svc.LANGUAGES else svc.DEFAULT_LANGUAGE
+        for field in svc.VARIANT_FIELDS:
+            if field in values and not variants[default].get(field):
+                variants[default][field] = values.pop(field)
+        values["variants"] = variants
         return values
     if template is None:
-        return {"base_type": "email", "sender_format": "name_address", "sender_mode": "current_user",
+        return {"base_type": "email", "kind": "email", "sender_format": "name_address", "sender_mode": "current_user",
                 "retention_days": "720", "readers": ["*"], "editors": [], "folders": [], "doc_readers": [],
-                "doc_editors": []}
+                "doc_editors": [], "language": svc.DEFAULT_LANGUAGE, "variants": {}}
+    variants = {lang: {"subject": v.subject, "body": v.body, "appendix": v.appendix}
+                for lang, v in svc.template_variants(template).items()}
     return {
-        "name": template.name, "base_type": template.base_type, "kind": template.kind,
+        "name": template.name, "base_type": template.base_type,
+        "kind": svc.kind_choice_for(current_ka(), template.kind or "", db()),
+        "language": template.language or svc.DEFAULT_LANGUAGE, "variants": variants,
         "display_title": template.display_title, "sender_format": template.sender_format,
         "sender_mode": template.sender_mode, "sender_user_id": template.sender_user_id or "",
         "folders": [str(f) for f in template.folders or []],
         "retention_days": "" if template.retention_days is None else str(template.retention_days),
         "doc_readers": list(template.doc_readers or []), "doc_editors": list(template.doc_editors or []),
         "readers": list(template.readers or []), "editors": list(template.editors or []),
-        "subject": template.subject, "body": template.body, "appendix": template.appendix,
     }
 
 
@@ -87,7 +106,9 @@ def _principal_choices() -> list[tuple[str, str]]:
 @login_required
 def template_list():  # type: ignore[no-untyped-def]
     templates = svc.visible_templates(db(), viewer())
+    kinds = {key: label for key, label, _group in svc.kind_choices(current_ka(), db())}
     return render_template("communication/template_list.html", templates=templates, labels=BASE_TYPE_LABELS,
+                           kinds=kinds, languages=svc.LANGUAGES, variants=svc.template_variants,
                            can_change=lambda t: svc.can_change(viewer(), t))
 
 
@@ -119,7 +140,7 @@ def template_form(template_id: int | None = None):  # type: ignore[no-untyped-de
                     svc.remove_template_file(db(), viewer(), saved, int(raw))
             db().commit()
             flash("Vorlage gespeichert.")
-            return redirect(f"/einstellungen/kommunikation/{saved.id}")
+            return redirect(url_for("communication.template_form", template_id=saved.id))
         except ValidationError as exc:
             db().rollback()
             errors = exc.errors
@@ -132,11 +153,21 @@ def template_form(template_id: int | None = None):  # type: ignore[no-untyped-de
             abort(403)
     folders = list(db().scalars(select(Folder).order_by(Folder.name)))
     users = list(db().scalars(select(User).where(User.active.is_(True)).order_by(User.display_name)))
+    kinds: list[tuple[str, str, str]] = list(svc.kind_choices(current_ka(), db()))
+    kind = str(values.get("kind") or "")
+    if kind and kind not in {k for k, _label, _group in kinds}:
+        # An older template's free text that names no type: offered as it is, so saving keeps it.
+        kinds.insert(0, (kind, f"{kind} (bisheriger Wert)", ""))
+    chosen = values.get("language")
+    languages = [chosen if chosen in svc.LANGUAGES else svc.DEFAULT_LANGUAGE]
+    languages += [lang for lang in svc.LANGUAGES if lang not in languages]
     return render_template(
         "communication/template_form.html", template=template, values=values, errors=errors, editable=editable,
         base_types=[(k, BASE_TYPE_LABELS[k]) for k in TEMPLATE_BASE_TYPES], sender_formats=svc.SENDER_FORMATS,
         sender_modes=svc.SENDER_MODES, folders=folders, users=users, principals=_principal_choices(),
-        placeholders=_placeholders(),
+        placeholders=_placeholders(), kinds=[(key, label) for key, label, _group in kinds], languages=languages,
+        language_labels=svc.LANGUAGES,
+        variant_fields=svc.VARIANT_FIELDS,
     ), status
 
 
@@ -151,12 +182,21 @@ def template_delete(template_id: int):  # type: ignore[no-untyped-def]
         abort(403)
     db().commit()
     flash("Vorlage gelöscht.")
-    return redirect("/einstellungen/kommunikation")
+    return redirect(url_for("communication.template_list"))
 
 
 @bp.route("/kommunikation/vorlage", methods=["GET", "POST"])
 @login_required
 def choose_template():  # type: ignore[no-untyped-def]
+    """"Vorlage auswählen" for a contact, or for a company (then optionally one of its contacts).
+
+    A page of its own (without JavaScript, and as the fallback); the "…" menus open its
+    ``[data-dialog-content]`` in a dialog (MenuItem.dialog).
+    """
+    company_id = request.values.get("company_id", type=int)
+    company = db().get(Company, company_id) if company_id else None
+    if company_id and company is None:
+        abort(404)
     contact_id = request.values.get("contact_id", type=int)
     contact = db().get(Contact, contact_id) if contact_id else None
     if contact_id and contact is None:
@@ -171,7 +211,8 @@ def choose_template():  # type: ignore[no-untyped-def]
             status = 400
         else:
             try:
-                doc = svc.create_from_template(current_ka(), db(), viewer(), template_id, contact_id)
+                doc = svc.create_from_template(current_ka(), db(), viewer(), template_id, contact_id,
+                                               company.id if company is not None else None)
                 db().commit()
                 # "Abbrechen" in this first edit discards the draft again (verwerfen=1).
                 return redirect(url_for("documents.edit", doc_id=doc.id, verwerfen=1))
@@ -186,8 +227,26 @@ def choose_template():  # type: ignore[no-untyped-def]
                 error = " ".join(exc.errors.values())
                 status = 400
     templates = svc.search_templates(db(), viewer(), query)
-    return render_template("communication/choose.html", templates=templates, contact=contact, query=query,
-                           error=error, labels=BASE_TYPE_LABELS, summary=svc.summary), status
+    company_contacts: list[Contact] = []
+    if company is not None:
+        company_contacts = list(db().scalars(
+            select(Contact).where(Contact.company_id == company.id).order_by(Contact.last_name, Contact.first_name,
+                                                                             Contact.id).limit(CONTACT_CHOICES + 1)))
+    if contact is not None and company is None:
+        back = (url_for("contacts.view", contact_id=contact.id), contact.full_name)
+    elif company is not None:
+        back = (url_for("companies.view", company_id=company.id), company.name)
+    else:
+        back = (url_for("pages.home"), "Start")
+    return render_template("communication/choose.html", templates=templates, contact=contact, company=company,
+                           company_contacts=company_contacts[:CONTACT_CHOICES],
+                           more_contacts=len(company_contacts) > CONTACT_CHOICES, query=query, error=error,
+                           labels=BASE_TYPE_LABELS, summary=svc.summary, variants=svc.template_variants,
+                           languages=svc.LANGUAGES, back=back), status
+
+
+# A company's contacts offered in the chooser; beyond that, pick the template from the contact's page.
+CONTACT_CHOICES = 200
 
 
 def _send_page(document_id: int, *, error: str = "", status: int = 200):  # type: ignore[no-untyped-def]

@@ -281,4 +281,187 @@
     var el = event.target;
     if (el.matches && el.matches("[data-autosubmit]") && el.form) { el.form.requestSubmit(); }
   });
+
+  // Dialog links (MenuItem.dialog): the target page's [data-dialog-content] in a modal <dialog>.
+  // The target is an ordinary page too: without JavaScript (or if loading fails) the link just
+  // navigates there. Escape (native) or "Schließen" closes the dialog and focus returns to the opener.
+  var dialogOpener = null;
+  var dialogRequest = 0;  // only the newest load may fill the dialog
+
+  function pageDialog() {
+    var dialog = document.getElementById("page-dialog");
+    if (dialog) { return dialog; }
+    dialog = document.createElement("dialog");
+    dialog.id = "page-dialog";
+    dialog.className = "page-dialog";
+    dialog.setAttribute("aria-labelledby", "page-dialog-title");
+    var head = document.createElement("div");
+    head.className = "page-dialog-head";
+    var title = document.createElement("h2");
+    title.id = "page-dialog-title";
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "button subtle page-dialog-close";
+    close.textContent = "×";
+    close.setAttribute("aria-label", document.documentElement.lang === "en" ? "Close" : "Schließen");
+    close.addEventListener("click", function () { dialog.close(); });
+    head.append(title, close);
+    var body = document.createElement("div");
+    body.className = "page-dialog-body";
+    dialog.append(head, body);
+    dialog.addEventListener("close", function () {
+      body.replaceChildren();
+      if (dialogOpener && document.contains(dialogOpener)) { dialogOpener.focus(); }
+      dialogOpener = null;
+    });
+    document.body.appendChild(dialog);
+    return dialog;
+  }
+
+  function loadIntoDialog(url, keepFocusOn) {
+    var request = ++dialogRequest;
+    return fetch(url, { credentials: "same-origin", headers: { "X-Kundenakte-Dialog": "1" } })
+      .then(function (response) {
+        if (!response.ok) { throw new Error(String(response.status)); }
+        return response.text();
+      })
+      .then(function (html) {
+        if (request !== dialogRequest) { return; }
+        var page = new DOMParser().parseFromString(html, "text/html");
+        var content = page.querySelector("[data-dialog-content]");
+        if (!content) { throw new Error("no dialog content"); }
+        var dialog = pageDialog();
+        var heading = page.querySelector(".toolbar h1");
+        dialog.querySelector("#page-dialog-title").textContent = heading ? heading.textContent.trim() : "";
+        var body = dialog.querySelector(".page-dialog-body");
+        // A choice made before a reload (the search narrowed the list) stays made if still offered.
+        var chosen = Array.prototype.map.call(body.querySelectorAll('input[type="radio"]:checked'), function (r) { return [r.name, r.value]; });
+        body.replaceChildren(document.importNode(content, true));
+        chosen.forEach(function (pair) {
+          body.querySelectorAll('input[type="radio"]').forEach(function (r) { if (r.name === pair[0] && r.value === pair[1]) { r.checked = true; } });
+        });
+        dialog.dataset.url = url;
+        if (!dialog.open) { dialog.showModal(); }
+        var focus = (keepFocusOn && body.querySelector('[name="' + keepFocusOn + '"]')) || body.querySelector("[autofocus]");
+        if (focus) {
+          focus.focus();
+          if (focus.setSelectionRange && typeof focus.value === "string") { focus.setSelectionRange(focus.value.length, focus.value.length); }
+        }
+      });
+  }
+
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a[data-dialog]");
+    if (!link || event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0 || !window.HTMLDialogElement) { return; }
+    event.preventDefault();
+    var menu = link.closest(".menu");
+    dialogOpener = menu ? menu.querySelector(".menu-button") : link;
+    closeMenus(null);
+    loadIntoDialog(link.href).catch(function () { window.location.href = link.href; });
+  });
+
+  // In the dialog, "Abbrechen" ([data-dialog-close]) closes it; a click on a choice's row picks it.
+  document.addEventListener("click", function (event) {
+    var close = event.target.closest && event.target.closest("#page-dialog [data-dialog-close]");
+    if (close) {
+      event.preventDefault();
+      pageDialog().close();
+      return;
+    }
+    var row = event.target.closest && event.target.closest("[data-choice-list] tbody tr");
+    if (row && !event.target.closest("input, a, label, button")) {
+      var radio = row.querySelector('input[type="radio"]');
+      if (radio) { radio.checked = true; radio.focus(); }
+    }
+  });
+
+  // Inside the dialog a GET form (the search) reloads the dialog instead of the page.
+  function dialogSearch(form, focusName) {
+    form.querySelectorAll("[data-choice-search]").forEach(function (input) { clearTimeout(dialogTimers.get(input)); });
+    var url = new URL(form.getAttribute("action") || pageDialog().dataset.url, window.location.href);
+    url.search = new URLSearchParams(new FormData(form)).toString();
+    return loadIntoDialog(url.toString(), focusName);
+  }
+
+  var dialogTimers = new WeakMap();
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.closest("#page-dialog") || (form.method || "get").toLowerCase() !== "get") { return; }
+    event.preventDefault();
+    dialogSearch(form, "q").catch(function () { form.submit(); });
+  });
+
+  document.addEventListener("input", function (event) {
+    var input = event.target;
+    if (!input.matches || !input.matches("#page-dialog [data-choice-search]") || !input.form) { return; }
+    clearTimeout(dialogTimers.get(input));
+    dialogTimers.set(input, setTimeout(function () { dialogSearch(input.form, input.name).catch(function () {}); }, 250));
+  });
+
+  // A choice list (radios in [data-choice-list]) with its search field ([data-choice-search]):
+  // ArrowDown in the search field moves to the list, arrows move within it (native radio
+  // behaviour), Enter on a choice submits its form. On the plain page Escape goes back.
+  document.addEventListener("keydown", function (event) {
+    var el = event.target;
+    if (!el.matches) { return; }
+    var scope = el.closest("[data-dialog-content]");
+    if (!scope) { return; }
+    if (el.matches("[data-choice-search]") && event.key === "ArrowDown") {
+      var radios = scope.querySelectorAll('[data-choice-list] input[type="radio"]');
+      if (!radios.length) { return; }
+      var target = scope.querySelector('[data-choice-list] input[type="radio"]:checked') || radios[0];
+      target.checked = true;
+      target.focus();
+      event.preventDefault();
+    } else if (el.matches('[data-choice-list] input[type="radio"]') && event.key === "Enter") {
+      el.checked = true;
+      event.preventDefault();
+      el.form.requestSubmit();
+    } else if (event.key === "Escape" && !el.closest("#page-dialog") && scope.dataset.cancelUrl) {
+      window.location.href = scope.dataset.cancelUrl;
+    }
+  });
+
+  // Tabs: a [data-tabs] container's child fieldsets ([data-tab-label]) become tab panels. Without
+  // JavaScript they are shown one below the other. A panel holding an error is selected first.
+  document.querySelectorAll("[data-tabs]").forEach(function (box, boxIndex) {
+    var panels = Array.prototype.slice.call(box.querySelectorAll(":scope > [data-tab-label]"));
+    if (panels.length < 2) { return; }
+    var list = document.createElement("div");
+    list.className = "tabs";
+    list.setAttribute("role", "tablist");
+    var tabs = panels.map(function (panel, index) {
+      var tab = document.createElement("button");
+      tab.type = "button";
+      tab.id = "tab-" + boxIndex + "-" + index;
+      tab.setAttribute("role", "tab");
+      tab.setAttribute("aria-controls", panel.id);
+      tab.textContent = panel.dataset.tabLabel;
+      panel.setAttribute("role", "tabpanel");
+      panel.setAttribute("aria-labelledby", tab.id);
+      list.appendChild(tab);
+      return tab;
+    });
+    function select(index, focus) {
+      tabs.forEach(function (tab, i) {
+        tab.setAttribute("aria-selected", i === index ? "true" : "false");
+        tab.tabIndex = i === index ? 0 : -1;
+        panels[i].hidden = i !== index;
+      });
+      if (focus) { tabs[index].focus(); }
+    }
+    list.addEventListener("click", function (event) {
+      var tab = event.target.closest('[role="tab"]');
+      if (tab) { select(tabs.indexOf(tab), false); }
+    });
+    list.addEventListener("keydown", function (event) {
+      var index = tabs.indexOf(document.activeElement);
+      if (index < 0) { return; }
+      if (event.key === "ArrowRight") { select((index + 1) % tabs.length, true); event.preventDefault(); }
+      if (event.key === "ArrowLeft") { select((index + tabs.length - 1) % tabs.length, true); event.preventDefault(); }
+    });
+    box.insertBefore(list, panels[0]);
+    var withError = panels.findIndex(function (panel) { return panel.querySelector(".has-error"); });
+    select(withError >= 0 ? withError : 0, false);
+  });
 })();
