@@ -82,6 +82,10 @@ class DocumentType:
     amount_field: str | None = None
     due_field: str | None = None
     icon: str = "file"
+    # Templates (of the declaring plugin's template folder) the core includes in the document form
+    # and the document page, e.g. a line item editor; they see the page's whole context.
+    form_template: str = ""
+    view_template: str = ""
     plugin: str = ""  # filled by the registry: which plugin declared it
 
     def __post_init__(self) -> None:

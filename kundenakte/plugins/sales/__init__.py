@@ -12,8 +12,9 @@ from kundenakte.core.acl import Viewer
 from kundenakte.core.contributions import Category, MenuItem, OverviewFilter, OverviewSection
 from kundenakte.core.doctypes import DocumentType
 from kundenakte.core.models import Contact, Document
+from kundenakte.core.plugin_settings import Setting
 from kundenakte.plugins.sales.chain import allowed_followups
-from kundenakte.plugins.sales.types import LINE_TYPES, VOUCHER_KEYS, VOUCHERS
+from kundenakte.plugins.sales.types import INVOICE_TYPES, PRINTABLE_TYPES, VOUCHER_KEYS, VOUCHERS
 
 
 @hookimpl
@@ -37,16 +38,32 @@ def contact_actions(contact: Contact, viewer: Viewer) -> list[MenuItem]:
 
 
 @hookimpl
+def register_settings() -> list[Setting]:
+    from kundenakte.plugins.sales.settings import SETTINGS
+
+    return list(SETTINGS)
+
+
+@hookimpl
 def document_actions(document: Document, viewer: Viewer, can_edit: bool) -> list[MenuItem]:
     if document.type_key not in VOUCHER_KEYS:
         return []
-    items: list[MenuItem] = []
-    if document.type_key in LINE_TYPES:
-        items.append(MenuItem("Positionen", endpoint="sales.lines", values={"document_id": document.id}, group="sales", order=10,
-                              label_en="Line items"))
-    for target in allowed_followups(document.type_key):
-        from kundenakte.plugins.sales.numbering import VOUCHER_TYPES
+    from kundenakte.plugins.sales.finalise import is_finalised
+    from kundenakte.plugins.sales.numbering import VOUCHER_TYPES
 
+    items: list[MenuItem] = []
+    finalised = is_finalised(document)
+    if document.type_key in PRINTABLE_TYPES:
+        if can_edit and not finalised and document.archived_at is None:
+            items.append(MenuItem("Abschließen (PDF erstellen)", endpoint="sales.finalise", values={"document_id": document.id},
+                                  method="post", group="sales", order=5, label_en="Finalise (create PDF)"))
+        if not finalised:
+            items.append(MenuItem("PDF-Vorschau", endpoint="sales.preview", values={"document_id": document.id},
+                                  group="sales", order=6, label_en="PDF preview"))
+    if document.type_key in INVOICE_TYPES and can_edit and document.archived_at is None:
+        items.append(MenuItem("Zahlung erfassen (bezahlt am)", endpoint="sales.payment", values={"document_id": document.id},
+                              group="sales", order=7, label_en="Record payment (paid on)"))
+    for target in allowed_followups(document.type_key):
         items.append(MenuItem(f"Folgebeleg: {VOUCHER_TYPES[target]}", endpoint="sales.followup",
                               values={"document_id": document.id, "target": target}, method="post", group="sales", order=20))
     return items
@@ -55,8 +72,10 @@ def document_actions(document: Document, viewer: Viewer, can_edit: bool) -> list
 @hookimpl
 def prepare_document(ka: Any, session: Session, document: Document, created: bool) -> None:
     from kundenakte.plugins.sales.service import on_prepare
+    from kundenakte.plugins.sales.views import apply_form_lines
 
     on_prepare(ka, session, document, created)
+    apply_form_lines(session, document)
 
 
 @hookimpl
