@@ -120,7 +120,7 @@ def build_cii(v: VoucherPrint, *, xrechnung: bool = False) -> bytes:
     doc.header.issue_date_time = v.date
     if v.invoice_number:
         note = IncludedNote()
-        note.content.add(f"Gutschrift zu Rechnung {v.invoice_number}")
+        note.content = f"Gutschrift zu Rechnung {v.invoice_number}"
         doc.header.notes.add(note)
 
     agreement = doc.trade.agreement
@@ -191,7 +191,7 @@ def build_cii(v: VoucherPrint, *, xrechnung: bool = False) -> bytes:
     if v.invoice_number:
         settlement.invoice_referenced_document.issuer_assigned_id = v.invoice_number
         if v.invoice_date is not None:
-            settlement.invoice_referenced_document.date_time_string = v.invoice_date
+            settlement.invoice_referenced_document.issue_date_time = v.invoice_date
     summation = settlement.monetary_summation
     summation.line_total = sign * t.net
     summation.charge_total = Decimal("0.00")
