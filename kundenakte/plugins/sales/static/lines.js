@@ -18,9 +18,8 @@
     const n = Number(t);
     return Number.isFinite(n) ? n : NaN;
   }
-  function cents(x) { // half-up (ties away from zero), as the server rounds
-    return Math.sign(x) * Math.round(Math.abs(x) * 100 + 1e-7);
-  }
+  function half(x) { return Math.sign(x) * Math.round(Math.abs(x) + 1e-7); } // half-up, ties away from zero
+  function cents(euros) { return half(euros * 100); } // an amount in euros as whole cents, as the server rounds
   function rows() { return Array.from(tbody.querySelectorAll("tr.sales-line")); }
   function field(tr, name) { return tr.querySelector(`[name="${name}"]`); }
 
@@ -40,12 +39,12 @@
     table.querySelectorAll("tr.vat-row").forEach((r) => r.remove());
     let vat = 0; const grossRow = table.querySelector("tr.gross");
     Array.from(bases.keys()).sort((a, b) => b - a).forEach((rate) => {
-      const base = bases.get(rate), tax = cents(base * rate / 100);
+      const base = bases.get(rate), tax = half(base * rate / 100);
       vat += tax;
       const tr = document.createElement("tr"); tr.className = "vat-row";
       const th = document.createElement("th"); th.textContent = `USt. ${pct.format(rate)} % auf ${fmt.format(base / 100)}`;
       const td = document.createElement("td"); td.textContent = fmt.format(tax / 100);
-      tr.append(th, td); table.insertBefore(tr, grossRow);
+      tr.append(th, td); grossRow.parentNode.insertBefore(tr, grossRow);
     });
     table.querySelector(".total-net").textContent = fmt.format(net / 100);
     table.querySelector(".total-gross").textContent = fmt.format((net + vat) / 100);
