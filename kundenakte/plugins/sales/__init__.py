@@ -14,7 +14,7 @@ from kundenakte.core.doctypes import DocumentType
 from kundenakte.core.models import Contact, Document
 from kundenakte.core.plugin_settings import Setting
 from kundenakte.plugins.sales.chain import allowed_followups
-from kundenakte.plugins.sales.types import INVOICE_TYPES, PRINTABLE_TYPES, VOUCHER_KEYS, VOUCHERS
+from kundenakte.plugins.sales.types import INVOICE_TYPES, OFFER_TYPES, PRINTABLE_TYPES, VOUCHER_KEYS, VOUCHERS
 
 
 @hookimpl
@@ -79,6 +79,13 @@ def prepare_document(ka: Any, session: Session, document: Document, created: boo
 
 
 @hookimpl
+def demo_data(ka: Any) -> None:
+    from kundenakte.plugins.sales.demo import load_demo_vouchers
+
+    load_demo_vouchers(ka)
+
+
+@hookimpl
 def extra_index_fields(document: Document) -> dict[str, str]:
     if document.type_key not in VOUCHER_KEYS:
         return {}
@@ -87,23 +94,31 @@ def extra_index_fields(document: Document) -> dict[str, str]:
 
 @hookimpl
 def register_overview_sections() -> list[OverviewSection]:
+    # One meaning per sum: an opportunity's weighted volume is no invoice amount, an offer no revenue.
+    voucher_filters = (
+        OverviewFilter("all", "alle", None, "all"),
+        OverviewFilter("open", "offen", ("open",), "open"),
+        OverviewFilter("won", "gewonnen", ("won",), "won"),
+        OverviewFilter("lost", "verloren", ("lost",), "lost"),
+        OverviewFilter("discontinued", "eingestellt", ("discontinued",), "discontinued"),
+    )
     return [
         OverviewSection(
-            key="sales",
-            label="Vertrieb",
-            label_en="Sales",
-            type_keys=VOUCHER_KEYS,
-            filters=(
-                OverviewFilter("all", "alle", None, "all"),
-                OverviewFilter("open", "offen", ("open",), "open"),
-                OverviewFilter("won", "gewonnen", ("won",), "won"),
-                OverviewFilter("lost", "verloren", ("lost",), "lost"),
-                OverviewFilter("discontinued", "eingestellt", ("discontinued",), "discontinued"),
-            ),
-            columns=("number", "gross"),
-            show_sum=True,
-            order=40,
-        )
+            key="sales", label="Vertrieb: Opportunities", label_en="Sales: opportunities",
+            type_keys=("opportunity",), filters=voucher_filters,
+            columns=("number", "expected_volume", "probability"), show_sum=True,
+            sum_label="Pipeline (gewichtet)", sum_label_en="Pipeline (weighted)", order=39,
+        ),
+        OverviewSection(
+            key="sales_offers", label="Vertrieb: Angebote und Aufträge", label_en="Sales: quotes and orders",
+            type_keys=OFFER_TYPES, filters=voucher_filters, columns=("number", "gross"), show_sum=False, order=40,
+        ),
+        OverviewSection(
+            key="sales_invoices", label="Vertrieb: Rechnungen", label_en="Sales: invoices",
+            type_keys=INVOICE_TYPES, filters=voucher_filters[:3], columns=("number", "gross", "due_date"), show_sum=True,
+            sum_label="Fakturiert (brutto, Gutschriften abgezogen)", sum_label_en="Invoiced (gross, net of credit notes)",
+            order=41,
+        ),
     ]
 
 

@@ -151,6 +151,8 @@ def on_prepare(ka: Kundenakte, session: Session, document: Document, created: bo
         year = (document.document_date or ka.clock.today()).year
         data["number"] = allocate_number(session, document.type_key, year)
         document.data = data
+    if document.type_key == "opportunity":
+        _weighted_volume(document, data)
     if document.type_key in INVOICE_TYPES:
         _invoice_fields(session, document, data)
     if document.type_key in LINE_TYPES and document.id is not None:
@@ -171,4 +173,19 @@ def _invoice_fields(session: Session, document: Document, data: dict[str, Any]) 
         parent = session.get(Document, document.parent_id)
         if parent is not None and parent.type_key == "invoice":
             data["invoice_number"] = str((parent.data or {}).get("number") or "")
+    document.data = data
+
+
+def _weighted_volume(document: Document, data: dict[str, Any]) -> None:
+    """Expected volume × probability, rounded to cents: what the opportunity adds to the pipeline."""
+    from kundenakte.core.formatting import round_money
+
+    volume, probability = data.get("expected_volume"), data.get("probability")
+    if volume in (None, ""):
+        data.pop("weighted_volume", None)
+        document.amount = None
+    else:
+        weighted = round_money(Decimal(str(volume)) * Decimal(str(probability if probability not in (None, "") else 100)) / 100)
+        data["weighted_volume"] = str(weighted)
+        document.amount = weighted
     document.data = data

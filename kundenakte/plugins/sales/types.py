@@ -77,11 +77,14 @@ OPPORTUNITY = DocumentType(
         Field("probability", "integer", "Wahrscheinlichkeit (%)", "Probability (%)", min_value=Decimal(0), max_value=Decimal(100),
               in_list=True),
         Field("expected_close", "date", "Erwarteter Abschluss", "Expected closing", in_list=True),
+        # expected volume × probability: the opportunity's share of the pipeline (Document.amount)
+        Field("weighted_volume", "money", "Gewichtetes Volumen", "Weighted volume", computed=True),
         Field("source", "text", "Quelle", "Source"),
     ),
-    statuses=STATUSES, retention_days=3650, amount_field="expected_volume", icon="target", menu_order=300,
+    statuses=STATUSES, retention_days=3650, amount_field="weighted_volume", icon="target", menu_order=300,
 )
 
 VOUCHERS = [OPPORTUNITY] + [_voucher(k, i) for i, k in enumerate(VOUCHER_TYPES) if k != "opportunity"]
 VOUCHER_KEYS = tuple(t.key for t in VOUCHERS)
 LINE_TYPES = tuple(k for k in VOUCHER_KEYS if k != "opportunity")
+OFFER_TYPES = tuple(k for k in LINE_TYPES if k not in INVOICE_TYPES)
