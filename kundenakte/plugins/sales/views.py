@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from flask import Blueprint, Response, abort, flash, g, has_request_context, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import login_required
+from flask_login import login_required as _login_required
 from sqlalchemy.orm import Session
 
 from kundenakte.core import acl
@@ -26,6 +27,10 @@ from kundenakte.plugins.sales.types import INVOICE_TYPES, LINE_TYPES, PRINTABLE_
 from kundenakte.web import formats
 from kundenakte.web.context import current_ka, db, viewer
 from kundenakte.web.errors import MESSAGES
+
+_View = TypeVar("_View", bound=Callable[..., Any])
+# Flask-Login's decorator is untyped; it keeps the view's signature.
+login_required = cast(Callable[[_View], _View], _login_required)
 
 bp = Blueprint("sales", __name__, template_folder="templates", static_folder="static", static_url_path="/vertrieb-static")
 LINE_FIELDS = ("position", "article", "description", "quantity", "unit", "unit_price", "discount_percent", "vat_rate")
