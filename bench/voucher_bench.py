@@ -38,7 +38,7 @@ SELLER = CompanyDetails(
 
 def invoice(lines: int) -> VoucherPrint:
     items = tuple(
-        LineItem(position=i, article=f"ART-{i:03d}", description=f"Leistung Nummer {i} laut Rahmenvertrag", quantity=Decimal(i % 7 + 1),
+        LineItem(position=i, article=f"ART-{i:03d}", description=f"Beratungsleistung {i}", quantity=Decimal(i % 7 + 1),
                  unit="Std" if i % 2 else "Stk", unit_price=Decimal("95.50") + i, discount_percent=Decimal(i % 3 * 5),
                  vat_rate=Decimal(7 if i % 5 == 0 else 19))
         for i in range(1, lines + 1)
