@@ -47,7 +47,7 @@ def register_settings() -> list[Setting]:
 @hookimpl
 def document_actions(document: Document, viewer: Viewer, can_edit: bool) -> list[MenuItem]:
     if document.type_key not in VOUCHER_KEYS:
-        return []
+        return _received_items(document)
     from kundenakte.plugins.sales.finalise import is_finalised
     from kundenakte.plugins.sales.numbering import VOUCHER_TYPES
 
@@ -63,10 +63,21 @@ def document_actions(document: Document, viewer: Viewer, can_edit: bool) -> list
     if document.type_key in INVOICE_TYPES and can_edit and document.archived_at is None:
         items.append(MenuItem("Zahlung erfassen (bezahlt am)", endpoint="sales.payment", values={"document_id": document.id},
                               group="sales", order=7, label_en="Record payment (paid on)"))
+    items += _received_items(document)
     for target in allowed_followups(document.type_key):
         items.append(MenuItem(f"Folgebeleg: {VOUCHER_TYPES[target]}", endpoint="sales.followup",
                               values={"document_id": document.id, "target": target}, method="post", group="sales", order=20))
     return items
+
+
+def _received_items(document: Document) -> list[MenuItem]:
+    """ "E-Rechnung lesen" for XML and PDF attachments of any document (received invoices come as mail or upload)."""
+    from kundenakte.plugins.sales.receiving import looks_like_einvoice
+
+    return [MenuItem(f"E-Rechnung lesen: {att.filename}", endpoint="sales.received",
+                     values={"document_id": document.id, "attachment_id": att.id}, group="sales", order=30,
+                     label_en=f"Read e-invoice: {att.filename}")
+            for att in document.attachments if not att.inline and looks_like_einvoice(att.filename, att.mime_type)]
 
 
 @hookimpl

@@ -224,6 +224,21 @@ def payment(document_id: int) -> Any:
                            status_labels=STATUS_LABELS), (422 if errors else 200)
 
 
+@bp.get("/vertrieb/<int:document_id>/anhang/<int:attachment_id>/e-rechnung")
+@login_required
+def received(document_id: int, attachment_id: int) -> Any:
+    """A received XRechnung / ZUGFeRD attachment as a readable invoice (seller, buyer, lines, totals)."""
+    from kundenakte.core.attachments import open_attachment
+    from kundenakte.plugins.sales.receiving import read_received
+
+    ka, s = current_ka(), db()
+    doc = get_readable(s, viewer(), document_id)
+    att, stream = open_attachment(ka, s, viewer(), document_id, attachment_id)
+    with stream:
+        data = stream.read()
+    return render_template("sales/received.html", doc=doc, att=att, result=read_received(data))
+
+
 @bp.route("/vertrieb/<int:document_id>/folgebeleg/<target>", methods=["POST"])
 @login_required
 def followup(document_id: int, target: str) -> Any:
