@@ -51,3 +51,25 @@ def test_received_xrechnung_and_zugferd_are_read_and_shown(ka, people, client):
     assert page.status_code == 200 and "Schema" in page.get_data(as_text=True)
     login(client, "outsider")
     assert client.get(f"/vertrieb/{inbox_id}/anhang/{ids['lieferant.xml']}/e-rechnung").status_code == 404
+
+
+def test_received_invoice_key_fields_are_indexed(ka, people):
+    owner = people.viewer("owner")
+    company_id, contact_id = customer(ka)
+    doc_id = voucher(ka, owner, "invoice", company_id=company_id, contact_id=contact_id, data={"leitweg_id": "04011000-12345-03"})
+    with ka.db.read() as s:
+        from kundenakte.core.models import Document
+
+        v = voucher_print(ka, s, s.get(Document, doc_id))
+    _pdf, _cii, xrechnung = make_files(ka, dataclasses.replace(v, number="LIEF-2026-777"))
+    with ka.db.write() as s:
+        inbox = create_document(ka, s, owner, "quote", DocumentInput(title="Eingang Lieferant"))
+        add_attachment(ka, s, owner, inbox, io.BytesIO(xrechnung), "eingang.xml")
+        inbox_id = inbox.id
+    ka.search.flush()
+    with ka.db.read() as s:
+        for query in ("rechnungsnummer:LIEF-2026-777", "lieferant:muster*", "betrag:739.71"):
+            hits = {h.document.id for h in ka.search.search(s, owner, query).hits}
+            assert inbox_id in hits, query
+        outsider = {h.document.id for h in ka.search.search(s, people.viewer("outsider"), "rechnungsnummer:LIEF-2026-777").hits}
+        assert inbox_id not in outsider

@@ -98,9 +98,19 @@ def demo_data(ka: Any) -> None:
 
 @hookimpl
 def extra_index_fields(document: Document) -> dict[str, str]:
-    if document.type_key not in VOUCHER_KEYS:
-        return {}
-    return {"belegnummer": str((document.data or {}).get("number") or "")}
+    from kundenakte.plugins.sales.receiving import index_fields
+
+    fields = index_fields(document)
+    if document.type_key in VOUCHER_KEYS:
+        fields["belegnummer"] = str((document.data or {}).get("number") or "")
+    return fields
+
+
+@hookimpl
+def document_saved(ka: Any, document_id: int, created: bool, user_id: int | None) -> None:
+    from kundenakte.plugins.sales.receiving import record_received
+
+    record_received(ka, document_id)
 
 
 @hookimpl
