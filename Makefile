@@ -28,10 +28,14 @@ $(STAMP): pyproject.toml examples/kundenakte-reklamation/pyproject.toml
 	touch $(STAMP)
 
 # Browser tests drive Debian's Chromium through Playwright; Playwright never downloads a browser here.
+# The voucher tests render the stored PDFs to PNG with poppler-utils' pdftoppm.
 chromium:
 	@test -x /usr/bin/chromium || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core; \
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core; fi; }
+	@test -x /usr/bin/pdftoppm || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils; fi; }
 
 # Refresh the English catalogue after changing UI strings: extract, merge, compile.
 translations: $(STAMP)

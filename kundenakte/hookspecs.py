@@ -259,6 +259,15 @@ def document_archived(ka: Kundenakte, document_id: int) -> None:
     """Called after a document was archived by retention (``kundenakte archive``) and committed."""
 
 
+@hookspec
+def demo_data(ka: Kundenakte) -> None:
+    """Called once after the core's demo data was loaded (``kundenakte demo``, ``serve --demo``).
+
+    Add what makes the plugin's own types realistic (voucher lines, a finished invoice …) through
+    the core services, as the demo users; the demo companies and contacts exist by then.
+    """
+
+
 def hook_names(module: Any = None) -> list[str]:
     """Every hookspec defined here (or in ``module``, a plugin's own hookspecs), in definition order."""
     import inspect

@@ -82,6 +82,9 @@ class OverviewSection:
     default_filter: str = "all"
     columns: tuple[str, ...] = ()  # declared field names shown next to title, date and status
     show_sum: bool = False  # sum of Document.amount per filter
+    # What the sum means ("Pipeline (gewichtet)", "Fakturiert"); one section sums one meaning only.
+    sum_label: str = ""
+    sum_label_en: str = ""
     order: int = 100
     label_en: str = ""
     plugin: str = ""

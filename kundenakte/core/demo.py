@@ -187,5 +187,6 @@ def load_demo(ka: Kundenakte, *, companies: int = 40, seed: int = 42, progress: 
                         documents += 1
                     except Exception:  # a plugin's stricter rule; demo data skips that document
                         pass
+    ka.plugins.call("demo_data", disabled=ka.disabled_plugins(), ka=ka)
     ka.search.flush()
     return DemoInfo(len(USERS), len(made_companies), len(contacts), documents)

@@ -92,6 +92,10 @@ class DocumentType:
     # The declaring plugin alone sets the status (an e-mail's comes from its delivery): forms show
     # it read-only and a save that tries to change it is refused.
     status_managed: bool = False
+    # Templates (of the declaring plugin's template folder) the core includes in the document form
+    # and the document page, e.g. a line item editor; they see the page's whole context.
+    form_template: str = ""
+    view_template: str = ""
     plugin: str = ""  # filled by the registry: which plugin declared it
 
     def __post_init__(self) -> None:

@@ -160,6 +160,26 @@ def load_for_write(session: Session, viewer: acl.Viewer, document_id: int, *, ch
     return doc
 
 
+def lock_document(ka: Kundenakte, session: Session, viewer: acl.Viewer, document_id: int, *, reason: str,
+                  **data: Any) -> Document:
+    """Make a document read-only for every write path (GoBD: a finalised invoice is never changed).
+
+    ``reason`` is kept as ``data["_locked"]`` (e.g. ``"finalised"``); ``data`` adds plugin-owned
+    keys (say, when and by whom) in the same step. The caller commits; nothing unlocks it again
+    except the plugin that locked it, through its own rule.
+    """
+    doc = load_for_write(session, viewer, document_id)
+    new = dict(doc.data or {})
+    new.update(data)
+    new["_locked"] = reason
+    doc.data = new
+    doc.updated_at = ka.clock.now()
+    queue_index(session, f"doc:{doc.id}")
+    audit.record(session, viewer.user_id, "locked", "document", doc.id, reason=reason)
+    after_commit(ka, session, "document_saved", document_id=doc.id, created=False, user_id=viewer.user_id)
+    return doc
+
+
 def _optional_int(value: Any, name: str, errors: dict[str, str]) -> int | None:
     if value in (None, "", 0, "0"):
         return None

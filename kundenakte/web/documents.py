@@ -70,6 +70,7 @@ ACTION_LABELS = {
     "sent": "versendet",
     "attachment_added": "Anhang hinzugefügt",
     "attachment_removed": "Anhang entfernt",
+    "locked": "abgeschlossen",
 }
 GENERAL_LABELS = {
     "title": "Titel",

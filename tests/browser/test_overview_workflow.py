@@ -41,6 +41,9 @@ SECTION_OF = {
     "task": "tasks", "contract": "contracts", "opportunity": "sales", "project": "projects",
 }
 AMOUNT_FIELD = {"contract": "value", "opportunity": "expected_volume", "project": "budget"}
+# What a section's sum means when it is not a plain "Summe" (issue 15: never mix meanings in one number);
+# without a probability an opportunity's weighted volume is its expected volume.
+SUM_LABELS = {"sales": "Pipeline (gewichtet)"}
 
 
 @dataclass
@@ -179,7 +182,7 @@ def check_section(page: Any, people: Any, login_name: str, key: str, active: str
         expect(radio).to_have_attribute("aria-checked", "true" if value == active else "false")
     if with_sum:
         total = sum((Decimal(d.amount or 0) for d in rows), Decimal(0))
-        expect(section.locator(".sum")).to_have_text(f"Summe: {format_money(total, 'de')}")
+        expect(section.locator(".sum")).to_have_text(f"{SUM_LABELS.get(key, 'Summe')}: {format_money(total, 'de')}")
 
 
 def walk_overview(page: Any, people: Any, login_name: str, mine: bool) -> None:

@@ -1,10 +1,11 @@
-"""The sales plugin's own tables: voucher lines, number sequences and number formats."""
+"""The sales plugin's own tables: voucher lines, payments, number sequences and number formats."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kundenakte.core.models import Base
@@ -41,3 +42,30 @@ class NumberFormat(Base):
     type_key: Mapped[str] = mapped_column(String(60), primary_key=True)
     prefix: Mapped[str] = mapped_column(String(10))
     pattern: Mapped[str] = mapped_column(String(60))
+
+
+class PaymentRow(Base):
+    """A payment received for an invoice: a booking of its own, so a finalised invoice stays unchanged."""
+
+    __tablename__ = "sales_payments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    paid_on: Mapped[dt.date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Numeric(18, 2))
+    user_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class ReceivedInvoiceRow(Base):
+    """The key fields of a received e-invoice attachment, read once after it was attached (for the index)."""
+
+    __tablename__ = "sales_received_invoices"
+
+    attachment_id: Mapped[int] = mapped_column(ForeignKey("attachments.id", ondelete="CASCADE"), primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # xrechnung, zugferd, cii, ubl, none
+    valid: Mapped[bool] = mapped_column(Boolean, default=False)
+    number: Mapped[str] = mapped_column(String(120), default="")
+    supplier: Mapped[str] = mapped_column(String(300), default="")
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(18, 2), nullable=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -90,11 +91,10 @@ def replace_lines(session: Session, document: Document, items: Sequence[LineItem
 def save_lines(ka: Kundenakte, session: Session, viewer: acl.Viewer, document_id: int, items: Sequence[LineItem], *,
                expected_version: int | None) -> Totals:
     """Replace a voucher's lines (editor rights required) and recompute its totals."""
-    from kundenakte.core.documents import Conflict, Forbidden, update_document
+    from kundenakte.core.documents import Conflict, load_for_write, update_document
 
-    doc = get_readable(session, viewer, document_id)
-    if not acl.can_edit(session, viewer, document_id):
-        raise Forbidden()
+    # NotFound, Forbidden or ReadOnly (a finalised voucher) before anything changes.
+    doc = load_for_write(session, viewer, document_id)
     if expected_version is not None and doc.version != expected_version:
         raise Conflict(doc.version)
     replace_lines(session, doc, items)
@@ -123,9 +123,15 @@ def create_followup(ka: Kundenakte, session: Session, viewer: acl.Viewer, source
         raise ValidationError({"type_key": problem})
     if target_type not in ka.types:
         raise NotFound()
-    target_label = ka.types.get(target_type).label  # type: ignore[union-attr]
+    target_doctype = ka.types.get(target_type)
+    assert target_doctype is not None
+    target_label = target_doctype.label
+    # Reference, Leitweg-ID, service dates … travel along where the target type has the field too.
+    source_data = source.data or {}
+    carried = {f.name: source_data[f.name] for f in target_doctype.fields
+               if not f.computed and source_data.get(f.name) not in (None, "")}
     doc = create_document(ka, session, viewer, target_type, DocumentInput(
-        title=f"{target_label} zu {source.title}"[:300],
+        title=f"{target_label} zu {source.title}"[:300], data=carried,
         company_id=source.company_id, contact_id=source.contact_id, parent_id=source.id,
         content=source.content,
         readers=[e.principal for e in source.acl if e.role == "read"],
@@ -140,7 +146,7 @@ def create_followup(ka: Kundenakte, session: Session, viewer: acl.Viewer, source
 
 
 def on_prepare(ka: Kundenakte, session: Session, document: Document, created: bool) -> None:
-    from kundenakte.plugins.sales.types import LINE_TYPES, VOUCHER_KEYS
+    from kundenakte.plugins.sales.types import INVOICE_TYPES, LINE_TYPES, VOUCHER_KEYS
 
     if document.type_key not in VOUCHER_KEYS:
         return
@@ -149,7 +155,41 @@ def on_prepare(ka: Kundenakte, session: Session, document: Document, created: bo
         year = (document.document_date or ka.clock.today()).year
         data["number"] = allocate_number(session, document.type_key, year)
         document.data = data
+    if document.type_key == "opportunity":
+        _weighted_volume(document, data)
+    if document.type_key in INVOICE_TYPES:
+        _invoice_fields(session, document, data)
     if document.type_key in LINE_TYPES and document.id is not None:
         store_totals(document, compute_totals(load_lines(session, document.id)))
     elif document.type_key in LINE_TYPES:
         store_totals(document, compute_totals([]))
+
+
+def _invoice_fields(session: Session, document: Document, data: dict[str, Any]) -> None:
+    """Due date from the document date and the payment term; a credit note names its invoice."""
+    days = data.get("payment_days")
+    start = document.document_date
+    if start is not None and days not in (None, ""):
+        data["due_date"] = (start + dt.timedelta(days=int(days))).isoformat()
+    else:
+        data.pop("due_date", None)
+    if document.type_key == "credit_note" and document.parent_id is not None:
+        parent = session.get(Document, document.parent_id)
+        if parent is not None and parent.type_key == "invoice":
+            data["invoice_number"] = str((parent.data or {}).get("number") or "")
+    document.data = data
+
+
+def _weighted_volume(document: Document, data: dict[str, Any]) -> None:
+    """Expected volume × probability, rounded to cents: what the opportunity adds to the pipeline."""
+    from kundenakte.core.formatting import round_money
+
+    volume, probability = data.get("expected_volume"), data.get("probability")
+    if volume in (None, ""):
+        data.pop("weighted_volume", None)
+        document.amount = None
+    else:
+        weighted = round_money(Decimal(str(volume)) * Decimal(str(probability if probability not in (None, "") else 100)) / 100)
+        data["weighted_volume"] = str(weighted)
+        document.amount = weighted
+    document.data = data

@@ -1,71 +1,237 @@
-"""The line item editor and follow-up vouchers."""
+"""The voucher pages: the line item editor inside the document form, finalising, payments, PDF preview."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, g, has_request_context, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
 
 from kundenakte.core import acl
 from kundenakte.core.doctypes import ValidationError
-from kundenakte.core.documents import Conflict, Forbidden, NotFound, ReadOnly, get_readable
-from kundenakte.plugins.sales.service import create_followup, load_lines, save_lines
-from kundenakte.plugins.sales.totals import compute_totals, parse_line_items
-from kundenakte.plugins.sales.types import LINE_TYPES
+from kundenakte.core.documents import NotFound, ReadOnly, get_readable, load_for_write
+from kundenakte.core.formatting import NumberInputError, parse_decimal
+from kundenakte.core.models import Document
+from kundenakte.plugins.sales.chain import allowed_followups
+from kundenakte.plugins.sales.finalise import finalise_voucher, is_finalised
+from kundenakte.plugins.sales.numbering import VOUCHER_TYPES
+from kundenakte.plugins.sales.payments import STATUS_LABELS, payment_state, record_payment
+from kundenakte.plugins.sales.service import create_followup, load_lines, replace_lines
+from kundenakte.plugins.sales.totals import COMMON_UNITS, LineItem, compute_totals, parse_line_items
+from kundenakte.plugins.sales.types import INVOICE_TYPES, LINE_TYPES, PRINTABLE_TYPES
 from kundenakte.web import formats
 from kundenakte.web.context import current_ka, db, login_required, viewer
 from kundenakte.web.errors import MESSAGES
 
-bp = Blueprint("sales", __name__, template_folder="templates")
+bp = Blueprint("sales", __name__, template_folder="templates", static_folder="static", static_url_path="/vertrieb-static")
 LINE_FIELDS = ("position", "article", "description", "quantity", "unit", "unit_price", "discount_percent", "vat_rate")
-EMPTY_ROWS = 3
+# A row counts as filled when one of these has text; VAT rate, unit and position always have a value.
+_CONTENT_FIELDS = ("article", "description", "quantity", "unit_price", "discount_percent")
+FORM_MARKER = "sales_lines"
+EMPTY_ROWS = 1
+VAT_CHOICES = ("19", "7", "0")
 
+
+# -- the line editor inside the core's document form (DocumentType.form_template) -------------------
 
 def _rows_from_form() -> list[dict[str, str]]:
     columns = {name: request.form.getlist(name) for name in LINE_FIELDS}
     count = max((len(v) for v in columns.values()), default=0)
-    return [{name: (columns[name][i] if i < len(columns[name]) else "") for name in LINE_FIELDS} for i in range(count)]
+    removed = set(request.form.getlist("line_remove"))
+    rows = []
+    for i in range(count):
+        row = {name: (columns[name][i] if i < len(columns[name]) else "") for name in LINE_FIELDS}
+        if str(i) in removed:
+            continue
+        if not any(row[name].strip() for name in _CONTENT_FIELDS):
+            continue  # the spare row
+        rows.append(row)
+    return rows
 
 
-@bp.route("/vertrieb/<int:document_id>/positionen", methods=["GET", "POST"])
+def _ordered(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Rows in the order of their typed positions (reordering without JavaScript), stable otherwise."""
+    def key(item: tuple[int, dict[str, str]]) -> tuple[int, int]:
+        index, row = item
+        text = row.get("position", "").strip()
+        return (int(text) if text.isdigit() else index + 1, index)
+
+    return [row for _i, row in sorted(enumerate(rows), key=key)]
+
+
+def _row_of(item: LineItem) -> dict[str, str]:
+    # Shown as the user types them back: in the UI's number format, every stored digit kept.
+    return {"position": str(item.position), "article": item.article, "description": item.description,
+            "quantity": formats.number(item.quantity.normalize()), "unit": item.unit,
+            "unit_price": formats.number(item.unit_price, 2) if item.unit_price == item.unit_price.quantize(Decimal("0.01"))
+            else formats.number(item.unit_price.normalize()),
+            "discount_percent": formats.number(item.discount_percent.normalize()) if item.discount_percent else "",
+            "vat_rate": str(int(item.vat_rate)) if item.vat_rate == int(item.vat_rate) else formats.number(item.vat_rate)}
+
+
+def editor_context(doc: Document | None) -> dict[str, Any]:
+    """Rows, per-row errors and totals for ``sales/lines_editor.html`` (typed rows after a failed save)."""
+    if request.method == "POST" and request.form.get(FORM_MARKER):
+        rows = _rows_from_form()
+    elif doc is not None and doc.id is not None:
+        rows = [_row_of(i) for i in load_lines(db(), doc.id)]
+    else:
+        rows = []
+    items, _errors = parse_line_items(rows, locale=formats.current_locale())
+    totals = compute_totals(items)
+    blank = dict.fromkeys(LINE_FIELDS, "")
+    blank["vat_rate"] = "19"
+    return {"rows": rows, "spare": [blank] * EMPTY_ROWS, "row_errors": getattr(g, "sales_line_errors", {}),
+            "totals": totals, "units": COMMON_UNITS, "vat_choices": VAT_CHOICES, "marker": FORM_MARKER}
+
+
+@bp.app_context_processor
+def _editor_helpers() -> dict[str, Any]:
+    return {"sales_editor": editor_context, "sales_voucher_view": voucher_view_context}
+
+
+def apply_form_lines(session: Session, document: Document) -> None:
+    """Within the document save (``prepare_document``): store the lines the voucher form submitted.
+
+    Only a web form that carries the editor (its marker field) changes lines; API and import saves
+    keep them. Errors refuse the whole save with the typed rows kept (``g.sales_line_errors``).
+    """
+    if not has_request_context() or request.method != "POST" or not request.form.get(FORM_MARKER):
+        return
+    if document.type_key not in LINE_TYPES:
+        return
+    rows = _ordered(_rows_from_form())
+    for number, row in enumerate(rows, start=1):
+        row["position"] = str(number)
+    items, errors = parse_line_items(rows, locale=formats.current_locale())
+    if errors:
+        g.sales_line_errors = errors
+        first = min(errors)
+        detail = "; ".join(errors[first].values())
+        raise ValidationError({_("Positionen"): _("Zeile %(row)d: %(detail)s", row=first + 1, detail=detail)})
+    if document.id is None:
+        session.flush()  # a new voucher needs its id for its lines
+    replace_lines(session, document, items)
+
+
+# -- the voucher part of the document page (DocumentType.view_template) ------------------------------
+
+def voucher_view_context(doc: Document) -> dict[str, Any]:
+    s, ka = db(), current_ka()
+    items = load_lines(s, doc.id)
+    context: dict[str, Any] = {"lines": items, "totals": compute_totals(items), "finalised": is_finalised(doc),
+                               "printable": doc.type_key in PRINTABLE_TYPES, "payment": None,
+                               "can_edit": acl.can_edit(s, viewer(), doc.id) and doc.archived_at is None}
+    if doc.type_key in INVOICE_TYPES:
+        context["payment"] = payment_state(s, doc, ka.clock.today())
+    return context
+
+
+# -- actions --------------------------------------------------------------------------------------
+
+def _error_page(code: int, text: str, back: str) -> tuple[str, int]:
+    title, _text = MESSAGES[code]
+    return render_template("error.html", code=code, title=title, text=text, back_url=back), code
+
+
+@bp.route("/vertrieb/<int:document_id>/positionen")
 @login_required
 def lines(document_id: int) -> ResponseReturnValue:
-    ka = current_ka()
+    """The old separate line page: the editor now lives in the voucher form."""
     doc = get_readable(db(), viewer(), document_id)
     if doc.type_key not in LINE_TYPES:
         abort(404)
-    can_edit = acl.can_edit(db(), viewer(), document_id) and doc.archived_at is None
-    errors: dict[int, dict[str, str]] = {}
+    return redirect(url_for("documents.edit", doc_id=doc.id) + "#positionen")
+
+
+@bp.post("/vertrieb/<int:document_id>/abschliessen")
+@login_required
+def finalise(document_id: int) -> Any:
+    ka, s = current_ka(), db()
+    try:
+        finalise_voucher(ka, s, viewer(), document_id)
+    except ValidationError as exc:
+        s.rollback()
+        g.sales_finalise_errors = exc.errors
+        doc = get_readable(s, viewer(), document_id)
+        return render_template("sales/finalise_failed.html", doc=doc, errors=exc.errors), 422
+    except ReadOnly:
+        s.rollback()
+        return _error_page(409, _("Der Beleg ist bereits abgeschlossen oder archiviert."), url_for("documents.view", doc_id=document_id))
+    s.commit()
+    flash(_("Beleg abgeschlossen: Das PDF ist als Anhang gespeichert, der Beleg kann nicht mehr geändert werden."))
+    return redirect(url_for("documents.view", doc_id=document_id))
+
+
+@bp.get("/vertrieb/<int:document_id>/vorschau.pdf")
+@login_required
+def preview(document_id: int) -> Any:
+    """The PDF as it would be stored, without storing it (for checking before "Abschließen")."""
+    from kundenakte.plugins.sales.pdf import render_pdf
+    from kundenakte.plugins.sales.printdata import voucher_print
+
+    ka, s = current_ka(), db()
+    doc = get_readable(s, viewer(), document_id)
+    if doc.type_key not in PRINTABLE_TYPES:
+        abort(404)
+    body = render_pdf(ka, voucher_print(ka, s, doc))
+    return Response(body, mimetype="application/pdf",
+                    headers={"Content-Disposition": "inline; filename=vorschau.pdf", "Cache-Control": "no-store"})
+
+
+@bp.route("/vertrieb/<int:document_id>/zahlung", methods=["GET", "POST"])
+@login_required
+def payment(document_id: int) -> Any:
+    """ "Bezahlt am": book a payment (also on a finalised invoice; the invoice itself stays unchanged)."""
+    ka, s, v = current_ka(), db(), viewer()
+    doc = load_for_write(s, v, document_id, check_read_only=False)
+    if doc.type_key not in INVOICE_TYPES:
+        abort(404)
+    state = payment_state(s, doc, ka.clock.today())
+    values = {"paid_on": ka.clock.today().isoformat(), "amount": formats.number(state.open, 2)}
+    errors: dict[str, str] = {}
     if request.method == "POST":
-        if not can_edit:
-            abort(403)
-        raw = _rows_from_form()
-        items, errors = parse_line_items(raw, locale=formats.current_locale())
-        if not errors:
+        values = {"paid_on": request.form.get("paid_on", ""), "amount": request.form.get("amount", "")}
+        paid_on: dt.date | None = None
+        amount: Decimal | None = None
+        try:
+            paid_on = dt.date.fromisoformat(values["paid_on"].strip())
+        except ValueError:
+            errors["paid_on"] = _("Bitte ein Datum angeben.")
+        try:
+            amount = parse_decimal(values["amount"], formats.current_locale(), ("€", "EUR"))
+        except NumberInputError as exc:
+            errors["amount"] = str(exc) if exc.kind == "ambiguous" else _("Bitte einen Betrag angeben, z. B. 1.234,56.")
+        if not errors and paid_on is not None:
             try:
-                save_lines(ka, db(), viewer(), document_id, items, expected_version=request.form.get("version", type=int))
-                db().commit()
-                flash("Positionen gespeichert.")
-                return redirect(f"/vertrieb/{document_id}/positionen")
-            except Conflict:
-                db().rollback()
-                errors = {-1: {"version": "Jemand anderes hat den Beleg inzwischen gespeichert. Bitte neu laden."}}
-            except (Forbidden, ReadOnly):
-                abort(403)
-        rows = raw
-        status = 409 if -1 in errors else 400
-    else:
-        rows = [
-            # Shown as the user types them back: in the UI's number format, every stored digit kept.
-            {"position": str(i.position), "article": i.article, "description": i.description,
-             "quantity": formats.number(i.quantity), "unit": i.unit, "unit_price": formats.number(i.unit_price),
-             "discount_percent": formats.number(i.discount_percent), "vat_rate": formats.number(i.vat_rate)}
-            for i in load_lines(db(), document_id)
-        ]
-        status = 200
-    rows = rows + [dict.fromkeys(LINE_FIELDS, "") for _ in range(EMPTY_ROWS)]
-    totals = compute_totals(load_lines(db(), document_id))
-    return render_template("sales/lines.html", doc=doc, rows=rows, errors=errors, totals=totals,
-                           can_edit=can_edit), status
+                record_payment(ka, s, v, document_id, paid_on=paid_on, amount=amount)
+                s.commit()
+                flash(_("Zahlung gespeichert."))
+                return redirect(url_for("documents.view", doc_id=document_id))
+            except ValidationError as exc:
+                s.rollback()
+                errors = exc.errors
+    return render_template("sales/payment.html", doc=doc, state=state, values=values, errors=errors,
+                           status_labels=STATUS_LABELS), (422 if errors else 200)
+
+
+@bp.get("/vertrieb/<int:document_id>/anhang/<int:attachment_id>/e-rechnung")
+@login_required
+def received(document_id: int, attachment_id: int) -> Any:
+    """A received XRechnung / ZUGFeRD attachment as a readable invoice (seller, buyer, lines, totals)."""
+    from kundenakte.core.attachments import open_attachment
+    from kundenakte.plugins.sales.receiving import read_received
+
+    ka, s = current_ka(), db()
+    doc = get_readable(s, viewer(), document_id)
+    att, stream = open_attachment(ka, s, viewer(), document_id, attachment_id)
+    with stream:
+        data = stream.read()
+    return render_template("sales/received.html", doc=doc, att=att, result=read_received(data))
 
 
 @bp.route("/vertrieb/<int:document_id>/folgebeleg/<target>", methods=["POST"])
@@ -80,9 +246,10 @@ def followup(document_id: int, target: str) -> ResponseReturnValue:
     except ValidationError as exc:
         # The menu offers only allowed follow-ups: anything else is a bad request, said in German.
         db().rollback()
-        title, _text = MESSAGES[400]
-        return render_template("error.html", code=400, title=title, text=" ".join(exc.errors.values()),
-                               back_url=f"/dokumente/{document_id}"), 400
+        return _error_page(400, " ".join(exc.errors.values()), f"/dokumente/{document_id}")
     db().commit()
     flash("Folgebeleg angelegt.")
     return redirect(f"/dokumente/{doc.id}")
+
+
+__all__ = ["VOUCHER_TYPES", "allowed_followups", "apply_form_lines", "bp", "editor_context"]
