@@ -46,9 +46,10 @@ class ValidationError(Exception):
 
 # -- the shared rules ----------------------------------------------------------------------------------
 
-# One e-mail rule for the whole product: something@something.tld without spaces. Stricter checks
-# (RFC 5322) refuse addresses mail servers accept; delivery is the real test.
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+# One e-mail rule for the whole product: something@domain.tld without spaces, the domain's labels
+# not empty (no "a@.de", "a@b..de", "a@b.de."). Stricter checks (RFC 5322) refuse addresses mail
+# servers accept; delivery is the real test.
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$"
 _EMAIL = re.compile(EMAIL_PATTERN)
 WEB_PATTERN = r"^(https?://)?[^\s/]+\.[^\s]+$"
 _WEB = re.compile(WEB_PATTERN)
