@@ -10,6 +10,7 @@ from kundenakte.core.acl import Viewer
 from kundenakte.core.contributions import Category, MenuItem, OverviewFilter, OverviewSection
 from kundenakte.core.doctypes import DocumentType
 from kundenakte.core.models import Contact, Document
+from kundenakte.plugins.communication.inbound import hooks as inbound_hooks
 from kundenakte.plugins.communication.types import COMM_KEYS, COMM_TYPES
 
 if TYPE_CHECKING:
@@ -59,7 +60,18 @@ def contact_actions(contact: Contact, viewer: Viewer) -> list[MenuItem]:
              for t in COMM_TYPES]
     items.append(MenuItem("Vorlage auswählen …", endpoint="communication.choose_template", values={"contact_id": contact.id},
                           group="templates", order=90, label_en="Choose template …"))
+    items.append(inbound_hooks.upload_item(contact_id=contact.id))
     return items
+
+
+@hookimpl
+def company_actions(company: Any, viewer: Viewer) -> list[MenuItem]:
+    return [inbound_hooks.upload_item(company_id=company.id)]
+
+
+@hookimpl
+def navigation_links(viewer: Viewer) -> list[MenuItem]:
+    return inbound_hooks.navigation_links(viewer)
 
 
 @hookimpl
@@ -68,13 +80,13 @@ def document_actions(document: Document, viewer: Viewer, can_edit: bool) -> list
         return [MenuItem("Senden", endpoint="communication.send", values={"document_id": document.id}, method="post",
                          group="communication",
                          order=10, label_en="Send")]
-    return []
+    return inbound_hooks.document_actions(document)
 
 
 @hookimpl
 def settings_links(viewer: Viewer) -> list[MenuItem]:
     return [MenuItem("Kommunikation – Vorlagen", endpoint="communication.template_list", group="communication",
-                     order=30, label_en="Communication – templates")]
+                     order=30, label_en="Communication – templates"), *inbound_hooks.settings_links(viewer)]
 
 
 @hookimpl
@@ -100,9 +112,10 @@ def register_overview_sections() -> list[OverviewSection]:
 def register_blueprints():  # type: ignore[no-untyped-def]
     # Registering the blueprint also starts the outbox retry loop (see views.py): only the web
     # app registers blueprints, so CLI commands never send in the background.
+    from kundenakte.plugins.communication.inbound.views import bp as inbound_bp
     from kundenakte.plugins.communication.views import bp
 
-    return [bp]
+    return [bp, inbound_bp]
 
 
 @hookimpl
@@ -115,8 +128,10 @@ def register_api_operations() -> list[Any]:
 @hookimpl
 def shutdown(ka: Kundenakte) -> None:
     from kundenakte.plugins.communication import retry
+    from kundenakte.plugins.communication.inbound import loop as inbound_loop
 
     retry.stop(ka)
+    inbound_loop.stop(ka)
 
 
 @hookimpl
@@ -137,3 +152,7 @@ def register_commands(cli: Any) -> None:
         ka = click.get_current_context().ensure_object(Context).ka
         summary = deliver_queued(ka, limit=limit)
         click.echo(str(summary))
+
+    from kundenakte.plugins.communication.inbound.cli import add_commands
+
+    add_commands(mail_group)

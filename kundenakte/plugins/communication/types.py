@@ -10,6 +10,7 @@ EMAIL_STATUSES = (
     Status("sent", "versendet", "Sent", closed=True),
     Status("failed", "fehlgeschlagen", "Failed"),
     Status("uncertain", "unklar", "Uncertain"),
+    Status("received", "empfangen", "Received", closed=True),  # inbound mail (inbound/filing.py)
 )
 SIMPLE_STATUSES = (
     Status("draft", "Entwurf", "Draft"),
@@ -41,6 +42,11 @@ EMAIL = DocumentType(
         Field("message_id", "text", "Message-ID", "Message-ID", computed=True),
         Field("delivery_status", "text", "Versandstatus", "Delivery status", computed=True),
         Field("delivery_error", "text", "Versandhinweis", "Delivery note", computed=True),
+        # Filled by the inbound importer (inbound/filing.py); a mail written here has none (= ausgehend).
+        Field("direction", "choice", "Richtung", "Direction", computed=True,
+              choices=(Choice("out", "ausgehend", "outgoing"), Choice("in", "eingehend", "incoming"))),
+        Field("from_email", "text", "Von", "From", computed=True),
+        Field("cc", "text", "Cc", "Cc", computed=True),
     ),
     statuses=EMAIL_STATUSES, retention_days=RETENTION, icon="mail", menu_order=110,
 )
