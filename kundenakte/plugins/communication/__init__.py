@@ -153,6 +153,11 @@ def register_commands(cli: Any) -> None:
         summary = deliver_queued(ka, limit=limit)
         click.echo(str(summary))
 
+    def current_ka() -> Kundenakte:
+        from kundenakte.cli import Context
+
+        return click.get_current_context().ensure_object(Context).ka
+
     from kundenakte.plugins.communication.inbound.cli import add_commands
 
-    add_commands(mail_group)
+    add_commands(mail_group, current_ka)

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import click
 
-
-def _ka() -> Any:
-    from kundenakte.cli import Context
-
-    return click.get_current_context().ensure_object(Context).ka
+if TYPE_CHECKING:
+    from kundenakte.core.runtime import Kundenakte
 
 
-def add_commands(mail_group: click.Group) -> None:
+def add_commands(mail_group: click.Group, current_ka: Callable[[], Kundenakte]) -> None:
+    """Add the commands; ``current_ka`` reads the instance from the click context (the plugin's __init__)."""
+    _ka = current_ka
+
     @mail_group.command("fetch")
     @click.option("--account", "account_ids", type=int, multiple=True, help="Nur dieses Postfach (ID); mehrfach möglich.")
     @click.option("--limit", type=int, default=None, help="Höchstens so viele neue Nachrichten je Postfach.")

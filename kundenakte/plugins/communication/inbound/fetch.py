@@ -19,7 +19,6 @@ import imaplib
 import ipaddress
 import logging
 import re
-import socket
 import ssl
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -98,7 +97,7 @@ def connect(ka: Kundenakte, account: MailAccount) -> imaplib.IMAP4:
         conn.login(account.username, password)
     except FetchError:
         raise
-    except (OSError, socket.timeout, ssl.SSLError) as exc:
+    except (OSError, ssl.SSLError) as exc:
         raise FetchError(f"Verbindung zu {account.host}:{account.port} fehlgeschlagen ({exc}).") from exc
     except imaplib.IMAP4.error as exc:
         raise FetchError(f"Anmeldung am Postfach fehlgeschlagen ({exc}).") from exc

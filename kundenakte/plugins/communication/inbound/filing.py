@@ -150,7 +150,8 @@ def known_message_documents(session: Session, message_ids: Iterable[str]) -> dic
     for mid, doc_id in session.execute(select(InboundMessage.message_id, InboundMessage.document_id).where(
             InboundMessage.message_id.in_(ids), InboundMessage.document_id.is_not(None),
             InboundMessage.state == "imported").order_by(InboundMessage.id)):
-        found.setdefault(str(mid), int(doc_id))
+        if doc_id is not None:
+            found.setdefault(str(mid), int(doc_id))
     # A sent mail wins over an earlier import of its copy.
     for mid, doc_id in session.execute(select(OutboxEntry.message_id, OutboxEntry.document_id).where(
             OutboxEntry.message_id.in_(ids))):

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
+from typing import Any
 
 # Headers whose absence together means the bytes are not a mail at all.
 _KEY_HEADERS = ("from", "to", "subject", "date", "message-id")
@@ -135,9 +136,8 @@ def _walk(part: Message, mail: ParsedMail) -> None:
         if ctype == "text/plain" and not mail.text:
             mail.text = _text_of(part)
             return
-    payload = part.get_payload(decode=True)
-    if not isinstance(payload, bytes):
-        payload = b""
+    decoded = part.get_payload(decode=True)
+    payload = decoded if isinstance(decoded, bytes) else b""
     cid = _header(part, "content-id").strip().strip("<>")
     if not filename:
         extension = {"text/plain": ".txt", "text/html": ".html", "image/png": ".png", "image/jpeg": ".jpg",
@@ -190,7 +190,8 @@ def msg_to_eml(data: bytes) -> bytes:
     import extract_msg
 
     try:
-        message = extract_msg.openMsg(data)
+        # openMsg is typed as the base class; a mail file is an extract_msg.Message.
+        message: Any = extract_msg.openMsg(data)
     except Exception as exc:  # noqa: BLE001 - extract-msg raises many kinds for bad files
         raise BrokenMessage("Die Outlook-Datei (.msg) ist nicht lesbar.") from exc
     try:
