@@ -258,7 +258,8 @@ def fetch_account(ka: Kundenakte, account_id: int, *, limit: int | None = None) 
                 raw: bytes | None = None
                 reason = ""
                 if size > limit_bytes:
-                    reason = (f"Die Nachricht ist {size / 1024 / 1024:.1f} MB groß; das Postfach nimmt höchstens "
+                    megabytes = f"{size / 1024 / 1024:.1f}".replace(".", ",")
+                    reason = (f"Die Nachricht ist {megabytes} MB groß; das Postfach nimmt höchstens "
                               f"{account.max_size_mb} MB an.")
                 else:
                     raw = _body(conn, uid)

@@ -33,7 +33,8 @@ class Address:
     email: str
 
     def formatted(self) -> str:
-        return email.utils.formataddr((self.name, self.email)) if self.name else self.email
+        # For display (decoded), not for a header.
+        return f"{self.name} <{self.email}>" if self.name else self.email
 
 
 @dataclass
