@@ -83,7 +83,11 @@ _loops: dict[Kundenakte, FetchLoop] = {}
 _loops_lock = threading.Lock()
 
 
-def start(ka: Kundenakte) -> FetchLoop:
+def start(ka: Kundenakte) -> FetchLoop | None:
+    """Start the instance's loop (called when the web app is built); not in test mode, where tests
+    call ``FetchLoop.run_once`` themselves (as the outbox retry is off in test mode)."""
+    if ka.settings.testing:
+        return None
     with _loops_lock:
         loop = _loops.get(ka)
         if loop is None:
