@@ -28,7 +28,9 @@ def test_types_registered(ka):  # type: ignore[no-untyped-def]
         assert doctype.category == "communication"
         assert doctype.plugin == "communication"
     email = ka.types.get("email")
-    assert [s.value for s in email.statuses] == ["draft", "queued", "sent", "failed", "uncertain"]
+    assert [s.value for s in email.statuses] == ["draft", "queued", "sent", "failed", "uncertain", "received"]
+    assert email.status("received").closed and email.status("received").label == "empfangen"  # inbound mail
+    assert all(email.field(n).computed for n in ("direction", "from_email", "cc"))
     assert email.status("sent").closed and email.status("sent").label == "versendet"
     assert email.field("subject").searchable
     assert email.field("appendix").kind == "richtext" and email.field("appendix").label == "Anhänge"
