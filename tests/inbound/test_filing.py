@@ -117,7 +117,7 @@ def test_upload_refuses_what_is_no_mail(ka: Any, people: Any, customer: dict[str
 
 
 def test_header_injection_and_paths_are_harmless(ka: Any, people: Any) -> None:
-    raw = (b"From: a@b.example\r\nSubject: =?utf-8?b?" + __import__("base64").b64encode("x\r\nBcc: evil@x".encode())
+    raw = (b"From: a@b.example\r\nSubject: =?utf-8?b?" + __import__("base64").b64encode(b"x\r\nBcc: evil@x")
            + b"?=\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
            b"Content-Type: text/plain\r\n\r\nhi\r\n--b\r\nContent-Type: application/octet-stream\r\n"
            b"Content-Disposition: attachment; filename=\"../../../etc/passwd\"\r\n\r\nroot\r\n--b--\r\n")
