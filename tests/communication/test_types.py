@@ -58,8 +58,10 @@ def test_menus_and_overview(app) -> None:  # type: ignore[no-untyped-def]
 
     contact = Contact(id=7, last_name="Muster")
     items = contact_actions(contact=contact, viewer=None)
-    comm = [i for i in items if i.group == "communication"]
+    comm = [i for i in items if i.group == "communication" and i.type_key]
     assert {i.type_key for i in comm} == set(COMM_KEYS)
+    upload = [i for i in items if i.endpoint == "communication_inbound.upload"]  # inbound mail: file .eml/.msg
+    assert [dict(i.values) for i in upload] == [{"contact_id": 7}]
     chooser = [i for i in items if i.group == "templates"]
     assert chooser[0].label == "Vorlage auswählen …"
     assert (chooser[0].endpoint, dict(chooser[0].values)) == ("communication.choose_template", {"contact_id": 7})

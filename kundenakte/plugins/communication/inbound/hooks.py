@@ -17,8 +17,8 @@ def navigation_links(viewer: Viewer) -> list[MenuItem]:
     return [MenuItem("Posteingang", endpoint="communication_inbound.inbox", order=15, label_en="Inbox")]
 
 
-def settings_links(viewer: Viewer) -> list[MenuItem]:
-    if not viewer.sees_all:
+def settings_links(viewer: Viewer | None) -> list[MenuItem]:
+    if viewer is None or not viewer.sees_all:
         return []
     return [MenuItem("Kommunikation – Postfächer", endpoint="communication_inbound.account_list", group="communication",
                      order=31, label_en="Communication – mailboxes")]
@@ -26,7 +26,8 @@ def settings_links(viewer: Viewer) -> list[MenuItem]:
 
 def document_actions(document: Document) -> list[MenuItem]:
     # Only mails that can be part of a thread: a reply, or a sent/received mail with a Message-ID.
-    if document.type_key != "email" or not (document.parent_id or (document.data or {}).get("message_id")):
+    data = getattr(document, "data", None) or {}
+    if document.type_key != "email" or not (getattr(document, "parent_id", None) or data.get("message_id")):
         return []
     return [MenuItem("Verlauf", endpoint="communication_inbound.thread", values={"document_id": document.id},
                      group="communication", order=20, label_en="Thread")]

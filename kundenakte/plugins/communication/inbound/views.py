@@ -11,6 +11,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from kundenakte.core import acl
+from kundenakte.core.doctypes import ValidationError
 from kundenakte.core.documents import Forbidden, NotFound, ReadOnly, get_readable
 from kundenakte.core.models import Company, Contact, Document, User
 from kundenakte.core.storage import UploadTooLarge
@@ -160,11 +161,7 @@ def assign(document_id: int) -> Response:
         db().rollback()
         flash(str(exc), "error")
         return redirect(url_for("communication_inbound.inbox"))
-    except Exception as exc:
-        from kundenakte.core.doctypes import ValidationError
-
-        if not isinstance(exc, ValidationError):
-            raise
+    except ValidationError as exc:
         db().rollback()
         flash("; ".join(exc.errors.values()), "error")
         return redirect(url_for("communication_inbound.inbox"))
