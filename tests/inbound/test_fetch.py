@@ -228,3 +228,18 @@ def test_user_rows_untouched(ka: Any, people: Any) -> None:
     with ka.db.read() as s:
         assert s.scalar(select(func.count()).select_from(User)) == len(people.users)
     _ = Attachment
+
+
+def test_background_loop_round_fetches_due_mailboxes_once(ka: Any, people: Any, dovecot: Any) -> None:
+    """One round of the web workers' loop: a due mailbox is claimed and fetched; right after, it is not due."""
+    from kundenakte.plugins.communication.inbound.loop import FetchLoop
+
+    make_account(ka, dovecot, people, poll_minutes="5")
+    make_account(ka, dovecot, people, name="Nur per Befehl", poll_minutes="0")
+    dovecot.append(messages.plain())
+    first = FetchLoop(ka).run_once()
+    assert first is not None and first.imported == 1, first
+    dovecot.append(messages.plain(subject="Später"))
+    second = FetchLoop(ka).run_once()  # another worker, a moment later: the interval has not passed
+    assert second is not None and (second.imported, second.skipped) == (0, 0), second
+    assert [d.title for d in documents(ka)] == ["Anfrage Angebot"]
