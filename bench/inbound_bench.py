@@ -7,7 +7,7 @@ messages by IMAP APPEND (every one with a PDF attachment, a third also HTML, som
 contacts, the rest unassigned), then times ``fetch_account`` — the whole way of ``kundenakte mail
 fetch``: size check, download, parse, match, create the documents and attachments through the core
 services, record, flag — and prints one line with messages/s and the process's memory high-water
-mark (``ru_maxrss``). Target: ≥ 20 messages/s.
+mark (``ru_maxrss``, the whole process: the instance's start-up included). Target: ≥ 20 messages/s.
 """
 
 from __future__ import annotations
@@ -59,7 +59,9 @@ def main() -> None:
     pdf = PDF.read_bytes() if PDF.exists() else b"%PDF-1.4\n" + b"0" * 20000 + b"\n%%EOF\n"
     server, proc, root = start_dovecot({"ablage": "ablage-pw"})
     try:
-        server.append_many([message(i, pdf) for i in range(args.messages)])
+        # Delivered in chunks, so the messages built here do not set the memory high-water mark.
+        for start in range(0, args.messages, 100):
+            server.append_many([message(i, pdf) for i in range(start, min(start + 100, args.messages))])
         with tempfile.TemporaryDirectory(prefix="ka-inbound-bench-") as tmp:
             ka = Kundenakte(load_settings({"instance": Path(tmp) / "instance"}))
             migrate.upgrade(ka)
