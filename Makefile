@@ -3,12 +3,12 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check chromium translations
+.PHONY: run test check chromium dovecot translations
 
 run: $(STAMP)
 	$(VENV)/bin/kundenakte serve --demo
 
-test: $(STAMP) chromium
+test: $(STAMP) chromium dovecot
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Static checks (configured in pyproject.toml and .importlinter); each fails on a violation.
@@ -36,6 +36,15 @@ chromium:
 	@test -x /usr/bin/pdftoppm || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils; \
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils; fi; }
+
+# The inbound-mail tests start their own Dovecot (Debian's dovecot-imapd) on a free loopback port;
+# the package's own service is stopped and disabled, nothing listens on 143 because of it.
+dovecot:
+	@test -x /usr/sbin/dovecot || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd \
+	    && { systemctl disable --now dovecot 2>/dev/null || service dovecot stop 2>/dev/null || true; }; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd \
+	    && { sudo systemctl disable --now dovecot 2>/dev/null || sudo service dovecot stop 2>/dev/null || true; }; fi; }
 
 # Refresh the English catalogue after changing UI strings: extract, merge, compile.
 translations: $(STAMP)

@@ -160,7 +160,7 @@ def test_template_pages_variants_and_dialog(ka, people, live_server, browser_pag
     page.keyboard.press("Enter")
 
     # -- the English contact gets the English variant --------------------------------------------
-    expect(page).to_have_url(re.compile(r"/dokumente/\d+/bearbeiten$"))
+    expect(page).to_have_url(re.compile(r"/dokumente/\d+/bearbeiten\?verwerfen=1$"))
     expect(page.get_by_label("Betreff")).to_have_value("Information about Harbour Ltd")
     editor = page.locator("#inhalt .ql-editor")
     expect(editor.locator("p").first).to_have_text("Dear Mr Smith,")
@@ -178,7 +178,7 @@ def test_template_pages_variants_and_dialog(ka, people, live_server, browser_pag
     expect(rows).to_have_count(1)
     page.keyboard.press("ArrowDown")
     page.keyboard.press("Enter")
-    expect(page).to_have_url(re.compile(r"/dokumente/\d+/bearbeiten$"))
+    expect(page).to_have_url(re.compile(r"/dokumente/\d+/bearbeiten\?verwerfen=1$"))
     draft_id = int(page.url.rsplit("/", 2)[1])
     expect(page.get_by_role("note").filter(has_text="Keine englische Fassung")).to_have_text(NOTICE)
     expect(editor.locator("p").first).to_have_text("Sehr geehrter Herr Smith,")
@@ -202,7 +202,7 @@ def test_template_pages_variants_and_dialog(ka, people, live_server, browser_pag
     who.select_option(label="John Smith (Englisch)")
     dialog.get_by_label(NAME).check()
     dialog.get_by_role("button", name="OK").click()
-    expect(page).to_have_url(re.compile(r"/dokumente/\d+/bearbeiten$"))
+    expect(page).to_have_url(re.compile(r"/dokumente/\d+/bearbeiten\?verwerfen=1$"))
     expect(page.get_by_label("Unternehmen", exact=True)).to_have_value(str(ids["company"]))
     expect(page.get_by_label("Kontakt", exact=True)).to_have_value(str(ids["english"]))
     expect(page.get_by_label("Betreff")).to_have_value("Information about Harbour Ltd")
@@ -227,7 +227,7 @@ def test_chooser_is_a_page_without_javascript(ka, people, live_server, chromium)
         page.locator("form.template-search").get_by_role("button", name="Suchen").click()
         expect(page).to_have_url(re.compile(r"q=weihnacht"))
         page.get_by_role("button", name="OK").click()  # the only hit is preselected
-        expect(page).to_have_url(re.compile(r"/dokumente/\d+/bearbeiten$"))
+        expect(page).to_have_url(re.compile(r"/dokumente/\d+/bearbeiten\?verwerfen=1$"))
         expect(page.get_by_label("An (E-Mail-Adresse)")).to_have_value("petra@harbour.example")
         expect(page.locator(".doc-plugin-notice")).to_have_count(0)  # German contact, German variant
     finally:

@@ -28,7 +28,8 @@ def test_english_contact_gets_the_english_variant(ka, people):  # type: ignore[n
     with ka.db.read() as s:
         doc = s.get(Document, english)
         assert doc.data["subject"] == "Information for Müller & Söhne GmbH"
-        assert doc.content.startswith("<p>Dear Ms Doe,</p><p>please find the information about Müller &amp; Söhne")
+        # The editor's line model (composition.py): a blank line between salutation and body.
+        assert doc.content.startswith("<p>Dear Ms Doe,</p><p><br></p><p>please find the information about Müller &amp; Söhne")
         assert "Kind regards" in doc.content and "Mit freundlichen" not in doc.content and "anbei" not in doc.content
         assert doc.data["appendix"] == "<p>PS: Visit us at the fair.</p>"
         assert notices(doc) == []

@@ -29,7 +29,9 @@ def test_types_registered(ka):  # type: ignore[no-untyped-def]
         assert doctype.category == "communication"
         assert doctype.plugin == "communication"
     email = ka.types.get("email")
-    assert [s.value for s in email.statuses] == ["draft", "queued", "sent", "filed", "failed", "uncertain"]
+    assert [s.value for s in email.statuses] == ["draft", "queued", "sent", "filed", "failed", "uncertain", "received"]
+    assert email.status("received").closed and email.status("received").label == "empfangen"  # inbound mail
+    assert all(email.field(n).computed for n in ("direction", "from_email", "cc"))
     assert email.status("sent").closed and email.status("sent").label == "versendet"
     assert email.field("subject").searchable
     assert email.field("appendix").kind == "richtext" and email.field("appendix").label == "Anhänge"
@@ -60,6 +62,8 @@ def test_menus_and_overview(app) -> None:  # type: ignore[no-untyped-def]
     comm = [i for i in items if i.group == "communication"]
     assert {i.type_key for i in comm if i.type_key} == set(COMM_KEYS)
     chooser = [i for i in comm if i.label == "Vorlage auswählen …"]
+    upload = [i for i in items if i.endpoint == "communication_inbound.upload"]  # inbound mail: file .eml/.msg
+    assert [dict(i.values) for i in upload] == [{"contact_id": 7}]
     assert (chooser[0].endpoint, dict(chooser[0].values)) == ("communication.choose_template", {"contact_id": 7})
     # The first entry of the first group (issue 14: it was item 19 of 20), opened as a dialog.
     assert chooser[0].order < min(i.order for i in comm if i.type_key) and chooser[0].dialog

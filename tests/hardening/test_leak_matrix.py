@@ -58,6 +58,8 @@ class Doc:
     file_canary: str
     attachment_id: int | None = None
     readers: set[str] = field(default_factory=set)
+    # An inbound mail nobody could assign: in the Posteingang, at no contact (not in the overview counts).
+    unassigned: bool = False
 
     @property
     def canaries(self) -> tuple[str, str, str]:
@@ -137,8 +139,39 @@ class Matrix:
                     if variant == "archived":
                         doc.archived_at = ka.clock.now()
                     self.docs.append(Doc(doc.id, doctype.key, variant, t, b, f, att.id, expected_readers(variant)))
+            # Inbound mail (IMAP, BCC box, upload): filed at the contact by its sender, or unassigned.
+            for variant in VARIANTS:
+                for unassigned in (False, True):
+                    t, b, f = (f"zqt{alpha(n)}", f"zqb{alpha(n)}", f"zqf{alpha(n)}")
+                    n += 1
+                    readers, editors = acls[variant]
+                    doc_id, att_id = self._inbound(s, owner, t, b, f, readers, editors, unassigned)
+                    if variant == "archived":
+                        s.get(Document, doc_id).archived_at = ka.clock.now()
+                    self.docs.append(Doc(doc_id, "email", variant, t, b, f, att_id, expected_readers(variant),
+                                         unassigned=unassigned))
         flush_index(ka)
         self.by_id = {d.id: d for d in self.docs}
+
+    def _inbound(self, s: Any, owner: Any, t: str, b: str, f: str, readers: list[str], editors: list[str],
+                 unassigned: bool) -> tuple[int, int]:
+        from email.message import EmailMessage
+
+        from kundenakte.plugins.communication.inbound import filing
+
+        msg = EmailMessage()
+        msg["From"] = "Fremd <fremd@unbekannt.example>" if unassigned else "Maria Matrix <maria@matrix.example>"
+        msg["To"] = "ablage@example.org"
+        msg["Subject"] = f"Vorgang {t}"
+        msg["Message-ID"] = f"<{t}@matrix.example>"
+        msg.set_content(f"{COMMON} {b}")
+        msg.add_attachment(f"Anlage {f} {COMMON}\n".encode(), maintype="text", subtype="plain", filename=f"anlage-{f}.txt")
+        filed = filing.file_message(self.ka, s, owner, msg.as_bytes(), readers=readers, editors=editors)
+        filing.record(s, filed, account_id=None, source="test")
+        [doc] = filed.documents
+        assert (doc.contact_id is None) == unassigned
+        att = next(a for a in doc.attachments if a.filename == f"anlage-{f}.txt")
+        return doc.id, att.id
 
     def forbidden(self, login: str) -> list[Doc]:
         return [d for d in self.docs if login not in d.readers]
@@ -289,7 +322,8 @@ def test_contact_company_and_overview_pages(matrix: Matrix, clients: dict[str, A
     urls = [f"/kontakte/{matrix.contact_id}", f"/unternehmen/{matrix.company_id}", "/", "/kontakte", "/unternehmen",
             f"/kontakte/{matrix.contact_id}/uebersicht", f"/unternehmen/{matrix.company_id}/uebersicht",
             f"/kontakte/{matrix.contact_id}/uebersicht?ansicht=meine", "/aufgaben", "/aufgaben?alle=1",
-            f"/projekte/{matrix.hub}/dokumente", "/kommunikation/vorlage", f"/kommunikation/vorlage?contact_id={matrix.contact_id}"]
+            f"/projekte/{matrix.hub}/dokumente", "/kommunikation/vorlage", f"/kommunikation/vorlage?contact_id={matrix.contact_id}",
+            "/kommunikation/posteingang"]
     for url in urls:
         get(matrix, client, login_name, url)
     from kundenakte.core.overview import build_section, sections_for
@@ -306,7 +340,7 @@ def test_contact_company_and_overview_pages(matrix: Matrix, clients: dict[str, A
                         get(matrix, client, login_name, f"/{scope}/{ident}/uebersicht?f_{section.key}={flt.value}")
                 # counts: the core's numbers equal the model's
                 view = build_section(matrix.ka, s, viewer, section, contact_id=matrix.contact_id, filter_value=flt.value)
-                want = [d for d in matrix.readable(login_name) if d.type_key in section.type_keys]
+                want = [d for d in matrix.readable(login_name) if d.type_key in section.type_keys and not d.unassigned]
                 assert view.overall == len(want), (section.key, login_name)
                 status_of = {d.id: d for d in want}
                 rows = s.execute(select(Document.id, Document.status).where(Document.id.in_(list(status_of)))).all()
@@ -325,6 +359,8 @@ def test_document_pages_downloads_and_plugin_views(matrix: Matrix, clients: dict
             urls.append(f"/projekte/{doc.id}/dokumente")
         if matrix.ka.types.get(doc.type_key).plugin == "sales":
             urls.append(f"/vertrieb/{doc.id}/positionen")
+        if doc.type_key == "email":
+            urls.append(f"/kommunikation/{doc.id}/verlauf")
         for url in urls:
             response = client.get(url)
             body = response.get_data(as_text=True)

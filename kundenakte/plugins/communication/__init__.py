@@ -10,6 +10,7 @@ from kundenakte.core.acl import Viewer
 from kundenakte.core.contributions import Category, MenuItem, OverviewFilter, OverviewSection
 from kundenakte.core.doctypes import DocumentType
 from kundenakte.core.models import Company, Contact, Document
+from kundenakte.plugins.communication.inbound import hooks as inbound_hooks
 from kundenakte.plugins.communication.types import COMM_KEYS, COMM_TYPES, EMAIL
 
 if TYPE_CHECKING:
@@ -62,6 +63,7 @@ def contact_actions(contact: Contact, viewer: Viewer) -> list[MenuItem]:
                           values={"type_key": EMAIL.key, "contact_id": contact.id, "company_id": contact.company_id,
                                   **{k: v for k, v in prefill.items() if v}}))
     items.append(_choose_template_item({"contact_id": contact.id}))
+    items.append(inbound_hooks.upload_item(contact_id=contact.id))
     return items
 
 
@@ -76,8 +78,14 @@ def _choose_template_item(values: dict[str, int]) -> MenuItem:
 
 @hookimpl
 def company_actions(company: Company, viewer: Viewer) -> list[MenuItem]:
-    # The document types come from the core (in_contact_menu); only the template chooser is ours.
-    return [_choose_template_item({"company_id": company.id})]
+    # The document types come from the core (in_contact_menu); the template chooser and the mail
+    # upload are ours.
+    return [_choose_template_item({"company_id": company.id}), inbound_hooks.upload_item(company_id=company.id)]
+
+
+@hookimpl
+def navigation_links(viewer: Viewer) -> list[MenuItem]:
+    return inbound_hooks.navigation_links(viewer)
 
 
 @hookimpl
@@ -86,7 +94,7 @@ def document_actions(document: Document, viewer: Viewer, can_edit: bool) -> list
         # In the toolbar; it opens the confirmation (recipient, attachments), which sends.
         return [MenuItem("Senden", endpoint="communication.confirm_send", values={"document_id": document.id},
                          group="communication", order=10, label_en="Send", toolbar=True)]
-    return []
+    return inbound_hooks.document_actions(document)
 
 
 @hookimpl
@@ -120,7 +128,7 @@ def page_notices(ka: Kundenakte, viewer: Viewer, page: str, document: Document |
 @hookimpl
 def settings_links(viewer: Viewer) -> list[MenuItem]:
     return [MenuItem("Kommunikation – Vorlagen", endpoint="communication.template_list", group="communication",
-                     order=30, label_en="Communication – templates")]
+                     order=30, label_en="Communication – templates"), *inbound_hooks.settings_links(viewer)]
 
 
 @hookimpl
@@ -147,9 +155,10 @@ def register_overview_sections() -> list[OverviewSection]:
 def register_blueprints():  # type: ignore[no-untyped-def]
     # Registering the blueprint also starts the outbox retry loop (see views.py): only the web
     # app registers blueprints, so CLI commands never send in the background.
+    from kundenakte.plugins.communication.inbound.views import bp as inbound_bp
     from kundenakte.plugins.communication.views import bp
 
-    return [bp]
+    return [bp, inbound_bp]
 
 
 @hookimpl
@@ -162,8 +171,10 @@ def register_api_operations() -> list[Any]:
 @hookimpl
 def shutdown(ka: Kundenakte) -> None:
     from kundenakte.plugins.communication import retry
+    from kundenakte.plugins.communication.inbound import loop as inbound_loop
 
     retry.stop(ka)
+    inbound_loop.stop(ka)
 
 
 @hookimpl
@@ -184,3 +195,12 @@ def register_commands(cli: Any) -> None:
         ka = click.get_current_context().ensure_object(Context).ka
         summary = deliver_queued(ka, limit=limit)
         click.echo(str(summary))
+
+    def current_ka() -> Kundenakte:
+        from kundenakte.cli import Context
+
+        return click.get_current_context().ensure_object(Context).ka
+
+    from kundenakte.plugins.communication.inbound.cli import add_commands
+
+    add_commands(mail_group, current_ka)

@@ -14,6 +14,7 @@ EMAIL_STATUSES = (
     Status("filed", "als Datei abgelegt", "Filed as a file", closed=True),
     Status("failed", "fehlgeschlagen", "Failed"),
     Status("uncertain", "unklar", "Uncertain"),
+    Status("received", "empfangen", "Received", closed=True),  # inbound mail (inbound/filing.py)
 )
 DELIVERY_CHOICES = tuple(Choice(s.value, s.label, s.label_en) for s in EMAIL_STATUSES)
 SIMPLE_STATUSES = (
@@ -46,6 +47,11 @@ EMAIL = DocumentType(
         Field("message_id", "text", "Message-ID", "Message-ID", computed=True),
         Field("delivery_status", "choice", "Versandstatus", "Delivery status", choices=DELIVERY_CHOICES, computed=True),
         Field("delivery_error", "text", "Versandhinweis", "Delivery note", computed=True),
+        # Filled by the inbound importer (inbound/filing.py); a mail written here has none (= ausgehend).
+        Field("direction", "choice", "Richtung", "Direction", computed=True,
+              choices=(Choice("out", "ausgehend", "outgoing"), Choice("in", "eingehend", "incoming"))),
+        Field("from_email", "text", "Von", "From", computed=True),
+        Field("cc", "text", "Cc", "Cc", computed=True),
     ),
     statuses=EMAIL_STATUSES, status_managed=True, retention_days=RETENTION, icon="mail", menu_order=110,
 )
