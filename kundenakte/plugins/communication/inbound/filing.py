@@ -30,10 +30,12 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from kundenakte.core import acl, audit
+from kundenakte.core import acl
 from kundenakte.core.attachments import add_attachment
 from kundenakte.core.documents import DocumentInput, create_document, update_document
 from kundenakte.core.models import Company, Contact, Document, User
+from kundenakte.core.services import create_contact
+from kundenakte.core.validation import is_email
 from kundenakte.plugins.communication.inbound.models import InboundMessage, MailAccount
 from kundenakte.plugins.communication.inbound.parse import Address, ParsedMail, parse_bytes, text_to_html
 from kundenakte.plugins.communication.models import OutboxEntry
@@ -365,8 +367,9 @@ def contact_from_sender(session: Session, viewer: acl.Viewer, doc: Document) -> 
         pattern = "%@" + _like_escape(domain)
         company_id = session.scalar(select(Company.id).where(or_(
             func.lower(Company.email).like(pattern, escape="\\"))).order_by(Company.id).limit(1))
-    contact = Contact(first_name=first[:120], last_name=last[:120], email=address[:254], company_id=company_id)
-    session.add(contact)
-    session.flush()
-    audit.record(session, viewer.user_id, "created", "contact", contact.id, name=contact.full_name, source="inbound_mail")
-    return contact
+    # Through the core's contact service (the one writer): its rules, its audit entry. A sender
+    # address the service's e-mail rule refuses is left out rather than refusing the contact.
+    values: dict[str, Any] = {"first_name": first[:120], "last_name": last[:120], "company_id": company_id}
+    if is_email(address):
+        values["email"] = address[:254]
+    return create_contact(session, values, by=viewer.user_id, via="inbound_mail")
