@@ -26,40 +26,45 @@
     box.appendChild(div);
   });
 
-  // "…" menus and the user menu: a button toggles the panel next to it.
-  function closeMenus(except) {
-    document.querySelectorAll(".menu.open").forEach(function (menu) {
-      if (menu === except) { return; }
-      menu.classList.remove("open");
-      var button = menu.querySelector(".menu-button");
-      var panel = menu.querySelector(".menu-panel");
-      if (button) { button.setAttribute("aria-expanded", "false"); }
-      if (panel) { panel.hidden = true; }
-    });
-  }
-
+  // "…" menus and the user menu: one widget (macros/menu.html). A details element opens and closes
+  // without script; here: one menu open at a time, the first item focused on opening, arrows,
+  // Home/End between items, Escape closes and returns the focus to the button, Tab closes.
   function menuItems(menu) {
     return Array.prototype.slice.call(menu.querySelectorAll('[role="menuitem"]'));
   }
 
-  document.addEventListener("click", function (event) {
-    var button = event.target.closest(".menu-button");
-    if (button) {
-      var menu = button.closest(".menu");
-      var panel = menu.querySelector(".menu-panel");
-      var open = !menu.classList.contains("open");
-      closeMenus(menu);
-      menu.classList.toggle("open", open);
-      panel.hidden = !open;
-      button.setAttribute("aria-expanded", open ? "true" : "false");
-      if (open) {
-        var first = menuItems(menu)[0];
-        if (first) { first.focus(); }
-      }
-      event.preventDefault();
-      return;
+  function menuButton(menu) {
+    return menu.querySelector(":scope > summary");
+  }
+
+  function closeMenus(except) {
+    document.querySelectorAll("details.menu[open]").forEach(function (menu) {
+      if (menu !== except) { menu.open = false; }
+    });
+  }
+
+  function openMenu(menu, focusLast) {
+    closeMenus(menu);
+    menu.open = true;
+    var items = menuItems(menu);
+    var item = focusLast ? items[items.length - 1] : items[0];
+    if (item) { item.focus(); }
+  }
+
+  // toggle does not bubble: listen in the capture phase for every menu on the page.
+  document.addEventListener("toggle", function (event) {
+    var menu = event.target;
+    if (!menu.matches || !menu.matches("details.menu") || !menu.open) { return; }
+    closeMenus(menu);
+    if (!menu.contains(document.activeElement) || document.activeElement === menuButton(menu)) {
+      var first = menuItems(menu)[0];
+      if (first) { first.focus(); }
     }
-    if (!event.target.closest(".menu-panel")) { closeMenus(null); }
+  }, true);
+
+  document.addEventListener("click", function (event) {
+    var inside = event.target.closest && event.target.closest("details.menu");
+    closeMenus(inside);
     var toggle = event.target.closest('[data-toggle="nav"]');
     if (toggle) {
       var opened = document.body.classList.toggle("nav-open");
@@ -68,23 +73,37 @@
   });
 
   document.addEventListener("keydown", function (event) {
-    var menu = event.target.closest && event.target.closest(".menu.open");
-    if (event.key === "Escape") {
-      if (menu) {
-        closeMenus(null);
-        var b = menu.querySelector(".menu-button");
-        if (b) { b.focus(); }
-      }
-      document.body.classList.remove("nav-open");
+    var menu = event.target.closest && event.target.closest("details.menu");
+    if (!menu) {
+      if (event.key === "Escape") { document.body.classList.remove("nav-open"); }
       return;
     }
-    if (!menu || (event.key !== "ArrowDown" && event.key !== "ArrowUp")) { return; }
+    var onButton = event.target === menuButton(menu);
+    if (onButton && !menu.open) {
+      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        openMenu(menu, event.key === "ArrowUp");
+        event.preventDefault();
+      }
+      return;
+    }
+    if (!menu.open) { return; }
+    if (event.key === "Escape") {
+      menu.open = false;
+      menuButton(menu).focus();
+      event.preventDefault();
+      return;
+    }
+    if (event.key === "Tab") { menu.open = false; return; }
     var items = menuItems(menu);
+    if (!items.length) { return; }
     var index = items.indexOf(document.activeElement);
-    var next = event.key === "ArrowDown" ? index + 1 : index - 1;
-    if (next < 0) { next = items.length - 1; }
-    if (next >= items.length) { next = 0; }
-    if (items[next]) { items[next].focus(); }
+    var next;
+    if (event.key === "ArrowDown") { next = index + 1 >= items.length ? 0 : index + 1; }
+    else if (event.key === "ArrowUp") { next = index <= 0 ? items.length - 1 : index - 1; }
+    else if (event.key === "Home") { next = 0; }
+    else if (event.key === "End") { next = items.length - 1; }
+    else { return; }
+    items[next].focus();
     event.preventDefault();
   });
 
