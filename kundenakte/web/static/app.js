@@ -51,10 +51,14 @@
     if (item) { item.focus(); }
   }
 
-  // toggle does not bubble: listen in the capture phase for every menu on the page.
+  // toggle does not bubble: listen in the capture phase for every menu on the page. The summary
+  // has role=button (what it is to assistive technology), so its expanded state is ours to tell.
   document.addEventListener("toggle", function (event) {
     var menu = event.target;
-    if (!menu.matches || !menu.matches("details.menu") || !menu.open) { return; }
+    if (!menu.matches || !menu.matches("details.menu")) { return; }
+    var button = menuButton(menu);
+    if (button) { button.setAttribute("aria-expanded", menu.open ? "true" : "false"); }
+    if (!menu.open) { return; }
     closeMenus(menu);
     if (!menu.contains(document.activeElement) || document.activeElement === menuButton(menu)) {
       var first = menuItems(menu)[0];
