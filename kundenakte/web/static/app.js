@@ -299,6 +299,30 @@
     if (p) { pickerClose(p); }
   });
 
+  // Stacked table cards on phones (app.css): each cell carries its column's heading as data-label.
+  function labelCells(root) {
+    if (!root.querySelectorAll) { return; }
+    root.querySelectorAll("table.list").forEach(function (table) {
+      var heads = Array.prototype.map.call(table.querySelectorAll(":scope > thead > tr:first-child > th"), function (th) {
+        return th.textContent.replace(/\s+/g, " ").trim();
+      });
+      if (!heads.length) { return; }
+      table.querySelectorAll(":scope > tbody > tr").forEach(function (tr) {
+        var col = 0;
+        Array.prototype.forEach.call(tr.children, function (cell) {
+          if (!cell.hasAttribute("data-label") && heads[col] !== undefined) { cell.setAttribute("data-label", heads[col]); }
+          col += cell.colSpan || 1;
+        });
+      });
+    });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () { labelCells(document); });
+  } else {
+    labelCells(document);
+  }
+  document.addEventListener("htmx:load", function (event) { labelCells(event.target); });
+
   // Selects marked data-autosubmit submit their form when changed (filters).
   document.addEventListener("change", function (event) {
     var el = event.target;
