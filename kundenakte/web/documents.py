@@ -17,6 +17,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     jsonify,
     redirect,
@@ -423,6 +424,9 @@ def _render_form(
         version=version if version is not None else (doc.version if doc else None),
         upload_url=url_for("documents.upload_image", doc_id=doc.id) if doc else "",
         proposal=_proposal_view(doc),
+        max_upload_bytes=current_ka().storage.max_bytes,
+        max_upload_mb=uploads.limit_mb(current_ka().storage.max_bytes),
+        max_body_bytes=current_app.config.get("MAX_CONTENT_LENGTH") or 0,
     )
     return html, status
 

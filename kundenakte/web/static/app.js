@@ -323,6 +323,126 @@
   }
   document.addEventListener("htmx:load", function (event) { labelCells(event.target); });
 
+  // Submitting: files over the limit are named at their field before anything is sent (the form
+  // and all that was typed stay); while a submit runs its buttons are disabled; a form with files
+  // goes by XMLHttpRequest to show the bytes sent, and the answer replaces the page as a normal
+  // submit would. Without script the server answers the same errors (web/documents.py).
+  function megabytes(n) { return (n / 1048576).toFixed(1).replace(".", document.documentElement.lang === "en" ? "." : ","); }
+
+  function fileError(input, message) {
+    var field = input.closest(".field") || input.parentNode;
+    var p = field.querySelector(".field-error");
+    if (!p) {
+      p = document.createElement("p");
+      p.className = "field-error";
+      p.id = input.id + "-error";
+      p.setAttribute("role", "alert");
+      field.appendChild(p);
+    }
+    p.textContent = message;
+    field.classList.add("has-error");
+    input.setAttribute("aria-invalid", "true");
+    input.setAttribute("aria-describedby", p.id);
+    input.focus();
+  }
+
+  function oversize(form) {
+    var inputs = form.querySelectorAll("input[type=file][data-max-bytes]");
+    for (var i = 0; i < inputs.length; i++) {
+      var input = inputs[i], max = Number(input.dataset.maxBytes) || 0, total = 0;
+      var files = Array.prototype.slice.call(input.files || []);
+      for (var j = 0; j < files.length; j++) {
+        total += files[j].size;
+        if (max && files[j].size > max) {
+          fileError(input, (input.dataset.tooLarge || "").replace("%(name)s", files[j].name).replace("%(n)s", input.dataset.limitMb || ""));
+          return true;
+        }
+      }
+      var maxTotal = Number(input.dataset.maxTotal) || 0;
+      if (maxTotal && total > maxTotal) {
+        fileError(input, (input.dataset.tooLarge || "").replace("%(name)s", files.map(function (f) { return f.name; }).join(", "))
+          .replace("%(n)s", input.dataset.limitMb || ""));
+        return true;
+      }
+    }
+    return false;
+  }
+
+  function submitButtons(form) {
+    var own = Array.prototype.slice.call(form.querySelectorAll("button[type=submit], button:not([type]), input[type=submit]"));
+    return form.id ? own.concat(Array.prototype.slice.call(document.querySelectorAll('[form="' + form.id + '"][type=submit]'))) : own;
+  }
+
+  function setBusy(form, busy) {
+    submitButtons(form).forEach(function (b) { b.disabled = busy; });
+    if (busy) { form.setAttribute("aria-busy", "true"); } else { form.removeAttribute("aria-busy"); }
+  }
+
+  function progressBox(form) {
+    var box = form.querySelector(".upload-progress");
+    if (!box) {
+      box = document.createElement("div");
+      box.className = "upload-progress";
+      box.setAttribute("role", "status");
+      box.innerHTML = '<progress max="100" value="0"></progress> <span></span>';
+      var footer = form.querySelector(".doc-form-footer") || form;
+      footer.appendChild(box);
+    }
+    return box;
+  }
+
+  function sendWithProgress(form, submitter) {
+    var data = submitter ? new FormData(form, submitter) : new FormData(form);
+    var xhr = new XMLHttpRequest();
+    var box = progressBox(form);
+    var bar = box.querySelector("progress"), text = box.querySelector("span");
+    xhr.open("POST", form.action);
+    xhr.upload.addEventListener("progress", function (e) {
+      if (!e.lengthComputable) { return; }
+      bar.max = e.total;
+      bar.value = e.loaded;
+      text.textContent = (form.dataset.progress || "%(sent)s / %(total)s MB")
+        .replace("%(sent)s", megabytes(e.loaded)).replace("%(total)s", megabytes(e.total));
+    });
+    xhr.addEventListener("load", function () {
+      // The answer is a whole page (the document after a redirect, or the form with its errors).
+      var url = xhr.responseURL || form.action;
+      document.open();
+      document.write(xhr.responseText);
+      document.close();
+      history.replaceState(null, "", url);
+    });
+    xhr.addEventListener("error", function () {
+      setBusy(form, false);
+      text.textContent = document.documentElement.lang === "en"
+        ? "The upload failed; please try again." : "Das Hochladen ist fehlgeschlagen; bitte erneut versuchen.";
+    });
+    xhr.send(data);
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (event.defaultPrevented || !form.matches || form.method.toLowerCase() !== "post") { return; }
+    if (oversize(form)) { event.preventDefault(); return; }
+    if (form.getAttribute("aria-busy") === "true") { event.preventDefault(); return; }
+    var hasFiles = Array.prototype.some.call(form.querySelectorAll("input[type=file]"), function (i) { return i.files && i.files.length; });
+    if (hasFiles && form.dataset.progress && window.FormData && window.XMLHttpRequest) {
+      event.preventDefault();
+      setBusy(form, true);
+      sendWithProgress(form, event.submitter);
+      return;
+    }
+    if (form.hasAttribute("data-no-busy")) { return; }
+    // Disabled only after the browser has taken the form's entries (a disabled submitter would be
+    // left out); enabled again after a while in case the answer was a download and the page stays.
+    setTimeout(function () { setBusy(form, true); }, 0);
+    setTimeout(function () { setBusy(form, false); }, 15000);
+  });
+  // Back from the next page (bfcache): the buttons work again.
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("form[aria-busy=true]").forEach(function (f) { setBusy(f, false); });
+  });
+
   // Selects marked data-autosubmit submit their form when changed (filters).
   document.addEventListener("change", function (event) {
     var el = event.target;
