@@ -13,6 +13,7 @@ from typing import Any
 
 from kundenakte.core.documents import DocumentInput, create_document
 from kundenakte.core.models import Company, Contact, User
+from kundenakte.core.retention import archive_due_documents
 from kundenakte.core.users import update_user
 
 LOGIN = "admin"
@@ -45,14 +46,23 @@ def seed_pages(ka: Any, people: Any) -> list[tuple[str, str]]:
                 responsible_id=people.users[LOGIN]))
             s.flush()
             docs[key] = doc.id
+        # One archived document, so the search page shows its hint (archived by retention, the writer).
+        create_document(ka, s, viewer, "free_document", DocumentInput(
+            title="Angebot 2019", company_id=company.id, contact_id=contact.id, retention_days=0,
+            content="<p>Altes Angebot.</p>", responsible_id=people.users[LOGIN]))
         company_id, contact_id = company.id, contact.id
+    archive_due_documents(ka)
+    ka.search.flush()
     return [
         ("login", "/anmelden"),
         ("start", "/"),
         ("kontakte", "/kontakte"),
         ("kontakt", f"/kontakte/{contact_id}"),
         ("kontakt-formular", f"/kontakte/{contact_id}/bearbeiten"),
+        ("kontakt-neu", "/kontakte/neu"),
+        ("kontakt-uebersicht", f"/kontakte/{contact_id}/uebersicht"),
         ("unternehmen-liste", "/unternehmen"),
+        ("unternehmen-formular", f"/unternehmen/{company_id}/bearbeiten"),
         ("unternehmen", f"/unternehmen/{company_id}"),
         ("uebersicht", f"/unternehmen/{company_id}/uebersicht"),
         ("dokument-email", f"/dokumente/{docs['email']}"),
@@ -62,6 +72,7 @@ def seed_pages(ka: Any, people: Any) -> list[tuple[str, str]]:
         ("formular-email", f"/dokumente/{docs['email']}/bearbeiten"),
         ("formular-vertrag", f"/dokumente/{docs['contract']}/bearbeiten"),
         ("suche", "/suche?q=Angebot"),
+        ("suche-eingegrenzt", "/suche?q=Angebot&typ=email&archiviert=1"),
         ("einstellungen", "/einstellungen"),
         ("profil", "/einstellungen/profil"),
         ("benutzer", "/einstellungen/benutzer"),
@@ -69,6 +80,7 @@ def seed_pages(ka: Any, people: Any) -> list[tuple[str, str]]:
         ("gruppen", "/einstellungen/gruppen"),
         ("ordner", "/einstellungen/ordner"),
         ("plugins", "/einstellungen/plugins"),
+        ("api-tokens", "/einstellungen/api-tokens"),
         ("import", "/einstellungen/import"),
         ("aufgaben", "/aufgaben"),
         ("fehler", MISSING),
