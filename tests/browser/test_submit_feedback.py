@@ -59,3 +59,28 @@ def test_oversize_file_is_named_at_the_field_and_nothing_is_lost(ka, people, liv
         assert "Viel getippter Text" in doc.content
     expect(page.locator(".flash")).to_contain_text("Dokument angelegt.")
     assert not page.problems, page.problems  # type: ignore[attr-defined]
+
+
+def test_contact_import_shows_progress_and_its_report(ka, people, live_server, browser_page):
+    page, base = browser_page, live_server
+    seed_pages(ka, people)
+    login(page, base, LOGIN)
+    page.goto(f"{base}/einstellungen/import")
+    limit = ka.settings.max_upload_mb
+    expect(page.locator("#f-file")).to_have_attribute("data-max-bytes", str(limit * 1048576))
+    page.evaluate("""() => {
+        window.__seen = {progress: [], disabled: false};
+        const form = document.querySelector("form[data-progress]");
+        new MutationObserver(() => {
+            const t = form.querySelector(".upload-progress span");
+            if (t && t.textContent) window.__seen.progress.push(t.textContent);
+            if (form.querySelector("button[type=submit]").disabled) window.__seen.disabled = true;
+        }).observe(form, {subtree: true, childList: true, characterData: true, attributes: true});
+    }""")
+    vcard = "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Brandt;Jonas;;;\r\nFN:Jonas Brandt\r\nEMAIL:j.brandt@example.com\r\nEND:VCARD\r\n"
+    page.set_input_files("#f-file", files=[{"name": "kontakte.vcf", "mimeType": "text/vcard", "buffer": vcard.encode()}])
+    page.get_by_role("button", name="Prüfen").click()
+    expect(page.locator("main")).to_contain_text("Jonas")
+    seen = page.evaluate("window.__seen")
+    assert seen["disabled"] and seen["progress"] and seen["progress"][-1].endswith("MB gesendet"), seen
+    assert not page.problems, page.problems  # type: ignore[attr-defined]

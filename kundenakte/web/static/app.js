@@ -311,6 +311,7 @@
         var col = 0;
         Array.prototype.forEach.call(tr.children, function (cell) {
           if (!cell.hasAttribute("data-label") && heads[col] !== undefined) { cell.setAttribute("data-label", heads[col]); }
+          if (!cell.textContent.trim() && !cell.querySelector("img, input, button, select")) { cell.classList.add("blank"); }
           col += cell.colSpan || 1;
         });
       });
@@ -370,7 +371,8 @@
 
   function submitButtons(form) {
     var own = Array.prototype.slice.call(form.querySelectorAll("button[type=submit], button:not([type]), input[type=submit]"));
-    return form.id ? own.concat(Array.prototype.slice.call(document.querySelectorAll('[form="' + form.id + '"][type=submit]'))) : own;
+    var id = form.getAttribute("id");
+    return id ? own.concat(Array.prototype.slice.call(document.querySelectorAll('[form="' + id + '"][type=submit]'))) : own;
   }
 
   function setBusy(form, busy) {
@@ -395,8 +397,10 @@
     var data = submitter ? new FormData(form, submitter) : new FormData(form);
     var xhr = new XMLHttpRequest();
     var box = progressBox(form);
+    // Attributes, not properties: a field named "action" or "method" shadows form.action/.method.
+    var action = new URL(form.getAttribute("action") || window.location.href, window.location.href).href;
     var bar = box.querySelector("progress"), text = box.querySelector("span");
-    xhr.open("POST", form.action);
+    xhr.open("POST", action);
     xhr.upload.addEventListener("progress", function (e) {
       if (!e.lengthComputable) { return; }
       bar.max = e.total;
@@ -406,7 +410,7 @@
     });
     xhr.addEventListener("load", function () {
       // The answer is a whole page (the document after a redirect, or the form with its errors).
-      var url = xhr.responseURL || form.action;
+      var url = xhr.responseURL || action;
       document.open();
       document.write(xhr.responseText);
       document.close();
@@ -422,7 +426,7 @@
 
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    if (event.defaultPrevented || !form.matches || form.method.toLowerCase() !== "post") { return; }
+    if (event.defaultPrevented || !form.matches || (form.getAttribute("method") || "get").toLowerCase() !== "post") { return; }
     if (oversize(form)) { event.preventDefault(); return; }
     if (form.getAttribute("aria-busy") === "true") { event.preventDefault(); return; }
     var hasFiles = Array.prototype.some.call(form.querySelectorAll("input[type=file]"), function (i) { return i.files && i.files.length; });
