@@ -35,6 +35,6 @@ chromium:
 
 # Refresh the English catalogue after changing UI strings: extract, merge, compile.
 translations: $(STAMP)
-	$(VENV)/bin/pybabel -q extract -F babel.cfg -k _ -k gettext -k lazy_gettext --no-location --sort-output -o /tmp/kundenakte-messages.pot .
+	$(VENV)/bin/pybabel -q extract -F babel.cfg -k _ -k gettext -k lazy_gettext -k N_ --no-location --sort-output -o /tmp/kundenakte-messages.pot .
 	$(VENV)/bin/pybabel -q update -N -i /tmp/kundenakte-messages.pot -d kundenakte/web/translations
 	$(VENV)/bin/pybabel -q compile -d kundenakte/web/translations

@@ -148,6 +148,24 @@ def group_create(c: Context, name: str, parent: str | None) -> None:
     click.echo(f"Gruppe {name} angelegt.")
 
 
+@group.command("move")
+@click.argument("name")
+@click.option("--parent", default=None, help="Name of the new parent group (none: move to the top)")
+@pass_ctx
+def group_move(c: Context, name: str, parent: str | None) -> None:
+    """Put a group inside another (never inside itself or one of its subgroups)."""
+    from kundenakte.core.services import UserError, ValidationError, set_group_parent
+
+    try:
+        with c.ka.db.write() as session:
+            set_group_parent(session, name, parent)
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from None
+    except ValidationError as exc:
+        raise click.ClickException(" ".join(exc.errors.values())) from None
+    click.echo(f"Gruppe {name} liegt jetzt in {parent}." if parent else f"Gruppe {name} liegt jetzt oben.")
+
+
 @group.command("add")
 @click.argument("name")
 @click.argument("logins", nargs=-1, required=True)

@@ -15,9 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kundenakte.core import acl, audit
-from kundenakte.core.documents import NotFound, _after_commit, get_readable, load_for_write, queue_index
+from kundenakte.core.documents import NotFound, _after_commit, get_readable, load_for_write
 from kundenakte.core.models import Attachment, Document
 from kundenakte.core.storage import StoredBlob
+from kundenakte.core.unit_of_work import unit_of
 
 if TYPE_CHECKING:
     from kundenakte.core.runtime import Kundenakte
@@ -68,8 +69,7 @@ def _check_editable(session: Session, viewer: acl.Viewer, document: Document) ->
 
 
 def _touch(ka: Kundenakte, session: Session, viewer: acl.Viewer, document: Document) -> None:
-    document.updated_at = ka.clock.now()
-    queue_index(session, f"doc:{document.id}")
+    document.updated_at = ka.clock.now()  # the row changes, so the mapper events queue the index
     _after_commit(ka, session, "document_saved", document_id=document.id, created=False, user_id=viewer.user_id)
 
 
@@ -149,7 +149,7 @@ def remove_attachment(ka: Kundenakte, session: Session, viewer: acl.Viewer, docu
     document.attachments.remove(att)
     session.delete(att)
     _touch(ka, session, viewer, document)
-    session.info.setdefault("kundenakte_blobs_to_check", []).append(att.sha256)
+    unit_of(session).blobs_to_check.append(att.sha256)
 
 
 def open_attachment(

@@ -19,6 +19,8 @@ from kundenakte.core import acl
 from kundenakte.core.doctypes import DocumentType, Field
 from kundenakte.core.documents import DocumentInput, create_document
 from kundenakte.core.models import Company, Contact, Folder, Group, User
+from kundenakte.core.services.companies import create_company
+from kundenakte.core.services.contacts import create_contact
 from kundenakte.core.users import UserError, add_members, check_display_name, create_group, create_user
 
 if TYPE_CHECKING:
@@ -113,46 +115,40 @@ def load_demo(ka: Kundenakte, *, companies: int = 40, seed: int = 42, progress: 
         lea = users["lea.mueller"]
         managers = [users["lea.mueller"], users["max.schmidt"], users["sandra.weber"]]
 
-        made_companies: list[Company] = []
-        dochouse = Company(
-            name="DOCHOUSE GmbH", street="Lindenstraße 17", postal_code="88212", city="Ravensburg",
-            phone="0751 123456", email="info@dochouse.example", web="https://dochouse.example", account_manager=lea,
-        )
-        made_companies.append(dochouse)
+        # Master data through the services, like every other writer (audit entries included).
+        made_companies: list[Company] = [create_company(session, {
+            "name": "DOCHOUSE GmbH", "street": "Lindenstraße 17", "postal_code": "88212", "city": "Ravensburg",
+            "phone": "0751 123456", "email": "info@dochouse.example", "web": "https://dochouse.example",
+            "account_manager_id": lea.id,
+        }, by=None)]
+        dochouse = made_companies[0]
         for _ in range(max(0, companies - 1)):
-            made_companies.append(
-                Company(
-                    name=fake.unique.company(), street=fake.street_address(), postal_code=fake.postcode(),
-                    city=fake.city(), phone=fake.phone_number(), email=fake.company_email(),
-                    web=f"https://{fake.domain_name()}", account_manager=rnd.choice(managers),
-                )
-            )
-        session.add_all(made_companies)
-        session.flush()
+            made_companies.append(create_company(session, {
+                "name": fake.unique.company(), "street": fake.street_address(), "postal_code": fake.postcode(),
+                "city": fake.city(), "phone": fake.phone_number(), "email": fake.company_email(),
+                "web": f"https://{fake.domain_name()}", "account_manager_id": rnd.choice(managers).id,
+            }, by=None))
 
-        contacts: list[Contact] = [
-            Contact(gender="female", title="Dr.", first_name="Katrin", last_name="Vogel", company=dochouse,
-                    position="Geschäftsführerin", email="k.vogel@dochouse.example", phone="0751 123457",
-                    account_manager=lea, postal_code="88212", city="Ravensburg", language="de"),
-            Contact(gender="male", first_name="Jonas", last_name="Öztürk", company=dochouse,
-                    position="Einkauf", email="j.oeztuerk@dochouse.example", account_manager=users["max.schmidt"],
-                    postal_code="88212", city="Ravensburg"),
-        ]
+        contacts: list[Contact] = []
+        contacts.append(create_contact(session, {
+            "gender": "female", "title": "Dr.", "first_name": "Katrin", "last_name": "Vogel", "company_id": dochouse.id,
+            "position": "Geschäftsführerin", "email": "k.vogel@dochouse.example", "phone": "0751 123457",
+            "account_manager_id": lea.id, "language": "de",
+        }, by=None))
+        contacts.append(create_contact(session, {
+            "gender": "male", "first_name": "Jonas", "last_name": "Öztürk", "company_id": dochouse.id,
+            "position": "Einkauf", "email": "j.oeztuerk@dochouse.example", "account_manager_id": users["max.schmidt"].id,
+        }, by=None))
         for company in made_companies[1:]:
             for _ in range(rnd.randint(1, 4)):
                 gender = rnd.choices(["female", "male", "diverse", "unknown"], weights=[45, 45, 5, 5])[0]
                 first = fake.first_name_female() if gender == "female" else fake.first_name_male()
-                contacts.append(
-                    Contact(
-                        gender=gender, title=rnd.choice(["", "", "", "Dr.", "Prof. Dr."]), first_name=first,
-                        last_name=fake.last_name(), company=company, position=fake.job()[:120],
-                        email=fake.unique.email(), phone=fake.phone_number(), postal_code=company.postal_code,
-                        city=company.city, account_manager=company.account_manager,
-                        language="en" if rnd.random() < 0.1 else "de",
-                    )
-                )
-        session.add_all(contacts)
-        session.flush()
+                contacts.append(create_contact(session, {
+                    "gender": gender, "title": rnd.choice(["", "", "", "Dr.", "Prof. Dr."]), "first_name": first,
+                    "last_name": fake.last_name(), "company_id": company.id, "position": fake.job()[:120],
+                    "email": fake.unique.email(), "phone": fake.phone_number(),
+                    "account_manager_id": company.account_manager_id, "language": "en" if rnd.random() < 0.1 else "de",
+                }, by=None))
         user_ids = [u.id for u in users.values()]
         groups = {g.name: g.id for g in session.scalars(select(Group))}
         folder_ids = {f.name: f.id for f in session.scalars(select(Folder))}

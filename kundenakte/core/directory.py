@@ -390,30 +390,3 @@ ACTIVE_USERS = select(User.id, User.display_name).where(User.active.is_(True)).o
 def account_managers(session: Session) -> list[tuple[int, str]]:
     """Active users for the "interner Betreuer" selects."""
     return [(row[0], row[1]) for row in _run(session, ("account-managers",), lambda: ACTIVE_USERS, {})]
-
-
-def copy_company_address(session: Session, contact: Contact) -> None:
-    """A contact using its company's address keeps a copy, so that the PLZ/Ort filters stay indexed."""
-    if not contact.use_company_address or contact.company_id is None:
-        return
-    company = session.get(Company, contact.company_id)
-    if company is None:
-        return
-    contact.street = company.street
-    contact.postal_code = company.postal_code
-    contact.city = company.city
-    contact.country = company.country
-
-
-def propagate_company_address(session: Session, company: Company) -> int:
-    """After a company's address changed: update the copies of the contacts that use it."""
-    count = 0
-    for contact in session.scalars(
-        select(Contact).where(Contact.company_id == company.id, Contact.use_company_address.is_(True))
-    ):
-        contact.street = company.street
-        contact.postal_code = company.postal_code
-        contact.city = company.city
-        contact.country = company.country
-        count += 1
-    return count

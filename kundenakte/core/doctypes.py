@@ -15,6 +15,9 @@ from typing import Any
 
 from kundenakte.core.formatting import parse_decimal
 
+# The one validation error (core.validation); document code has always imported it from here.
+from kundenakte.core.validation import ValidationError as ValidationError
+
 FIELD_KINDS = ("text", "longtext", "richtext", "date", "money", "decimal", "integer", "choice", "user", "contact", "boolean")
 
 # Categories (``DocumentType.category``) are declared by plugins: kundenakte.core.categories.
@@ -111,14 +114,6 @@ class DocumentType:
 
     def label_for(self, language: str) -> str:
         return self.label_en if language == "en" and self.label_en else self.label
-
-
-class ValidationError(Exception):
-    """Every field error at once: ``errors`` maps a field name to a sentence a user understands."""
-
-    def __init__(self, errors: Mapping[str, str]) -> None:
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
-        self.errors = dict(errors)
 
 
 _DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d.%m.%y")

@@ -20,6 +20,7 @@ from kundenakte.core import acl, audit
 from kundenakte.core.doctypes import DocumentType, ValidationError, parse_date, validate_data
 from kundenakte.core.html import sanitize_html
 from kundenakte.core.models import Company, Contact, Document, DocumentAcl, Folder, IndexQueue, User
+from kundenakte.core.unit_of_work import unit_of
 
 if TYPE_CHECKING:
     from kundenakte.core.runtime import Kundenakte
@@ -106,6 +107,8 @@ def proposed_access(doc: Document) -> dict[str, Any] | None:
 
 
 def queue_index(session: Session, key: str) -> None:
+    """Queue an index entry by hand; rarely needed: every change of a document, contact or company
+    row (and a folder rename) is queued by the mapper events in ``core/models.py``."""
     session.add(IndexQueue(object_key=key))
 
 
@@ -115,7 +118,7 @@ def after_commit(ka: Kundenakte, session: Session, hook: str, **kwargs: Any) -> 
     Never called for a rolled-back transaction. Plugins fire their own hookspecs (``add_hookspecs``)
     this way too.
     """
-    session.info.setdefault("kundenakte_events", []).append((hook, kwargs))
+    unit_of(session).events.append((hook, kwargs))
 
 
 _after_commit = after_commit  # the name plugins used before it was public
@@ -336,9 +339,7 @@ def create_document(ka: Kundenakte, session: Session, viewer: acl.Viewer, type_k
     session.add(doc)
     ka.plugins.call("prepare_document", disabled=ka.disabled_plugins(session), strict=True, ka=ka, session=session, document=doc,
                     created=True)
-    _raise_plugin_errors(session)
-    session.flush()
-    queue_index(session, f"doc:{doc.id}")
+    session.flush()  # the mapper events queue the index (core/models.py)
     audit.record(session, viewer.user_id, "created", "document", doc.id, type=type_key, title=doc.title)
     _after_commit(ka, session, "document_saved", document_id=doc.id, created=True, user_id=viewer.user_id)
     return doc
@@ -367,24 +368,60 @@ def update_document(
         _apply(ka, session, viewer, doc, doctype, inp, creating=False)
         doc.updated_at = ka.clock.now()  # also makes the row dirty, so the version check always runs
         ka.plugins.call("prepare_document", disabled=disabled, strict=True, ka=ka, session=session, document=doc, created=False)
-        _raise_plugin_errors(session)
     try:
         session.flush()
     except StaleDataError:
         # Another transaction committed a new version between our read and our write.
         session.rollback()
         raise Conflict(int(session.scalar(select(Document.version).where(Document.id == document_id)) or 0)) from None
-    queue_index(session, f"doc:{doc.id}")
     changed = sorted(inp.given) if inp.given is not None else ["*"]
     audit.record(session, viewer.user_id, "changed", "document", doc.id, fields=changed, before=before)
     _after_commit(ka, session, "document_saved", document_id=doc.id, created=False, user_id=viewer.user_id)
     return doc
 
 
-def _raise_plugin_errors(session: Session) -> None:
-    errors = session.info.pop("kundenakte_plugin_errors", None)
-    if errors:
-        raise ValidationError(errors)
+def set_document_state(
+    ka: Kundenakte,
+    session: Session,
+    doc: Document,
+    *,
+    status: str | None = None,
+    data_changes: Mapping[str, Any] | None = None,
+    by: int | None,
+    audit_action: str | None = "changed",
+    **audit_details: Any,
+) -> Document:
+    """Change a document's status and/or data outside its form: the public write path for plugins.
+
+    For states a plugin's own workflow sets (a mail's delivery status, a voucher's totals): no
+    permission check (the caller decided; ``load_for_write`` is the check for a user's action),
+    no field validation. ``data_changes`` sets keys, a value of None removes the key; the amount and
+    due-date columns follow the type's mirrored fields. The index is queued and ``document_saved``
+    fires after the commit, as for every save. ``audit_action`` names the audit entry ("changed"
+    with the changed keys by default); None when the caller records a more specific entry itself.
+    """
+    if data_changes:
+        data = dict(doc.data or {})
+        for key, value in data_changes.items():
+            if value is None:
+                data.pop(key, None)
+            else:
+                data[key] = value
+        doc.data = data
+        doctype = ka.types.get(doc.type_key)
+        if doctype is not None and doctype.amount_field and doctype.amount_field in data_changes:
+            doc.amount = _mirror_amount(doctype, data)
+        if doctype is not None and doctype.due_field and doctype.due_field in data_changes:
+            doc.due_date = _mirror_due(doctype, data)
+    if status is not None:
+        doc.status = status
+    doc.updated_at = ka.clock.now()  # the row changes, so the mapper events queue the index
+    if audit_action is not None:
+        details: dict[str, Any] = {"status": status} if status is not None else {}
+        details.update(fields=sorted(data_changes or {}), **audit_details)
+        audit.record(session, by, audit_action, "document", doc.id, **details)
+    after_commit(ka, session, "document_saved", document_id=doc.id, created=False, user_id=by)
+    return doc
 
 
 def delete_document(ka: Kundenakte, session: Session, viewer: acl.Viewer, document_id: int) -> None:
@@ -392,9 +429,8 @@ def delete_document(ka: Kundenakte, session: Session, viewer: acl.Viewer, docume
     shas = [a.sha256 for a in doc.attachments]
     audit.record(session, viewer.user_id, "deleted", "document", doc.id, type=doc.type_key, title=doc.title)
     session.delete(doc)
-    queue_index(session, f"doc:{document_id}")
     _after_commit(ka, session, "document_deleted", document_id=document_id, user_id=viewer.user_id)
-    session.info.setdefault("kundenakte_blobs_to_check", []).extend(shas)
+    unit_of(session).blobs_to_check.extend(shas)
 
 
 def get_readable(session: Session, viewer: acl.Viewer, document_id: int) -> Document:

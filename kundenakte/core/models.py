@@ -345,7 +345,9 @@ class IndexQueue(Base):
 
 # -- derived columns and index queue for master data ---------------------------------------------
 # Mapper events keep the folded filter columns and the index queue right for every writer (web,
-# API, import, demo) without each having to remember it.
+# API, import, demo, plugins) without each having to remember it: every insert, update or delete
+# of a document, contact or company row, and every folder rename, queues the entries once per
+# transaction (the unit of work remembers what it queued).
 
 from sqlalchemy import event, insert  # noqa: E402
 
@@ -370,11 +372,35 @@ def _key_user_name(_mapper: Any, _conn: Any, target: User) -> None:
     target.display_name_key = name_key(target.display_name)
 
 
+def _queue_keys(conn: Any, target: Any, keys: list[str]) -> None:
+    """Insert index queue rows for ``keys`` not queued by this transaction yet (the one place that queues)."""
+    from sqlalchemy.orm import object_session
+
+    from kundenakte.core.unit_of_work import unit_of
+
+    session = object_session(target)
+    if session is not None:
+        keys = unit_of(session).not_yet_queued(session, keys)
+    if keys:
+        now = utcnow()
+        conn.execute(insert(IndexQueue), [{"object_key": k, "queued_at": now} for k in keys])
+
+
 def _queue(kind: str) -> Any:
     def _listener(_mapper: Any, conn: Any, target: Any) -> None:
-        conn.execute(insert(IndexQueue).values(object_key=f"{kind}:{target.id}", queued_at=utcnow()))
+        _queue_keys(conn, target, [f"{kind}:{target.id}"])
 
     return _listener
+
+
+def _queue_folder_documents(_mapper: Any, conn: Any, target: Folder) -> None:
+    """Index entries carry folder names: a renamed folder's documents are queued."""
+    from sqlalchemy import inspect, select
+
+    if not inspect(target).attrs.name.history.has_changes():
+        return
+    ids = conn.execute(select(document_folders.c.document_id).where(document_folders.c.folder_id == target.id)).scalars()
+    _queue_keys(conn, target, [f"doc:{i}" for i in ids])
 
 
 for _event in ("before_insert", "before_update"):
@@ -384,3 +410,5 @@ for _event in ("before_insert", "before_update"):
 for _event in ("after_insert", "after_update", "after_delete"):
     event.listen(Company, _event, _queue("company"))
     event.listen(Contact, _event, _queue("contact"))
+    event.listen(Document, _event, _queue("doc"))
+event.listen(Folder, "after_update", _queue_folder_documents)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from kundenakte.core import audit
-from kundenakte.core.documents import _after_commit, queue_index
+from kundenakte.core.documents import _after_commit
 from kundenakte.core.models import Document
 
 if TYPE_CHECKING:
@@ -50,8 +50,7 @@ def archive_due_documents(ka: Kundenakte, *, dry_run: bool = False) -> list[Arch
                 done.append(ArchivedDocument(doc.id, doc.type_key, doc.title, doc.archive_due.isoformat() if doc.archive_due else ""))
                 if dry_run:
                     continue
-                doc.archived_at = ka.clock.now()
-                queue_index(session, f"doc:{doc.id}")
+                doc.archived_at = ka.clock.now()  # queued by the mapper events
                 audit.record(session, None, "archived", "document", doc.id, archive_due=str(doc.archive_due))
                 _after_commit(ka, session, "document_archived", document_id=doc.id)
             if dry_run:

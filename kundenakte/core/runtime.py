@@ -20,6 +20,7 @@ from kundenakte.core.plugin_settings import Setting
 from kundenakte.core.plugin_settings import resolve as resolve_plugin_settings
 from kundenakte.core.plugins import PluginHost
 from kundenakte.core.storage import BlobStore
+from kundenakte.core.unit_of_work import unit_of
 
 log = logging.getLogger(__name__)
 
@@ -96,15 +97,13 @@ class Kundenakte:
 
     def disabled_plugins(self, session: Session | None = None) -> frozenset[str]:
         """Plugins an admin switched off; read from the database once per session (request)."""
-        if session is not None and "kundenakte_disabled" in session.info:
-            cached: frozenset[str] = session.info["kundenakte_disabled"]
-            return cached
         if session is None:
             with self.db.read() as s:
                 return _disabled(s)
-        names = _disabled(session)
-        session.info["kundenakte_disabled"] = names
-        return names
+        unit = unit_of(session)
+        if unit.disabled_plugins is None:
+            unit.disabled_plugins = _disabled(session)
+        return unit.disabled_plugins
 
     def call(self, hook: str, session: Session | None = None, **kwargs: Any) -> list[tuple[str, Any]]:
         """Call a hook on the enabled plugins."""
@@ -119,9 +118,9 @@ class Kundenakte:
     # -- transaction events ------------------------------------------------------------------
 
     def _after_commit(self, session: Session) -> None:
-        session.info.pop("kundenakte_disabled", None)
-        events = session.info.pop("kundenakte_events", [])
-        shas = session.info.pop("kundenakte_blobs_to_check", [])
+        unit = unit_of(session)
+        events, shas = unit.events, unit.blobs_to_check
+        unit.events, unit.blobs_to_check, unit.disabled_plugins = [], [], None
         for sha in shas:
             self.storage.remove_if_unreferenced(sha)
         if not events:
@@ -132,9 +131,8 @@ class Kundenakte:
 
     def _after_rollback(self, session: Session, previous: Any) -> None:
         if getattr(previous, "parent", None) is None:
-            session.info.pop("kundenakte_events", None)
-            session.info.pop("kundenakte_blobs_to_check", None)
-            session.info.pop("kundenakte_disabled", None)
+            unit = unit_of(session)
+            unit.events, unit.blobs_to_check, unit.disabled_plugins = [], [], None
 
     def _blob_referenced(self, sha: str) -> bool:
         return bool(self.referenced_blobs([sha]))

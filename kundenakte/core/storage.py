@@ -23,6 +23,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from kundenakte.core.models import Attachment
+from kundenakte.core.unit_of_work import unit_of
 
 CHUNK = 1024 * 1024
 
@@ -136,17 +137,19 @@ class BlobStore:
         return self.put(io.BytesIO(data), session=session, filename=filename)
 
     def _remove_on_rollback(self, session: Session, sha: str) -> None:
-        pending: set[str] = session.info.setdefault("kundenakte_new_blobs", set())
-        pending.add(sha)
-        if session.info.get("kundenakte_blob_hooks"):
+        unit = unit_of(session)
+        unit.new_blobs.add(sha)
+        if unit.blob_listeners:
             return
-        session.info["kundenakte_blob_hooks"] = True
+        unit.blob_listeners = True
 
         def _after_commit(sess: Session) -> None:
-            sess.info.pop("kundenakte_new_blobs", None)
+            unit_of(sess).new_blobs = set()
 
         def _after_rollback(sess: Session) -> None:
-            for digest in sess.info.pop("kundenakte_new_blobs", set()):
+            pending = unit_of(sess)
+            digests, pending.new_blobs = pending.new_blobs, set()
+            for digest in digests:
                 self.remove_if_unreferenced(digest)
 
         event.listen(session, "after_commit", _after_commit)

@@ -12,6 +12,7 @@ from kundenakte.core import audit
 from kundenakte.core.models import Group, PluginState, User, utcnow
 from kundenakte.core.passwords import hash_password
 from kundenakte.core.text import name_key
+from kundenakte.core.validation import N_, ValidationError, column_limits
 
 MAX_DISPLAY_NAME = 200
 
@@ -177,6 +178,74 @@ def update_user(session: Session, user: User, *, by: int | None, **values: objec
         end_sessions(session, user, by=by, reason="deactivated")
 
 
+def group_descendants(session: Session, group_id: int) -> set[int]:
+    """Ids of every group inside ``group_id``, at any depth (not the group itself)."""
+    children: dict[int | None, list[int]] = {}
+    for gid, parent in session.execute(select(Group.id, Group.parent_id)):
+        children.setdefault(parent, []).append(gid)
+    found: set[int] = set()
+    stack = [group_id]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            if child not in found:
+                found.add(child)
+                stack.append(child)
+    return found
+
+
+def allowed_parents(session: Session, group: Group | None) -> list[Group]:
+    """The groups ``group`` may be moved into: every group except itself and its descendants."""
+    excluded = ({group.id} | group_descendants(session, group.id)) if group is not None else set()
+    return [g for g in session.scalars(select(Group).order_by(Group.name)) if g.id not in excluded]
+
+
+def group_errors(session: Session, group: Group | None, name: str, parent_id: int | None) -> dict[str, str]:
+    """Every problem of a group's name and parent at once; a group can never be its own ancestor."""
+    errors: dict[str, str] = {}
+    limit = column_limits(Group)["name"]
+    if not name or len(name) > limit:
+        errors["name"] = N_("Bitte einen Gruppennamen mit höchstens %(n)s Zeichen angeben.", n=limit)
+    else:
+        clash = session.scalar(select(Group.id).where(Group.name == name))
+        if clash is not None and (group is None or clash != group.id):
+            errors["name"] = N_("Diese Gruppe gibt es schon.")
+    if parent_id is not None:
+        if session.get(Group, parent_id) is None:
+            errors["parent_id"] = N_("Unbekannte Gruppe.")
+        elif group is not None and parent_id in ({group.id} | group_descendants(session, group.id)):
+            errors["parent_id"] = N_("Eine Gruppe kann nicht in sich selbst oder ihren Untergruppen liegen.")
+    return errors
+
+
+def save_group(session: Session, group: Group | None, *, name: str, parent_id: int | None,
+               member_ids: Iterable[int] | None = None, by: int | None) -> Group:
+    """Create (``group`` None) or change a group: name, parent, and members when given.
+
+    Raises ValidationError with every field error at once, before anything changes.
+    """
+    name = name.strip()
+    errors = group_errors(session, group, name, parent_id)
+    if errors:
+        raise ValidationError(errors)
+    created = group is None
+    if group is None:
+        group = Group(name=name)
+        session.add(group)
+    group.name = name
+    group.parent_id = parent_id
+    members: list[int] | None = None
+    if member_ids is not None:
+        members = sorted(set(member_ids))
+        group.members = list(session.scalars(select(User).where(User.id.in_(members)))) if members else []
+    session.flush()
+    if created:
+        audit.record(session, by, "created", "group", group.id, name=group.name)
+    else:
+        audit.record(session, by, "changed", "group", group.id, name=group.name,
+                     **({"members": members} if members is not None else {}))
+    return group
+
+
 def create_group(session: Session, name: str, *, parent: str | None = None) -> Group:
     name = name.strip()
     if not name:
@@ -193,6 +262,19 @@ def create_group(session: Session, name: str, *, parent: str | None = None) -> G
     session.flush()
     audit.record(session, None, "created", "group", group.id, name=name)
     return group
+
+
+def set_group_parent(session: Session, name: str, parent: str | None, *, by: int | None = None) -> Group:
+    """Move the group ``name`` into ``parent`` (None: to the top); refused when that makes a cycle."""
+    group = session.scalar(select(Group).where(Group.name == name))
+    if group is None:
+        raise UserError(f"Unbekannte Gruppe: {name}")
+    parent_id = None
+    if parent:
+        parent_id = session.scalar(select(Group.id).where(Group.name == parent))
+        if parent_id is None:
+            raise UserError(f"Unbekannte Gruppe: {parent}")
+    return save_group(session, group, name=group.name, parent_id=parent_id, by=by)
 
 
 def _group_and_users(session: Session, name: str, logins: Iterable[str]) -> tuple[Group, list[User]]:

@@ -2,37 +2,36 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from kundenakte.core import audit
 from kundenakte.core.directory import (
     CompanyFilter,
     account_managers,
     filter_companies,
     parse_user_id,
-    propagate_company_address,
     user_names,
 )
-from kundenakte.core.models import Company, Contact, Document, User
+from kundenakte.core.models import Company, Contact, Document
+from kundenakte.core.services import COMPANY_TEXT, ValidationError, clean_company, create_company, update_company
 from kundenakte.web import pickers
-from kundenakte.web.contacts import EMAIL_RE, action_groups, readable_documents
+from kundenakte.web.contacts import action_groups, readable_documents
 from kundenakte.web.context import current_ka, db, viewer
+from kundenakte.web.errors import field_messages
+from kundenakte.web.master_forms import save_form
 from kundenakte.web.pages import Pager, int_arg
 
 bp = Blueprint("companies", __name__)
 
 PER_PAGE = 50
 CONTACTS_PER_PAGE = 50
-TEXT_LIMITS = {"name": 200, "street": 200, "postal_code": 20, "city": 120, "country": 80, "phone": 60, "email": 254, "web": 254}
-ADDRESS = ("street", "postal_code", "city", "country")
+TEXT_FIELDS = tuple(f.name for f in COMPANY_TEXT)
 
 
 def _filter_from_args(args: Mapping[str, str]) -> CompanyFilter:
@@ -116,27 +115,19 @@ def _company_contacts(company_id: int, page: int) -> tuple[list[Any], int]:
 
 def company_values(company: Company | None) -> dict[str, Any]:
     if company is None:
-        return {k: "" for k in TEXT_LIMITS} | {"country": "Deutschland", "account_manager_id": ""}
-    return {k: getattr(company, k) or "" for k in TEXT_LIMITS} | {"account_manager_id": company.account_manager_id or ""}
+        return {k: "" for k in TEXT_FIELDS} | {"country": "Deutschland", "account_manager_id": ""}
+    return {k: getattr(company, k) or "" for k in TEXT_FIELDS} | {"account_manager_id": company.account_manager_id or ""}
 
 
-def validate_company_form(form: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
-    values: dict[str, Any] = {k: (form.get(k) or "").strip() for k in TEXT_LIMITS}
-    errors: dict[str, str] = {}
-    for key, limit in TEXT_LIMITS.items():
-        if len(values[key]) > limit:
-            errors[key] = _("Höchstens %(n)s Zeichen.", n=limit)
-    if not values["name"]:
-        errors["name"] = _("Bitte einen Namen angeben.")
-    if values["email"] and not EMAIL_RE.match(values["email"]):
-        errors["email"] = _("Bitte eine gültige E-Mail-Adresse angeben.")
-    if values["web"] and not re.match(r"^(https?://)?[^\s/]+\.[^\s]+$", values["web"]):
-        errors["web"] = _("Bitte eine gültige Webadresse angeben.")
+def check_company_form(form: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
+    """The form as typed, the values cleaned by the company service, and every error at once."""
+    shown: dict[str, Any] = {k: (form.get(k) or "").strip() for k in TEXT_FIELDS}
     manager = form.get("account_manager_id") or ""
-    values["account_manager_id"] = parse_user_id(manager)
-    if manager and (values["account_manager_id"] is None or db().get(User, values["account_manager_id"]) is None):
-        errors["account_manager_id"] = _("Unbekannter Benutzer.")
-    return values, errors
+    shown["account_manager_id"] = parse_user_id(manager) if parse_user_id(manager) is not None else (manager or None)
+    try:
+        return shown, clean_company(db(), shown), {}
+    except ValidationError as exc:
+        return shown, shown, field_messages(exc.errors)
 
 
 def _form_page(company: Company | None, values: dict[str, Any], errors: dict[str, str]):  # type: ignore[no-untyped-def]
@@ -151,16 +142,8 @@ def new():  # type: ignore[no-untyped-def]
         abort(403)
     if request.method == "GET":
         return _form_page(None, company_values(None), {})
-    values, errors = validate_company_form(request.form)
-    if errors:
-        return _form_page(None, values, errors)
-    company = Company(**values)
-    db().add(company)
-    db().flush()
-    audit.record(db(), viewer().user_id, "created", "company", company.id, name=company.name)
-    db().commit()
-    flash(_("Unternehmen %(name)s angelegt.", name=company.name), "success")
-    return redirect(url_for("companies.view", company_id=company.id))
+    return save_form(check_company_form, _form_page, None, lambda values: create_company(db(), values, by=viewer().user_id),
+                     lambda company: _("Unternehmen %(name)s angelegt.", name=company.name), "companies.view", "company_id")
 
 
 @bp.route("/unternehmen/<int:company_id>/bearbeiten", methods=["GET", "POST"])
@@ -169,18 +152,9 @@ def edit(company_id: int):  # type: ignore[no-untyped-def]
     company = load_company(company_id)
     if request.method == "GET":
         return _form_page(company, company_values(company), {})
-    values, errors = validate_company_form(request.form)
-    if errors:
-        return _form_page(company, values, errors)
-    address_changed = any(getattr(company, k) != values[k] for k in ADDRESS)
-    for key, value in values.items():
-        setattr(company, key, value)
-    if address_changed:
-        propagate_company_address(db(), company)
-    audit.record(db(), viewer().user_id, "changed", "company", company.id, name=company.name)
-    db().commit()
-    flash(_("Unternehmen gespeichert."), "success")
-    return redirect(url_for("companies.view", company_id=company.id))
+    return save_form(check_company_form, _form_page, company,
+                     lambda values: update_company(db(), company, values, by=viewer().user_id),
+                     lambda _company: _("Unternehmen gespeichert."), "companies.view", "company_id")
 
 
 # -- type-ahead ------------------------------------------------------------------------------------

@@ -2,32 +2,34 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from kundenakte.core import acl, audit
+from kundenakte.core import acl
 from kundenakte.core.categories import categories, category_for
 from kundenakte.core.contributions import MenuItem
 from kundenakte.core.directory import (
     ContactFilter,
     account_managers,
-    copy_company_address,
     filter_contacts,
     parse_user_id,
     user_names,
 )
-from kundenakte.core.models import GENDERS, Company, Contact, Document, User
+from kundenakte.core.models import GENDERS, Company, Contact, Document
+from kundenakte.core.services import ValidationError, clean_contact, create_contact, update_contact
+from kundenakte.core.services.contacts import CONTACT_FIELDS, CONTACT_TEXT
 from kundenakte.core.text import fold
 from kundenakte.web import pickers
 from kundenakte.web.context import current_ka, db, language, viewer
+from kundenakte.web.errors import field_messages
+from kundenakte.web.master_forms import save_form
 from kundenakte.web.menus import menu_url
 from kundenakte.web.pages import Pager, int_arg, new_document_url
 
@@ -35,7 +37,6 @@ bp = Blueprint("contacts", __name__)
 
 PER_PAGE = 50
 DOCS_PER_PAGE = 20
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 GENDER_LABELS = {"female": "Frau", "male": "Herr", "diverse": "Divers", "unknown": "keine Angabe"}
 LANGUAGES = (("de", "Deutsch"), ("en", "Englisch"))
 # Menu items without a group are shown under this category (declared by the defaults plugin).
@@ -182,17 +183,14 @@ def view(contact_id: int):  # type: ignore[no-untyped-def]
 
 # -- create / edit ---------------------------------------------------------------------------------
 
-TEXT_LIMITS = {
-    "title": 60, "first_name": 120, "last_name": 120, "position": 120, "email": 254, "phone": 60,
-    "salutation_override": 200, "street": 200, "postal_code": 20, "city": 120, "country": 80,
-}
+TEXT_FIELDS = tuple(f.name for f in CONTACT_TEXT)
 
 
 def contact_values(contact: Contact | None) -> dict[str, Any]:
     if contact is None:
         return {"gender": "unknown", "language": "de", "use_company_address": True, "company": "", "company_id": "",
-                "account_manager_id": ""} | {k: "" for k in TEXT_LIMITS}
-    values: dict[str, Any] = {k: getattr(contact, k) or "" for k in TEXT_LIMITS}
+                "account_manager_id": ""} | {k: "" for k in TEXT_FIELDS}
+    values: dict[str, Any] = {k: getattr(contact, k) or "" for k in TEXT_FIELDS}
     values.update(gender=contact.gender, language=contact.language, use_company_address=contact.use_company_address,
                   company=contact.company.name if contact.company else "", company_id=contact.company_id or "",
                   account_manager_id=contact.account_manager_id or "")
@@ -217,42 +215,40 @@ def resolve_company(name: str, hinted_id: Any) -> tuple[int | None, str | None]:
     return None, _("Mehrere Unternehmen heißen so. Bitte den Kontakt über die Unternehmensseite anlegen.")
 
 
-def validate_contact_form(form: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
-    """What the form says, cleaned, and an error per field; the values keep what was typed."""
-    values: dict[str, Any] = {k: (form.get(k) or "").strip() for k in TEXT_LIMITS}
+def read_contact_form(form: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
+    """The form as typed (to show again), the values for the contact service, and the form's own errors.
+
+    The rules are the service's (``core/services/contacts.py``); the form only turns a typed company
+    name into its id and a chosen user into an id.
+    """
+    shown: dict[str, Any] = {k: (form.get(k) or "").strip() for k in TEXT_FIELDS}
+    shown["gender"] = form.get("gender") if form.get("gender") in GENDERS else "unknown"
+    shown["language"] = form.get("language") if form.get("language") in ("de", "en") else "de"
+    shown["use_company_address"] = bool(form.get("use_company_address"))
+    shown["company"] = (form.get("company") or "").strip()
     errors: dict[str, str] = {}
-    for key, limit in TEXT_LIMITS.items():
-        if len(values[key]) > limit:
-            errors[key] = _("Höchstens %(n)s Zeichen.", n=limit)
-    if not values["last_name"]:
-        errors["last_name"] = _("Bitte einen Nachnamen angeben.")
-    if values["email"] and not EMAIL_RE.match(values["email"]):
-        errors["email"] = _("Bitte eine gültige E-Mail-Adresse angeben.")
-    values["gender"] = form.get("gender") if form.get("gender") in GENDERS else "unknown"
-    values["language"] = form.get("language") if form.get("language") in ("de", "en") else "de"
-    values["use_company_address"] = bool(form.get("use_company_address"))
-    values["company"] = (form.get("company") or "").strip()
-    values["company_id"], company_error = resolve_company(values["company"], form.get("company_id"))
+    shown["company_id"], company_error = resolve_company(shown["company"], form.get("company_id"))
     if company_error:
         errors["company"] = company_error
-    if values["use_company_address"] and values["company_id"] is None and not company_error:
-        values["use_company_address"] = False  # nothing to copy from; keep the typed address
     manager = form.get("account_manager_id") or ""
-    values["account_manager_id"] = parse_user_id(manager)
-    if manager and (values["account_manager_id"] is None or db().get(User, values["account_manager_id"]) is None):
-        errors["account_manager_id"] = _("Unbekannter Benutzer.")
-    return values, errors
+    shown["account_manager_id"] = parse_user_id(manager)
+    if manager and shown["account_manager_id"] is None:
+        shown["account_manager_id"] = manager  # the service refuses it as an unknown user
+    values = {k: shown[k] for k in CONTACT_FIELDS}
+    if company_error:
+        values["company_id"] = None
+        values["use_company_address"] = False
+    return shown, values, errors
 
 
-def apply_contact(contact: Contact, values: Mapping[str, Any]) -> None:
-    for key in TEXT_LIMITS:
-        setattr(contact, key, values[key])
-    contact.gender = values["gender"]
-    contact.language = values["language"]
-    contact.use_company_address = values["use_company_address"]
-    contact.company_id = values["company_id"]
-    contact.account_manager_id = values["account_manager_id"]
-    copy_company_address(db(), contact)
+def check_contact_form(form: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
+    """Typed values, cleaned values and every error (the form's and the service's) at once."""
+    shown, values, errors = read_contact_form(form)
+    try:
+        values = clean_contact(db(), values)
+    except ValidationError as exc:
+        errors = field_messages(exc.errors) | errors
+    return shown, values, errors
 
 
 def _form_page(contact: Contact | None, values: dict[str, Any], errors: dict[str, str]):  # type: ignore[no-untyped-def]
@@ -279,17 +275,8 @@ def new():  # type: ignore[no-untyped-def]
         if company is not None:
             values.update(company=company.name, company_id=company.id, account_manager_id=company.account_manager_id or "")
         return _form_page(None, values, {})
-    values, errors = validate_contact_form(request.form)
-    if errors:
-        return _form_page(None, values, errors)
-    contact = Contact(last_name=values["last_name"])
-    apply_contact(contact, values)
-    db().add(contact)
-    db().flush()
-    audit.record(db(), viewer().user_id, "created", "contact", contact.id, name=contact.full_name)
-    db().commit()
-    flash(_("Kontakt %(name)s angelegt.", name=contact.full_name), "success")
-    return redirect(url_for("contacts.view", contact_id=contact.id))
+    return save_form(check_contact_form, _form_page, None, lambda values: create_contact(db(), values, by=viewer().user_id),
+                     lambda contact: _("Kontakt %(name)s angelegt.", name=contact.full_name), "contacts.view", "contact_id")
 
 
 @bp.route("/kontakte/<int:contact_id>/bearbeiten", methods=["GET", "POST"])
@@ -298,14 +285,9 @@ def edit(contact_id: int):  # type: ignore[no-untyped-def]
     contact = load_contact(contact_id)
     if request.method == "GET":
         return _form_page(contact, contact_values(contact), {})
-    values, errors = validate_contact_form(request.form)
-    if errors:
-        return _form_page(contact, values, errors)
-    apply_contact(contact, values)
-    audit.record(db(), viewer().user_id, "changed", "contact", contact.id, name=contact.full_name)
-    db().commit()
-    flash(_("Kontakt gespeichert."), "success")
-    return redirect(url_for("contacts.view", contact_id=contact.id))
+    return save_form(check_contact_form, _form_page, contact,
+                     lambda values: update_contact(db(), contact, values, by=viewer().user_id),
+                     lambda _contact: _("Kontakt gespeichert."), "contacts.view", "contact_id")
 
 
 # -- type-ahead ------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Mapping
 
 from flask import Flask, current_app, jsonify, render_template, request, session
 from flask.typing import ResponseReturnValue
@@ -11,6 +12,7 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.exceptions import HTTPException
 
 from kundenakte.core.documents import Forbidden, NotFound
+from kundenakte.core.validation import Message
 
 MESSAGES = {
     400: ("Ungültige Anfrage", "Die Anfrage war unvollständig oder fehlerhaft."),
@@ -22,6 +24,11 @@ MESSAGES = {
     429: ("Zu viele Versuche", "Bitte warten Sie einen Moment und versuchen Sie es erneut."),
     500: ("Interner Fehler", "Etwas ist schiefgegangen. Der Fehler wurde protokolliert."),
 }
+
+
+def field_messages(errors: Mapping[str, str]) -> dict[str, str]:
+    """A ValidationError's messages in the request's language (the services word them in German)."""
+    return {key: _(text.msgid, **text.params) if isinstance(text, Message) else text for key, text in errors.items()}
 
 
 def render_error(code: int, detail: str = "") -> ResponseReturnValue:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,20 +16,23 @@ from kundenakte.core.models import Document, Folder, Group, PluginState, User, d
 from kundenakte.core.passwords import verify_password
 from kundenakte.core.users import (
     UserError,
+    allowed_parents,
     create_user,
     end_sessions,
+    save_group,
     set_display_name,
     set_password,
     set_plugin_enabled,
     update_user,
 )
+from kundenakte.core.validation import ValidationError, email_error
 from kundenakte.web.context import current_ka, db, language, viewer
+from kundenakte.web.errors import field_messages
 from kundenakte.web.menus import for_display
 
 bp = Blueprint("settings", __name__, url_prefix="/einstellungen")
 
 LANGUAGES = (("de", "Deutsch"), ("en", "English"))
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 8
 
 
@@ -173,8 +175,9 @@ def _user_form(form: Mapping[str, str], *, creating: bool) -> tuple[dict[str, An
         errors["login"] = _("Bitte einen Anmeldenamen angeben.")
     if not values["display_name"]:
         errors["display_name"] = _("Bitte einen Namen angeben.")
-    if values["email"] and not EMAIL_RE.match(values["email"]):
-        errors["email"] = _("Bitte eine gültige E-Mail-Adresse angeben.")
+    email_problem = email_error(values["email"])
+    if email_problem:
+        errors["email"] = _(email_problem.msgid)
     if creating:
         problem = check_new_password(form.get("password", ""), form.get("password2", ""))
         if problem:
@@ -290,51 +293,21 @@ def groups():  # type: ignore[no-untyped-def]
     return render_template("settings/groups.html", groups=rows)
 
 
-def _descendants(group_id: int) -> set[int]:
-    children: dict[int | None, list[int]] = {}
-    for gid, parent in db().execute(select(Group.id, Group.parent_id)):
-        children.setdefault(parent, []).append(gid)
-    found: set[int] = set()
-    stack = [group_id]
-    while stack:
-        current = stack.pop()
-        for child in children.get(current, []):
-            if child not in found:
-                found.add(child)
-                stack.append(child)
-    return found
-
-
 def _group_page(group: Group | None, values: dict[str, Any], errors: dict[str, str]):  # type: ignore[no-untyped-def]
-    excluded = ({group.id} | _descendants(group.id)) if group is not None else set()
-    parents = [g for g in db().scalars(select(Group).order_by(Group.name)) if g.id not in excluded]
     users = list(db().scalars(select(User).order_by(User.display_name)))
-    return render_template("settings/group_form.html", group=group, values=values, errors=errors, parents=parents,
-                           users=users), (422 if errors else 200)
+    return render_template("settings/group_form.html", group=group, values=values, errors=errors,
+                           parents=allowed_parents(db(), group), users=users), (422 if errors else 200)
 
 
-def _group_form(form: Any, group: Group | None) -> tuple[dict[str, Any], dict[str, str]]:
-    values: dict[str, Any] = {"name": (form.get("name") or "").strip(), "parent_id": _int(form.get("parent_id")),
-                              "members": {i for i in (_int(v) for v in form.getlist("members")) if i}}
-    errors: dict[str, str] = {}
-    if not values["name"] or len(values["name"]) > 120:
-        errors["name"] = _("Bitte einen Gruppennamen mit höchstens 120 Zeichen angeben.")
-    else:
-        clash = db().scalar(select(Group.id).where(Group.name == values["name"]))
-        if clash is not None and (group is None or clash != group.id):
-            errors["name"] = _("Diese Gruppe gibt es schon.")
-    if values["parent_id"] is not None:
-        if db().get(Group, values["parent_id"]) is None:
-            errors["parent_id"] = _("Unbekannte Gruppe.")
-        elif group is not None and values["parent_id"] in ({group.id} | _descendants(group.id)):
-            errors["parent_id"] = _("Eine Gruppe kann nicht in sich selbst oder ihren Untergruppen liegen.")
-    return values, errors
+def _group_form(form: Any) -> dict[str, Any]:
+    return {"name": (form.get("name") or "").strip(), "parent_id": _int(form.get("parent_id")),
+            "members": {i for i in (_int(v) for v in form.getlist("members")) if i}}
 
 
-def _save_group(group: Group, values: dict[str, Any]) -> None:
-    group.name = values["name"]
-    group.parent_id = values["parent_id"]
-    group.members = list(db().scalars(select(User).where(User.id.in_(values["members"])))) if values["members"] else []
+def _save_group(group: Group | None, values: dict[str, Any]) -> Group:
+    """The group service (core/users.save_group) checks name and parent: never its own ancestor."""
+    return save_group(db(), group, name=values["name"], parent_id=values["parent_id"], member_ids=values["members"],
+                      by=viewer().user_id)
 
 
 @bp.route("/gruppen/neu", methods=["GET", "POST"])
@@ -343,14 +316,11 @@ def group_new():  # type: ignore[no-untyped-def]
     require_admin()
     if request.method == "GET":
         return _group_page(None, {"name": "", "parent_id": None, "members": set()}, {})
-    values, errors = _group_form(request.form, None)
-    if errors:
-        return _group_page(None, values, errors)
-    group = Group(name=values["name"])
-    db().add(group)
-    _save_group(group, values)
-    db().flush()
-    audit.record(db(), viewer().user_id, "created", "group", group.id, name=group.name)
+    values = _group_form(request.form)
+    try:
+        group = _save_group(None, values)
+    except ValidationError as exc:
+        return _group_page(None, values, field_messages(exc.errors))
     db().commit()
     flash(_("Gruppe %(name)s angelegt.", name=group.name), "success")
     return redirect(url_for("settings.groups"))
@@ -366,12 +336,11 @@ def group_edit(group_id: int):  # type: ignore[no-untyped-def]
     if request.method == "GET":
         return _group_page(group, {"name": group.name, "parent_id": group.parent_id,
                                    "members": {u.id for u in group.members}}, {})
-    values, errors = _group_form(request.form, group)
-    if errors:
-        return _group_page(group, values, errors)
-    _save_group(group, values)
-    audit.record(db(), viewer().user_id, "changed", "group", group.id, name=group.name,
-                 members=sorted(values["members"]))
+    values = _group_form(request.form)
+    try:
+        _save_group(group, values)
+    except ValidationError as exc:
+        return _group_page(group, values, field_messages(exc.errors))
     db().commit()
     flash(_("Gruppe gespeichert."), "success")
     return redirect(url_for("settings.groups"))
@@ -450,11 +419,7 @@ def folder_rename(folder_id: int):  # type: ignore[no-untyped-def]
         return redirect(url_for("settings.folders"))
     old = folder.name
     folder.name = name
-    # Index entries carry folder names: queue the folder's documents for re-indexing.
-    from kundenakte.core.documents import queue_index
-
-    for doc_id in db().scalars(select(document_folders.c.document_id).where(document_folders.c.folder_id == folder.id)):
-        queue_index(db(), f"doc:{doc_id}")
+    # Index entries carry folder names: the mapper events queue the folder's documents.
     audit.record(db(), viewer().user_id, "changed", "folder", folder.id, before=old, name=name)
     db().commit()
     flash(_("Ordner umbenannt."), "success")

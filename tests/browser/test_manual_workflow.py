@@ -56,7 +56,7 @@ def seed(ka: Any, people: Any) -> dict[str, int]:
         ]
         s.add_all([wanted, *decoys])
         s.flush()
-        from kundenakte.core.directory import copy_company_address
+        from kundenakte.core.services.addresses import copy_company_address
 
         for contact in (wanted, *decoys):
             copy_company_address(s, contact)

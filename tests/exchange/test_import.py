@@ -39,7 +39,7 @@ def test_dry_run_changes_nothing_and_explains(ka) -> None:  # type: ignore[no-un
     plan = _plan(ka, read_records((DATA / "outlook_de.csv").read_bytes()))
     assert _counts(ka) == before
     actions = [(i.action, i.reason) for i in plan.items]
-    assert actions[3] == ("skip", "Nachname fehlt")
+    assert actions[3] == ("skip", "Nachname: Bitte einen Nachnamen angeben.")
     assert [a for a, _ in actions] == ["create", "create", "create", "skip", "create"]
     assert "Firma „Müller & Söhne GmbH“ wird angelegt" in actions[0][1]
     assert len(plan.new_companies) == 2
@@ -130,12 +130,22 @@ def test_validation_and_unknown_manager(ka) -> None:  # type: ignore[no-untyped-
         ContactRecord(last_name="Leer", account_manager="niemand", email="kaputt"),
         ContactRecord(first_name="Nur Vorname"),
     ])
-    assert plan.items[0].reason == "Nachname zu lang (121 Zeichen, höchstens 120)"
-    assert plan.items[1].reason == "Firma zu lang (201 Zeichen, höchstens 200)"
-    assert plan.items[2].action == "create"
-    assert plan.items[2].warnings == ["E-Mail-Adresse „kaputt“ sieht ungültig aus",
-                                      "Kundenbetreuer „niemand“ unbekannt – nicht zugeordnet"]
-    assert plan.items[3].reason == "Nachname fehlt"
+    # The services' rules and words (core/services), as in the web form and the API.
+    assert plan.items[0].reason == "Nachname: Höchstens 120 Zeichen."
+    assert plan.items[1].reason == "Firma: Höchstens 200 Zeichen."
+    assert plan.items[2].action == "skip"
+    assert plan.items[2].reason == "E-Mail: Bitte eine gültige E-Mail-Adresse angeben."
+    assert plan.items[2].warnings == ["Kundenbetreuer „niemand“ unbekannt – nicht zugeordnet"]
+    assert plan.items[3].reason == "Nachname: Bitte einen Nachnamen angeben."
+
+
+def test_every_field_error_of_a_record_at_once(ka) -> None:  # type: ignore[no-untyped-def]
+    plan = _plan(ka, [ContactRecord(last_name="Lang", first_name="v" * 121, email="kaputt", phone="1" * 61,
+                                    company_name="Neu GmbH", company_email="auch-kaputt")])
+    assert plan.items[0].action == "skip"
+    assert plan.items[0].reason == ("Vorname: Höchstens 120 Zeichen. E-Mail: Bitte eine gültige E-Mail-Adresse angeben. "
+                                    "Telefon: Höchstens 60 Zeichen. Firma E-Mail: Bitte eine gültige E-Mail-Adresse angeben.")
+    assert not plan.new_companies
 
 
 def test_existing_company_with_other_address_keeps_own_address(ka) -> None:  # type: ignore[no-untyped-def]

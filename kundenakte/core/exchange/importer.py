@@ -22,12 +22,19 @@ Addresses of foreign files (``use_company_address`` not given)
     same address: the contact uses the company address. Company with another address: the contact
     keeps its own address.
 
+Validation
+    Every record is checked by the contact and company services' own rules
+    (``core/services``: lengths from the columns, the e-mail and web rules, the required last
+    name); a record with errors is skipped, its reason naming every field error with the same
+    German message the web form and the API show ("Nachname: Höchstens 120 Zeichen.").
+
 Writing
-    New companies first (one transaction), then contacts in chunks of ``chunk_size`` per
-    transaction through Core bulk INSERT … RETURNING. Bulk statements bypass the mapper events, so
-    the folded columns are filled here and the ``index_queue`` rows ("contact:<id>",
-    "company:<id>") are inserted in the same transactions: the search index catches up as after any
-    other change. An interrupted import leaves the chunks written so far (each one complete);
+    Through the services' bulk writers (``services.companies.insert_companies``,
+    ``services.contacts.insert_contacts`` / ``update_contacts``): new companies first (one
+    transaction), then contacts in chunks of ``chunk_size`` per transaction through Core bulk
+    INSERT … RETURNING. Those fill the folded columns and the ``index_queue`` rows themselves, in
+    the same transactions: the search index catches up as after any other change.
+    An interrupted import leaves the chunks written so far (each one complete);
     importing the same file again skips them as duplicates.
 """
 
@@ -38,13 +45,15 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
-from sqlalchemy import String, Table, func, insert, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kundenakte.core.exchange import ContactRecord
-from kundenakte.core.models import Company, Contact, IndexQueue, User, utcnow
+from kundenakte.core.models import Company, Contact, User, utcnow
+from kundenakte.core.services.companies import company_errors, insert_companies
+from kundenakte.core.services.contacts import LABELS, contact_errors, insert_contacts, update_contacts
 from kundenakte.core.text import fold as _fold
 
 # Names, cities and companies repeat a lot in a contact list; fold() is the planner's hot spot.
@@ -52,13 +61,6 @@ fold = lru_cache(maxsize=1 << 16)(_fold)
 
 Action = Literal["create", "update", "skip"]
 
-LABELS = {
-    "gender": "Geschlecht", "title": "Titel", "first_name": "Vorname", "last_name": "Nachname",
-    "salutation_override": "Briefanrede", "language": "Sprache", "position": "Position", "email": "E-Mail",
-    "phone": "Telefon", "use_company_address": "Firmenadresse verwenden", "street": "Straße",
-    "postal_code": "PLZ", "city": "Ort", "country": "Land", "company_id": "Firma",
-    "account_manager_id": "Kundenbetreuer",
-}
 TEXT_FIELDS = ("title", "first_name", "last_name", "salutation_override", "position", "email", "phone",
                "street", "postal_code", "city", "country")
 # A spelling that only differs in case or umlauts ("Mueller" for "Müller") is no change: the existing
@@ -69,19 +71,6 @@ COMPANY_FIELDS = {"company_name": "name", "company_street": "street", "company_p
                   "company_email": "email", "company_web": "web"}
 COMPANY_LABELS = {"name": "Firma", "street": "Firma Straße", "postal_code": "Firma PLZ", "city": "Firma Ort",
                   "country": "Firma Land", "phone": "Firma Telefon", "email": "Firma E-Mail", "web": "Firma Web"}
-
-
-def _table(model: Any) -> Table:
-    """A mapped class's table; every model here is mapped to exactly one ``Table``."""
-    return cast(Table, model.__table__)
-
-
-def _limits(model: Any) -> dict[str, int]:
-    return {c.name: c.type.length for c in _table(model).columns if isinstance(c.type, String) and c.type.length}
-
-
-CONTACT_LIMITS = _limits(Contact)
-COMPANY_LIMITS = _limits(Company)
 
 
 @dataclass
@@ -143,12 +132,9 @@ def _same_address(a: tuple[str, str, str, str], b: tuple[str, str, str, str]) ->
     return not (country_a and country_b and country_a != country_b)
 
 
-def _too_long(values: dict[str, Any], limits: dict[str, int], labels: dict[str, str]) -> str:
-    for key, value in values.items():
-        limit = limits.get(key)
-        if limit and isinstance(value, str) and len(value) > limit:
-            return f"{labels.get(key, key)} zu lang ({len(value)} Zeichen, höchstens {limit})"
-    return ""
+def _row_errors(errors: dict[str, str], labels: dict[str, str]) -> str:
+    """Every field error of a record, labelled, in the services' words."""
+    return " ".join(f"{labels.get(key, key)}: {message}" for key, message in errors.items())
 
 
 def _compatible(email_a: str, email_b: str) -> bool:
@@ -189,7 +175,7 @@ def plan_import(session: Session, records: Iterable[ContactRecord], *, update_ex
                         reason="")
         plan.items.append(item)
         if not rec.last_name:
-            item.reason = "Nachname fehlt"
+            item.reason = _row_errors(contact_errors({"last_name": ""}, partial=True)[1], LABELS)
             continue
         email_key = rec.email.casefold()
         name_key = (fold(f"{rec.first_name} {rec.last_name}"), fold(rec.company_name))
@@ -205,8 +191,6 @@ def plan_import(session: Session, records: Iterable[ContactRecord], *, update_ex
         values: dict[str, Any] = {k: getattr(rec, k) for k in TEXT_FIELDS}
         values["gender"] = rec.gender or "unknown"
         values["language"] = rec.language or "de"
-        if rec.email and "@" not in rec.email:
-            item.warnings.append(f"E-Mail-Adresse „{rec.email}“ sieht ungültig aus")
         manager_id = None
         if rec.account_manager:
             manager_id = users.get(rec.account_manager.casefold())
@@ -242,9 +226,10 @@ def plan_import(session: Session, records: Iterable[ContactRecord], *, update_ex
         else:
             use_company = rec.use_company_address
         values["use_company_address"] = use_company
-        problem = _too_long(values, CONTACT_LIMITS, LABELS)
-        if not problem and company_values is not None:
-            problem = _too_long(company_values, COMPANY_LIMITS, COMPANY_LABELS)
+        errors = contact_errors(values, partial=True)[1]
+        if company_values is not None:
+            errors |= {f"company_{k}": v for k, v in company_errors(company_values, partial=True)[1].items()}
+        problem = _row_errors(errors, LABELS | {f"company_{k}": v for k, v in COMPANY_LABELS.items()})
         if problem:
             item.reason = problem
             continue
@@ -252,10 +237,7 @@ def plan_import(session: Session, records: Iterable[ContactRecord], *, update_ex
             company_manager = users.get(rec.company_account_manager.casefold()) if rec.company_account_manager else None
             if rec.company_account_manager and company_manager is None:
                 item.warnings.append(f"Kundenbetreuer „{rec.company_account_manager}“ der Firma unbekannt")
-            company_values.update(
-                name_folded=fold(company_values["name"]), city_folded=fold(company_values["city"]),
-                account_manager_id=company_manager, created_at=now, updated_at=now,
-            )
+            company_values.update(account_manager_id=company_manager, created_at=now, updated_at=now)
             plan.new_companies[company_key] = company_values
             planned_company_address[company_key] = company_address
         item.company_key = company_key
@@ -316,10 +298,6 @@ def _plan_updates(session: Session, matches: list[tuple[PlanItem, int, str]],
         if not update_existing:
             item.action, item.reason = "skip", f"{base} – nicht aktualisiert ({', '.join(item.changes)})"
             continue
-        first = changes.get("first_name", contact.first_name)
-        last = changes.get("last_name", contact.last_name)
-        changes["name_folded"] = fold(f"{first} {last}")
-        changes["city_folded"] = fold(changes.get("city", contact.city))
         item.values = changes
         item.action, item.reason = "update", f"{base} – ändert {', '.join(item.changes)}"
 
@@ -333,9 +311,8 @@ def apply_import(ka: Any, plan: ImportPlan, *, progress: bool = False, chunk_siz
     if plan.new_companies:
         keys = list(plan.new_companies)
         with ka.db.write() as session:
-            ids = _insert(session, _table(Company), [plan.new_companies[k] for k in keys], ka.db.is_sqlite)
+            ids = insert_companies(session, [plan.new_companies[k] for k in keys], is_sqlite=ka.db.is_sqlite)
             company_ids = dict(zip(keys, ids, strict=True))
-            _queue(session, "company", ids)
         result.companies_created = len(ids)
     creates = [i for i in plan.items if i.action == "create"]
     updates = [i for i in plan.items if i.action == "update"]
@@ -347,37 +324,27 @@ def apply_import(ka: Any, plan: ImportPlan, *, progress: bool = False, chunk_siz
         company_ids = known | company_ids
     bar = tqdm(total=len(creates) + len(updates), unit=" Kontakte", file=sys.stderr, disable=not progress,
                desc="Import")
-    # Core statements on the tables: no mapper events, no ORM bookkeeping.
-    contacts = _table(Contact)
     try:
         for start in range(0, len(creates), chunk_size):
             chunk = creates[start:start + chunk_size]
-            now = utcnow()
-            rows = []
-            for item in chunk:
-                row = dict(item.values)
-                row["company_id"] = company_ids.get(item.company_key) if item.company_key else None
-                row["name_folded"] = fold(f"{row['first_name']} {row['last_name']}")
-                row["city_folded"] = fold(row["city"])
-                row["created_at"] = row["updated_at"] = now
-                rows.append(row)
+            rows = [dict(item.values, company_id=company_ids.get(item.company_key) if item.company_key else None)
+                    for item in chunk]
             with ka.db.write() as session:
-                ids = _insert(session, contacts, rows, ka.db.is_sqlite)
-                _queue(session, "contact", ids)
+                ids = insert_contacts(session, rows, is_sqlite=ka.db.is_sqlite)
             result.created += len(ids)
             result.contact_ids.extend(ids)
             bar.update(len(chunk))
-        table = _table(Contact)
         for start in range(0, len(updates), chunk_size):
             chunk = updates[start:start + chunk_size]
-            now = utcnow()
+            changes = []
+            for item in chunk:
+                values = dict(item.values)
+                if "company_id" in values:
+                    values["company_id"] = company_ids.get(item.company_key)
+                if item.contact_id is not None:
+                    changes.append((item.contact_id, values))
             with ka.db.write() as session:
-                for item in chunk:
-                    values = dict(item.values, updated_at=now)
-                    if "company_id" in values:
-                        values["company_id"] = company_ids.get(item.company_key)
-                    session.execute(update(table).where(table.c.id == item.contact_id).values(**values))
-                _queue(session, "contact", [i.contact_id for i in chunk])
+                update_contacts(session, changes)
             result.updated += len(chunk)
             result.contact_ids.extend(i.contact_id for i in chunk if i.contact_id is not None)
             bar.update(len(chunk))
@@ -386,30 +353,6 @@ def apply_import(ka: Any, plan: ImportPlan, *, progress: bool = False, chunk_siz
     if result.created or result.updated or result.companies_created:
         ka.search.notify()
     return result
-
-
-def _insert(session: Session, table: Any, rows: list[dict[str, Any]], is_sqlite: bool) -> list[int]:
-    """Bulk INSERT; returns the new ids in the order of ``rows``.
-
-    PostgreSQL: multi-row INSERT … RETURNING in parameter order ("insertmanyvalues"). SQLite would
-    fall back to one statement per row for ordered RETURNING, so there the ids are assigned here:
-    the write transaction began with BEGIN IMMEDIATE, so no other writer can take ids meanwhile.
-    """
-    if not rows:
-        return []
-    if is_sqlite:
-        first = int(session.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()) + 1
-        ids = list(range(first, first + len(rows)))
-        session.execute(insert(table), [dict(row, id=i) for row, i in zip(rows, ids, strict=True)])
-        return ids
-    return list(session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars())
-
-
-def _queue(session: Session, kind: str, ids: Iterable[int | None]) -> None:
-    now = utcnow()
-    rows = [{"object_key": f"{kind}:{i}", "queued_at": now} for i in ids if i is not None]
-    if rows:
-        session.execute(insert(_table(IndexQueue)), rows)
 
 
 def count_contacts(session: Session) -> int:

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from kundenakte.core import acl, audit
 from kundenakte.core.doctypes import ValidationError
-from kundenakte.core.documents import ReadOnly, after_commit, load_for_write, queue_index
+from kundenakte.core.documents import ReadOnly, after_commit, load_for_write, set_document_state
 from kundenakte.core.html import sanitize_html
 from kundenakte.core.models import Document, User
 from kundenakte.plugins.communication.mime import _address, build_message, make_message_id, sanitize_header_text
@@ -62,17 +62,8 @@ def _domain(ka: Kundenakte) -> str:
 
 
 def _set_doc(ka: Kundenakte, session: Session, doc: Document, status: str, user_id: int | None, **data: Any) -> None:
-    new = dict(doc.data or {})
-    for key, value in data.items():
-        if value is None:
-            new.pop(key, None)
-        else:
-            new[key] = value
-    doc.data = new
-    doc.status = status
-    doc.updated_at = ka.clock.now()
-    queue_index(session, f"doc:{doc.id}")
-    after_commit(ka, session, "document_saved", document_id=doc.id, created=False, user_id=user_id)
+    # The core's public state change (index, document_saved); the callers write their specific audit entries.
+    set_document_state(ka, session, doc, status=status, data_changes=data, by=user_id, audit_action=None)
 
 
 def queue_email(ka: Kundenakte, session: Session, viewer: acl.Viewer, document_id: int) -> OutboxEntry:

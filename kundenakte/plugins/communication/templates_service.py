@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from kundenakte.core import acl, audit
 from kundenakte.core.doctypes import ValidationError
-from kundenakte.core.documents import DocumentInput, Forbidden, NotFound, create_document, propose_access, queue_index
+from kundenakte.core.documents import DocumentInput, Forbidden, NotFound, create_document, propose_access
 from kundenakte.core.html import html_to_text, sanitize_html
 from kundenakte.core.models import Attachment, Company, Contact, Document, Folder, User
 from kundenakte.core.text import fold
@@ -420,8 +420,6 @@ def create_from_template(ka: Kundenakte, session: Session, viewer: acl.Viewer, t
                          sha256=row.sha256, inline=False, created_at=now)
         doc.attachments.append(att)
     session.flush()
-    if template.files:
-        queue_index(session, f"doc:{doc.id}")
     audit.record(session, viewer.user_id, "from_template", "document", doc.id, template_id=template.id,
                  template=template.name)
     return doc

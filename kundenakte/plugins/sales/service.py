@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from kundenakte.core import acl
 from kundenakte.core.doctypes import ValidationError
-from kundenakte.core.documents import DocumentInput, NotFound, create_document, get_readable, queue_index
+from kundenakte.core.documents import DocumentInput, NotFound, create_document, get_readable, set_document_state
 from kundenakte.core.models import Document
 from kundenakte.plugins.sales.chain import check_followup, copy_lines_for_followup
 from kundenakte.plugins.sales.models import LineItemRow, NumberFormat, NumberSequence
@@ -63,15 +63,20 @@ def load_lines(session: Session, document_id: int) -> list[LineItem]:
     ]
 
 
+def totals_data(totals: Totals) -> dict[str, Any]:
+    """The document data keys a voucher's totals live in (``gross`` is mirrored into ``amount``)."""
+    return {"net": str(totals.net), "vat": str(totals.vat_total), "gross": str(totals.gross),
+            "vat_by_rate": {str(rate): [str(base), str(tax)] for rate, (base, tax) in totals.vat_by_rate.items()}}
+
+
 def store_totals(document: Document, totals: Totals) -> None:
-    data = dict(document.data or {})
-    data.update(net=str(totals.net), vat=str(totals.vat_total), gross=str(totals.gross))
-    data["vat_by_rate"] = {str(rate): [str(base), str(tax)] for rate, (base, tax) in totals.vat_by_rate.items()}
-    document.data = data
+    """Inside the core's save only (``prepare_document``): the totals into the document being saved."""
+    document.data = dict(document.data or {}) | totals_data(totals)
     document.amount = totals.gross
 
 
 def replace_lines(session: Session, document: Document, items: Sequence[LineItem]) -> Totals:
+    """Replace the line rows (the plugin's own table); the document's totals follow through the core."""
     session.execute(delete(LineItemRow).where(LineItemRow.document_id == document.id), execution_options={"synchronize_session": False})
     for i, item in enumerate(items, start=1):
         session.add(LineItemRow(
@@ -79,9 +84,7 @@ def replace_lines(session: Session, document: Document, items: Sequence[LineItem
             quantity=item.quantity, unit=item.unit, unit_price=item.unit_price,
             discount_percent=item.discount_percent, vat_rate=item.vat_rate,
         ))
-    totals = compute_totals(items)
-    store_totals(document, totals)
-    return totals
+    return compute_totals(items)
 
 
 def save_lines(ka: Kundenakte, session: Session, viewer: acl.Viewer, document_id: int, items: Sequence[LineItem], *,
@@ -130,8 +133,9 @@ def create_followup(ka: Kundenakte, session: Session, viewer: acl.Viewer, source
         folder_ids=None,
     ))
     items = copy_lines_for_followup(load_lines(session, source.id), target_type, source_type=source.type_key)
-    replace_lines(session, doc, items)
-    queue_index(session, f"doc:{doc.id}")
+    totals = replace_lines(session, doc, items)
+    # The new voucher's "created" entry is written; its totals are a state change, not a user edit.
+    set_document_state(ka, session, doc, data_changes=totals_data(totals), by=viewer.user_id, audit_action=None)
     return doc
 
 

@@ -20,6 +20,7 @@ from kundenakte.core import acl, tokens
 from kundenakte.core.doctypes import ValidationError
 from kundenakte.core.documents import Conflict, Forbidden, NotFound, ReadOnly
 from kundenakte.core.models import User
+from kundenakte.core.services.errors import InUse
 from kundenakte.core.storage import UploadTooLarge
 from kundenakte.core.throttle import API_ADDRESS
 from kundenakte.search.base import QueryError
@@ -117,6 +118,8 @@ def _translate(exc: Exception) -> ApiError:
         return error(403, "Sie dürfen dieses Objekt lesen, aber nicht ändern.")
     if isinstance(exc, Conflict):
         return error(409, str(exc), current_version=exc.current_version)
+    if isinstance(exc, InUse):
+        return error(409, str(exc))
     if isinstance(exc, StaleDataError):
         return error(409, "Das Dokument wurde inzwischen von jemand anderem gespeichert.")
     if isinstance(exc, ReadOnly):

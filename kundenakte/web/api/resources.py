@@ -19,15 +19,13 @@ from flask import g, jsonify, request, send_file, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from kundenakte.core import acl, audit
+from kundenakte.core import acl, services
 from kundenakte.core.attachments import add_attachment, open_attachment
 from kundenakte.core.directory import (
     CompanyFilter,
     ContactFilter,
-    copy_company_address,
     filter_companies,
     filter_contacts,
-    propagate_company_address,
 )
 from kundenakte.core.documents import (
     DocumentInput,
@@ -47,7 +45,6 @@ from kundenakte.web.api.schemas import (
     CONTACT_FILTERS,
     DOCUMENT_FILTERS,
     SEARCH_PARAMS,
-    Model,
     data_model,
     data_schema,
     document_create_model,
@@ -59,7 +56,6 @@ from kundenakte.web.context import current_ka, db, viewer
 
 JSON_LIMIT = 1024 * 1024  # bytes of a JSON body
 DEFAULT_PER_PAGE = 50
-ADDRESS = ("street", "postal_code", "city", "country")
 
 
 # -- plumbing ----------------------------------------------------------------------------------------
@@ -76,7 +72,7 @@ def read_json() -> dict[str, Any]:
     """
     if "api_json" not in g:
         g.api_json = _parse_json()
-    return copy.deepcopy(g.api_json)  # type: ignore[no-any-return]
+    return copy.deepcopy(g.api_json)
 
 
 def _parse_json() -> dict[str, Any]:
@@ -145,18 +141,6 @@ def created(body: dict[str, Any], location: str) -> Any:
 
 def no_content() -> Any:
     return "", 204
-
-
-def _user_exists(user_id: int | None) -> bool:
-    return user_id is None or db().get(User, user_id) is not None
-
-
-def _strip(values: dict[str, Any], model: Model) -> dict[str, Any]:
-    out = {}
-    for key, value in values.items():
-        prop = model.prop(key)
-        out[key] = value.strip() if isinstance(value, str) and prop is not None and prop.kind in ("text", "email", "url") else value
-    return out
 
 
 # -- serialisation -------------------------------------------------------------------------------------
@@ -267,27 +251,21 @@ def list_companies(args: dict[str, Any]):  # type: ignore[no-untyped-def]
     return jsonify(page_body([row_json(r, COMPANY_SUMMARY_KEYS) for r in rows], total, page, per_page))
 
 
-def _load_company(company_id: int) -> Company:
-    company = db().get(Company, company_id)
-    if company is None:
+def _load(model: type[Any], ident: int) -> Any:
+    row = db().get(model, ident)
+    if row is None:
         raise not_found()
-    return company
+    return row
 
 
-def _check_manager(values: dict[str, Any]) -> None:
-    if "account_manager_id" in values and not _user_exists(values["account_manager_id"]):
-        raise invalid({"account_manager_id": "Unbekannter Benutzer."})
+def _load_company(company_id: int) -> Company:
+    return _load(Company, company_id)
 
 
 @operation("POST", "/companies", summary="Unternehmen anlegen", tag="Unternehmen", body="CompanyCreate", ok=201,
            response="Company")
 def create_company():  # type: ignore[no-untyped-def]
-    values = _strip(COMPANY.validate(read_json()), COMPANY)
-    _check_manager(values)
-    company = Company(**{"country": "Deutschland", **values})
-    db().add(company)
-    db().flush()
-    audit.record(db(), viewer().user_id, "created", "company", company.id, name=company.name, via="api")
+    company = services.create_company(db(), COMPANY.validate(read_json()), by=viewer().user_id, via="api")
     db().commit()
     return created(company_json(company), url_for("api.get_company", company_id=company.id))
 
@@ -301,15 +279,8 @@ def get_company(company_id: int):  # type: ignore[no-untyped-def]
            response="Company")
 def update_company(company_id: int):  # type: ignore[no-untyped-def]
     company = _load_company(company_id)
-    values = _strip(COMPANY.validate(read_json(), partial=True), COMPANY)
-    _check_manager(values)
-    address_changed = any(k in values and getattr(company, k) != values[k] for k in ADDRESS)
-    for key, value in values.items():
-        setattr(company, key, value)
-    if address_changed:
-        propagate_company_address(db(), company)
-    company.updated_at = current_ka().clock.now()
-    audit.record(db(), viewer().user_id, "changed", "company", company.id, name=company.name, fields=sorted(values), via="api")
+    services.update_company(db(), company, COMPANY.validate(read_json(), partial=True), by=viewer().user_id, via="api",
+                            now=current_ka().clock.now())
     db().commit()
     return jsonify(company_json(company))
 
@@ -325,12 +296,7 @@ def delete_company(company_id: int):  # type: ignore[no-untyped-def]
     """Nur für Administratoren und nur, solange keine Kontakte oder Dokumente auf das Unternehmen verweisen."""
     company = _load_company(company_id)
     _require_admin("Unternehmen")
-    linked = db().scalar(select(func.count()).select_from(Document).where(Document.company_id == company.id)) or 0
-    linked += db().scalar(select(func.count()).select_from(Contact).where(Contact.company_id == company.id)) or 0
-    if linked:
-        raise error(409, "Dem Unternehmen sind noch Kontakte oder Dokumente zugeordnet.")
-    audit.record(db(), viewer().user_id, "deleted", "company", company.id, name=company.name, via="api")
-    db().delete(company)
+    services.delete_company(db(), company, by=viewer().user_id, via="api")  # InUse answers 409
     db().commit()
     return no_content()
 
@@ -350,31 +316,12 @@ def list_contacts(args: dict[str, Any]):  # type: ignore[no-untyped-def]
 
 
 def _load_contact(contact_id: int) -> Contact:
-    contact = db().get(Contact, contact_id)
-    if contact is None:
-        raise not_found()
-    return contact
-
-
-def _apply_contact(contact: Contact, values: dict[str, Any]) -> None:
-    _check_manager(values)
-    if values.get("company_id") is not None and db().get(Company, values["company_id"]) is None:
-        raise invalid({"company_id": "Unbekanntes Unternehmen."})
-    for key, value in values.items():
-        setattr(contact, key, value)
-    if contact.use_company_address and contact.company_id is None:
-        contact.use_company_address = False  # nothing to copy from: keep the typed address (as the UI does)
-    copy_company_address(db(), contact)
+    return _load(Contact, contact_id)
 
 
 @operation("POST", "/contacts", summary="Kontakt anlegen", tag="Kontakte", body="ContactCreate", ok=201, response="Contact")
 def create_contact():  # type: ignore[no-untyped-def]
-    values = _strip(CONTACT.validate(read_json()), CONTACT)
-    contact = Contact(gender="unknown", language="de", use_company_address=True, last_name=values["last_name"])
-    _apply_contact(contact, values)
-    db().add(contact)
-    db().flush()
-    audit.record(db(), viewer().user_id, "created", "contact", contact.id, name=contact.full_name, via="api")
+    contact = services.create_contact(db(), CONTACT.validate(read_json()), by=viewer().user_id, via="api")
     db().commit()
     return created(contact_json(contact), url_for("api.get_contact", contact_id=contact.id))
 
@@ -388,10 +335,8 @@ def get_contact(contact_id: int):  # type: ignore[no-untyped-def]
            response="Contact")
 def update_contact(contact_id: int):  # type: ignore[no-untyped-def]
     contact = _load_contact(contact_id)
-    values = _strip(CONTACT.validate(read_json(), partial=True), CONTACT)
-    _apply_contact(contact, values)
-    contact.updated_at = current_ka().clock.now()
-    audit.record(db(), viewer().user_id, "changed", "contact", contact.id, name=contact.full_name, fields=sorted(values), via="api")
+    services.update_contact(db(), contact, CONTACT.validate(read_json(), partial=True), by=viewer().user_id, via="api",
+                            now=current_ka().clock.now())
     db().commit()
     return jsonify(contact_json(contact))
 
@@ -402,10 +347,7 @@ def delete_contact(contact_id: int):  # type: ignore[no-untyped-def]
     """Nur für Administratoren und nur, solange keine Dokumente auf den Kontakt verweisen."""
     contact = _load_contact(contact_id)
     _require_admin("Kontakte")
-    if db().scalar(select(func.count()).select_from(Document).where(Document.contact_id == contact.id)):
-        raise error(409, "Dem Kontakt sind noch Dokumente zugeordnet.")
-    audit.record(db(), viewer().user_id, "deleted", "contact", contact.id, name=contact.full_name, via="api")
-    db().delete(contact)
+    services.delete_contact(db(), contact, by=viewer().user_id, via="api")  # InUse answers 409
     db().commit()
     return no_content()
 

@@ -23,13 +23,14 @@ from typing import Any
 
 from kundenakte.core.doctypes import DocumentType, parse_date
 from kundenakte.core.formatting import parse_decimal
+from kundenakte.core.services import COMPANY_TEXT, CONTACT_TEXT
+from kundenakte.core.services.contacts import CHOICES
+from kundenakte.core.services.fields import TextField
 
 MAX_ID = 2**31 - 1
 MAX_NUMBER = Decimal(10) ** 12
 MIN_YEAR, MAX_YEAR = 1000, 2999
 PRINCIPAL_PATTERN = r"^(\*|[ug]:[1-9][0-9]{0,8})$"
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-WEB_RE = re.compile(r"^(https?://)?[^\s/]+\.[^\s]+$")
 
 UNKNOWN_FIELD = "Unbekanntes Feld."
 REQUIRED = "Dieses Feld ist ein Pflichtfeld."
@@ -82,7 +83,11 @@ def _check_date(value: Any) -> str | None:
 @dataclass(frozen=True)
 class Prop:
     """One value: ``kind`` is string, text (string checked for control characters), integer, id,
-    boolean, number (JSON number or German number text), date, email, url, array or object."""
+    boolean, number (JSON number or German number text), date, array or object.
+
+    ``rule`` is a master-data field of the core services: its length, required message and e-mail
+    or web rule are the service's, checked by the service's own ``TextField.check``.
+    """
 
     name: str
     kind: str
@@ -103,6 +108,7 @@ class Prop:
     model: Model | None = None
     partial: bool = False  # a nested object that may name only some of its fields (PATCH)
     extra_schema: dict[str, Any] = field(default_factory=dict)
+    rule: TextField | None = None
 
     # -- JSON Schema ---------------------------------------------------------------------------
 
@@ -110,10 +116,6 @@ class Prop:
         s: dict[str, Any]
         k = self.kind
         if k in ("string", "text"):
-            s = {"type": "string"}
-        elif k == "email":
-            s = {"type": "string"}  # "" means none, so no format: email
-        elif k == "url":
             s = {"type": "string"}
         elif k == "date":
             s = {"type": "string", "format": "date"}
@@ -174,20 +176,20 @@ class Prop:
                 return None
             raise ValueError("Ein Wert ist erforderlich." if not self.required else REQUIRED)
         k = self.kind
-        if k in ("string", "text", "email", "url", "date", "datetime"):
+        if k in ("string", "text", "date", "datetime"):
             if not isinstance(value, str):
                 raise ValueError("Erwartet wird ein Text.")
             problem = _check_text(value)
             if problem:
                 raise ValueError(problem)
-            if self.max_length is not None and len(value) > self.max_length:
+            if self.rule is not None:
+                problem = self.rule.check(value.strip())
+                if problem:
+                    raise ValueError(problem)
+            elif self.max_length is not None and len(value) > self.max_length:
                 raise ValueError(f"Höchstens {self.max_length} Zeichen.")
-            if self.min_length is not None and len(value.strip()) < self.min_length:
+            if self.rule is None and self.min_length is not None and len(value.strip()) < self.min_length:
                 raise ValueError(REQUIRED)
-            if k == "email" and value.strip() and not EMAIL_RE.match(value.strip()):
-                raise ValueError("Bitte eine gültige E-Mail-Adresse angeben.")
-            if k == "url" and value.strip() and not WEB_RE.match(value.strip()):
-                raise ValueError("Bitte eine gültige Webadresse angeben.")
             if k == "date" and value.strip():
                 problem = _check_date(value)
                 if problem:
@@ -394,8 +396,12 @@ def id_param(name: str) -> Param:
 
 # -- master data -------------------------------------------------------------------------------------
 
-GENDERS = ("female", "male", "diverse", "unknown")
-LANGUAGES = ("de", "en")
+def _master(fields: tuple[TextField, ...], name: str, **extra: Any) -> Prop:
+    """The API's prop for a service-declared text field: length, required and rules from the service."""
+    rule = next(f for f in fields if f.name == name)
+    return Prop(name, "text", required=bool(rule.required), max_length=rule.max_length,
+                min_length=1 if rule.required else None, rule=rule, **extra)
+
 
 # Shared keyword options for Prop(...); typed as Any-valued so a splat type-checks against every parameter.
 _ts: dict[str, Any] = {"read_only": True}
@@ -404,14 +410,8 @@ COMPANY = Model(
     "Company",
     (
         Prop("id", "id", **_ts),
-        Prop("name", "text", required=True, max_length=200, min_length=1, example="DOCHOUSE GmbH"),
-        Prop("street", "text", max_length=200),
-        Prop("postal_code", "text", max_length=20),
-        Prop("city", "text", max_length=120),
-        Prop("country", "text", max_length=80),
-        Prop("phone", "text", max_length=60),
-        Prop("email", "email", max_length=254),
-        Prop("web", "url", max_length=254),
+        _master(COMPANY_TEXT, "name", example="DOCHOUSE GmbH"),
+        *(_master(COMPANY_TEXT, name) for name in ("street", "postal_code", "city", "country", "phone", "email", "web")),
         Prop("account_manager_id", "id", nullable=True, description="Interner Betreuer (Benutzer-ID)."),
         Prop("created_at", "datetime", **_ts),
         Prop("updated_at", "datetime", **_ts),
@@ -437,22 +437,19 @@ CONTACT = Model(
     "Contact",
     (
         Prop("id", "id", **_ts),
-        Prop("gender", "string", enum=GENDERS),
-        Prop("title", "text", max_length=60),
-        Prop("first_name", "text", max_length=120),
-        Prop("last_name", "text", required=True, max_length=120, min_length=1, example="Müller"),
-        Prop("salutation_override", "text", max_length=200),
-        Prop("language", "string", enum=LANGUAGES),
+        Prop("gender", "string", enum=CHOICES["gender"]),
+        _master(CONTACT_TEXT, "title"),
+        _master(CONTACT_TEXT, "first_name"),
+        _master(CONTACT_TEXT, "last_name", example="Müller"),
+        _master(CONTACT_TEXT, "salutation_override"),
+        Prop("language", "string", enum=CHOICES["language"]),
         Prop("company_id", "id", nullable=True),
-        Prop("position", "text", max_length=120),
-        Prop("email", "email", max_length=254),
-        Prop("phone", "text", max_length=60),
+        _master(CONTACT_TEXT, "position"),
+        _master(CONTACT_TEXT, "email"),
+        _master(CONTACT_TEXT, "phone"),
         Prop("use_company_address", "boolean",
              description="Wenn true, wird die Anschrift des Unternehmens übernommen (und mitgeführt)."),
-        Prop("street", "text", max_length=200),
-        Prop("postal_code", "text", max_length=20),
-        Prop("city", "text", max_length=120),
-        Prop("country", "text", max_length=80),
+        *(_master(CONTACT_TEXT, name) for name in ("street", "postal_code", "city", "country")),
         Prop("account_manager_id", "id", nullable=True),
         Prop("created_at", "datetime", **_ts),
         Prop("updated_at", "datetime", **_ts),
