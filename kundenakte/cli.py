@@ -32,8 +32,38 @@ class Context:
 
 pass_ctx = click.make_pass_decorator(Context, ensure=True)
 
+NOT_SET_UP = ("Die Datenbank ist noch nicht eingerichtet (oder nicht auf dem neuesten Stand). "
+              "Bitte zuerst `kundenakte init` ausführen; danach funktioniert dieser Befehl.")
 
-@click.group()
+
+class _Cli(click.Group):
+    """The command group that says what to do when a command meets a database not yet set up."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        from sqlalchemy.exc import OperationalError, ProgrammingError
+
+        try:
+            return super().invoke(ctx)
+        except (OperationalError, ProgrammingError) as exc:
+            # Only a missing or outdated schema gets the hint; any other database error stays as it is.
+            if not _schema_missing(ctx):
+                raise
+            raise click.ClickException(NOT_SET_UP) from exc
+
+
+def _schema_missing(ctx: click.Context) -> bool:
+    from kundenakte.core import migrate
+
+    c = ctx.find_object(Context)
+    if c is None or c._ka is None:
+        return False
+    try:
+        return migrate.pending(c._ka)
+    except Exception:  # a database that cannot even be asked is not one to give set-up hints for
+        return False
+
+
+@click.group(cls=_Cli)
 @click.pass_context
 def cli(ctx: click.Context) -> None:
     """Kundenakte – die digitale Kundenakte."""

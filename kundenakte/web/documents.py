@@ -18,6 +18,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     jsonify,
     redirect,
@@ -26,8 +27,10 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_login import login_required
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
 from sqlalchemy import select
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import BuildError
 
 from kundenakte.core import acl, audit
@@ -52,7 +55,7 @@ from kundenakte.core.models import Company, Contact, Document, Folder, Group, Us
 from kundenakte.core.storage import UploadTooLarge
 from kundenakte.web import formats, pickers, uploads
 from kundenakte.web.context import current_ka, db, language, viewer
-from kundenakte.web.errors import MESSAGES
+from kundenakte.web.errors import MESSAGES, render_error
 from kundenakte.web.menus import for_display, menu_url
 from kundenakte.web.uploads import PendingUpload
 
@@ -388,6 +391,16 @@ def _picked_texts(values: dict[str, Any], doctype: DocumentType, opts: Options) 
 # -- rendering --------------------------------------------------------------------------------
 
 
+def _posted_list(name: str) -> list[str]:
+    """A posted field's values; none when the body was refused (413) and never parsed."""
+    if request.method != "POST":
+        return []
+    try:
+        return request.form.getlist(name)
+    except RequestEntityTooLarge:
+        return []
+
+
 def _render_form(
     doctype: DocumentType,
     values: dict[str, Any],
@@ -420,7 +433,7 @@ def _render_form(
         opts=opts,
         pending=pending,
         attachments=attachments,
-        removed=set(request.form.getlist("remove_attachment")) if request.method == "POST" else set(),
+        removed=set(_posted_list("remove_attachment")),
         conflict=conflict,
         version=version if version is not None else (doc.version if doc else None),
         upload_url=url_for("documents.upload_image", doc_id=doc.id) if doc else "",
@@ -431,6 +444,9 @@ def _render_form(
         # A new document is asked about as an unsaved instance of its type (never added to the session).
         notices=_notices(doc if doc else Document(type_key=doctype.key, data={})),
         stored_notices=notices(doc) if doc is not None else [],
+        max_upload_bytes=current_ka().storage.max_bytes,
+        max_upload_mb=uploads.limit_mb(current_ka().storage.max_bytes),
+        max_body_bytes=current_app.config.get("MAX_CONTENT_LENGTH") or 0,
     )
     return html, status
 
@@ -576,6 +592,40 @@ def _attach_pending(doc: Document, pending: Sequence[PendingUpload]) -> dict[str
     return {}
 
 
+def _too_large_form(doctype: DocumentType, values: dict[str, Any], exc: uploads.FileTooLarge, *,
+                    doc: Document | None = None, version: int | None = None) -> tuple[str, int]:
+    """The form again, everything typed kept, the error at the file field naming the limit."""
+    # Tokens of files carried from an earlier attempt stay valid; only this request's files went.
+    carried = [u for u in (uploads.verify(t, viewer().user_id) for t in request.form.getlist("upload_token")) if u]
+    message = _("Die Datei %(name)s ist zu groß (höchstens %(n)s MB). Alles andere ist erhalten; bitte wählen Sie eine kleinere Datei.",
+                name=exc.filename, n=uploads.limit_mb(exc.limit_bytes))
+    return _render_form(doctype, values, doc=doc, errors={"attachments": message}, pending=carried, version=version, status=413)
+
+
+@bp.errorhandler(413)
+def _body_too_large(exc: Any):  # type: ignore[no-untyped-def]
+    """A body beyond MAX_CONTENT_LENGTH never reaches the view (nothing of it could be read): the
+    form again, as the import page does, the error at the file field naming the limit."""
+    if request.endpoint not in ("documents.new", "documents.edit") or not current_user.is_authenticated:
+        return render_error(413)
+    args = request.view_args or {}
+    ka = current_ka()
+    message = _("Die Dateien sind zusammen zu groß (höchstens %(n)s MB). Die Eingaben dieses Versuchs konnten nicht "
+                "übertragen werden; bitte wählen Sie kleinere Dateien.", n=uploads.limit_mb())
+    if request.endpoint == "documents.new":
+        doctype = ka.types.get(str(args.get("type_key", "")))
+        if doctype is None:
+            return render_error(413)
+        values = _form_defaults(doctype, contact_id=None, company_id=None, parent_id=None)
+        return _render_form(doctype, values, errors={"attachments": message}, status=413)
+    s, v = db(), viewer()
+    doc = get_readable(s, v, int(args.get("doc_id", 0)))
+    doctype = ka.types.get(doc.type_key)
+    if doctype is None or not acl.can_edit(s, v, doc.id):
+        return render_error(413)
+    return _render_form(doctype, _form_from_doc(doc, doctype), doc=doc, errors={"attachments": message}, status=413)
+
+
 @bp.route("/dokumente/neu/<type_key>", methods=["GET", "POST"])
 @login_required
 def new(type_key: str):  # type: ignore[no-untyped-def]
@@ -589,8 +639,11 @@ def new(type_key: str):  # type: ignore[no-untyped-def]
         )
         return _render_form(doctype, values)
 
-    pending = uploads.receive(viewer().user_id)
     values = _form_from_request(doctype)
+    try:
+        pending = uploads.receive(viewer().user_id)
+    except uploads.FileTooLarge as exc:
+        return _too_large_form(doctype, values, exc)
     picker_errors = _resolve_pickers(values, doctype)
     ka, s = current_ka(), db()
     try:
@@ -703,12 +756,15 @@ def edit(doc_id: int):  # type: ignore[no-untyped-def]
 
     if request.form.get("discard") and _discardable(doc):
         return _discard(doc)
-    pending = uploads.receive(v.user_id)
     values = _form_from_request(doctype)
-    picker_errors = _resolve_pickers(values, doctype)
     expected = _int_or_none(request.form.get("version"))
     if expected is None:
         abort(400)
+    try:
+        pending = uploads.receive(v.user_id)
+    except uploads.FileTooLarge as exc:
+        return _too_large_form(doctype, values, exc, doc=doc, version=expected)
+    picker_errors = _resolve_pickers(values, doctype)
     try:
         updated = update_document(ka, s, v, doc_id, _input_from_form(values, doctype, creating=False), expected_version=expected)
         if picker_errors:

@@ -44,6 +44,17 @@ def _master_data_hits(q: str) -> tuple[list[Any], list[Any]]:
     return current_ka().search.master_data(db(), " ".join(words), limit=5)
 
 
+def _archived_more(q: str, types: list[str], folders: list[str], total: int) -> int:
+    """How many archived documents the viewer may read would match as well.
+
+    The same ACL-filtered search with archived documents included, minus the current total: every
+    document counted is one the viewer could open (never a raw count of the index).
+    """
+    wider = current_ka().search.search(db(), viewer(), q, types=types, folders=folders, include_archived=True,
+                                       page=1, per_page=1)
+    return max(0, int(wider.total) - total)
+
+
 @bp.route("/suche")
 @login_required
 def index() -> ResponseReturnValue:
@@ -51,14 +62,19 @@ def index() -> ResponseReturnValue:
     types = [t for t in request.args.getlist("typ") if t][:20]
     folders = [f for f in request.args.getlist("ordner") if f][:20]
     page = int_arg("seite", maximum=500)
+    archived = request.args.get("archiviert") == "1"
     ka = current_ka()
     context: dict[str, Any] = {"q": q, "types": types, "folders": folders, "result": None, "error": "",
                                "type_labels": {t.key: t.label_for(language()) for t in ka.types.all()},
-                               "contacts": [], "companies": [], "pager": None, "max_facets": MAX_FACET_VALUES}
+                               "contacts": [], "companies": [], "pager": None, "max_facets": MAX_FACET_VALUES,
+                               "archived": archived, "archived_more": 0}
     if q:
         query_error = _query_error_class()
         try:
-            result = ka.search.search(db(), viewer(), q, types=types, folders=folders, page=page, per_page=PER_PAGE)
+            result = ka.search.search(db(), viewer(), q, types=types, folders=folders, include_archived=archived,
+                                      page=page, per_page=PER_PAGE)
+            if not archived:
+                context["archived_more"] = _archived_more(q, types, folders, result.total)
         except Exception as exc:
             if query_error is not None and isinstance(exc, query_error):
                 context["error"] = str(exc) or _("Die Suchanfrage ist fehlerhaft.")

@@ -9,14 +9,36 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import abort, current_app, request
+from flask import current_app, request
 from itsdangerous import BadSignature, URLSafeSerializer
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from kundenakte.core.attachments import clean_filename
 from kundenakte.core.storage import StoredBlob, UploadTooLarge
 from kundenakte.web.context import current_ka
 
 SALT = "kundenakte.document-upload"
+
+
+class FileTooLarge(RequestEntityTooLarge):
+    """One file of a parsed form is over the storage limit: a 413 that names the file.
+
+    The rest of the form was received, so a view that catches it can answer its form again with
+    the error at the file field and everything else kept; one that does not answers the 413 page.
+    """
+
+    def __init__(self, filename: str, limit_bytes: int) -> None:
+        super().__init__()
+        self.filename = filename
+        self.limit_bytes = limit_bytes
+
+
+def limit_mb(limit_bytes: int = 0) -> str:
+    """The upload limit in MB for messages: the store's when known, else the setting's."""
+    if limit_bytes <= 0:
+        return str(current_ka().settings.max_upload_mb)
+    mb = limit_bytes / (1024 * 1024)
+    return f"{mb:.0f}" if mb >= 10 or mb == int(mb) else f"{mb:.2f}".rstrip("0").rstrip(".")
 
 
 @dataclass(frozen=True)
@@ -57,7 +79,7 @@ def verify(token: str, user_id: int | None) -> PendingUpload | None:
 
 
 def receive(user_id: int | None, *, field: str = "attachments", token_field: str = "upload_token") -> list[PendingUpload]:
-    """Carried tokens plus the files of this request, stored now; too large → 413, nothing left behind."""
+    """Carried tokens plus the files of this request, stored now; a file too large → FileTooLarge (a 413), nothing left behind."""
     pending: list[PendingUpload] = []
     seen: set[tuple[str, str]] = set()
     for token in request.form.getlist(token_field):
@@ -67,6 +89,7 @@ def receive(user_id: int | None, *, field: str = "attachments", token_field: str
             pending.append(upload)
     store = current_ka().storage
     created: list[str] = []
+    name = ""
     try:
         for part in request.files.getlist(field):
             if part is None or not part.filename:
@@ -81,9 +104,9 @@ def receive(user_id: int | None, *, field: str = "attachments", token_field: str
             if (upload.sha256, upload.filename) not in seen:
                 seen.add((upload.sha256, upload.filename))
                 pending.append(upload)
-    except UploadTooLarge:
+    except UploadTooLarge as exc:
         for sha in created:
             store.remove_if_unreferenced(sha)
-        abort(413)
+        raise FileTooLarge(name, exc.limit) from None
     return pending
 

@@ -91,7 +91,7 @@ def test_manual_workflow(ka, people, live_server, browser_page, shared_pdf):
     expect(rows.first).to_contain_text("Schneider, Petra")
     expect(rows.first).to_contain_text("DOCHOUSE GmbH")
     expect(rows.first).to_contain_text("Lea Müller")
-    expect(page.get_by_text("1 Kontakte gefunden")).to_be_visible()
+    expect(page.get_by_text("1 Kontakt gefunden")).to_be_visible()
     shot(page, "01-kontakte-gefiltert")
 
     # -- Kontakt öffnen, "…" → Kommunikation → Freies Dokument -----------------------------------

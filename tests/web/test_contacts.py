@@ -15,7 +15,7 @@ def test_filter_list_like_the_manual(client, people, world):  # type: ignore[no-
     page = client.get(f"/kontakte?plz=88212&unternehmen=doc*&betreuer={people.users['owner']}").get_data(as_text=True)
     assert f'href="/kontakte/{world.lea}"' in page and "Müller" in page
     assert "Öztürk" not in page and "Hafen, Anna" not in page
-    assert "DOCHOUSE GmbH" in page and "1 Kontakte gefunden" in page
+    assert "DOCHOUSE GmbH" in page and "1 Kontakt gefunden" in page
     everyone = client.get("/kontakte").get_data(as_text=True)
     assert all(name in everyone for name in ("Müller", "Öztürk", "Hafen"))
     assert "Keine Kontakte gefunden" in client.get("/kontakte?name=niemand").get_data(as_text=True)

@@ -58,3 +58,30 @@ def test_deep_pages_get_a_message_not_a_scan(client, ka, people, world):  # type
     login(client, "owner")
     page = client.get("/suche?q=Angebot&seite=51").get_data(as_text=True)
     assert "höchstens die ersten 1000 Treffer" in page
+
+
+def test_archived_option_and_hint_through_the_acl(client, ka, people, world):  # type: ignore[no-untyped-def]
+    from kundenakte.core.retention import archive_due_documents
+
+    with ka.db.write() as s:
+        for title, readers in [("Kolben alt eins", ["*"]), ("Kolben alt zwei", ["*"]), ("Kolben alt geheim", [])]:
+            create_document(ka, s, people.viewer("owner"), "testnote", DocumentInput(
+                title=title, contact_id=world.lea, retention_days=0, readers=readers, data={"subject": "Kolben"}))
+        create_document(ka, s, people.viewer("owner"), "testnote", DocumentInput(
+            title="Kolben neu", contact_id=world.lea, readers=["*"], data={"subject": "Kolben"}))
+    assert len(archive_due_documents(ka)) == 3
+    ka.search.flush()
+    login(client, "reader")
+    page = client.get("/suche?q=kolben").get_data(as_text=True)
+    assert "Kolben neu" in page and "Kolben alt" not in page
+    # two archived documents the reader may read match as well; the third is not theirs
+    assert "2 archivierte Dokumente passen ebenfalls" in page
+    assert "/suche?q=kolben&amp;archiviert=1" in page and "archivierte einbeziehen" in page
+    page = client.get("/suche?q=kolben&archiviert=1").get_data(as_text=True)
+    assert "Kolben alt eins" in page and "Kolben alt zwei" in page and "Kolben alt geheim" not in page
+    assert "passen ebenfalls" not in page and 'name="archiviert" value="1" checked' in page
+    assert "archiviert=1" in page.split('class="facets"')[1]  # facet links keep the option
+    login(client, "owner")
+    assert "3 archivierte Dokumente passen ebenfalls" in client.get("/suche?q=kolben").get_data(as_text=True)
+    assert "1 archiviertes Dokument passt ebenfalls" in client.get("/suche?q=geheim").get_data(as_text=True)
+    assert "passen ebenfalls" not in client.get("/suche?q=pumpe").get_data(as_text=True)

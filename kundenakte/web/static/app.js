@@ -26,40 +26,49 @@
     box.appendChild(div);
   });
 
-  // "…" menus and the user menu: a button toggles the panel next to it.
-  function closeMenus(except) {
-    document.querySelectorAll(".menu.open").forEach(function (menu) {
-      if (menu === except) { return; }
-      menu.classList.remove("open");
-      var button = menu.querySelector(".menu-button");
-      var panel = menu.querySelector(".menu-panel");
-      if (button) { button.setAttribute("aria-expanded", "false"); }
-      if (panel) { panel.hidden = true; }
-    });
-  }
-
+  // "…" menus and the user menu: one widget (macros/menu.html). A details element opens and closes
+  // without script; here: one menu open at a time, the first item focused on opening, arrows,
+  // Home/End between items, Escape closes and returns the focus to the button, Tab closes.
   function menuItems(menu) {
     return Array.prototype.slice.call(menu.querySelectorAll('[role="menuitem"]'));
   }
 
-  document.addEventListener("click", function (event) {
-    var button = event.target.closest(".menu-button");
-    if (button) {
-      var menu = button.closest(".menu");
-      var panel = menu.querySelector(".menu-panel");
-      var open = !menu.classList.contains("open");
-      closeMenus(menu);
-      menu.classList.toggle("open", open);
-      panel.hidden = !open;
-      button.setAttribute("aria-expanded", open ? "true" : "false");
-      if (open) {
-        var first = menuItems(menu)[0];
-        if (first) { first.focus(); }
-      }
-      event.preventDefault();
-      return;
+  function menuButton(menu) {
+    return menu.querySelector(":scope > summary");
+  }
+
+  function closeMenus(except) {
+    document.querySelectorAll("details.menu[open]").forEach(function (menu) {
+      if (menu !== except) { menu.open = false; }
+    });
+  }
+
+  function openMenu(menu, focusLast) {
+    closeMenus(menu);
+    menu.open = true;
+    var items = menuItems(menu);
+    var item = focusLast ? items[items.length - 1] : items[0];
+    if (item) { item.focus(); }
+  }
+
+  // toggle does not bubble: listen in the capture phase for every menu on the page. The summary
+  // has role=button (what it is to assistive technology), so its expanded state is ours to tell.
+  document.addEventListener("toggle", function (event) {
+    var menu = event.target;
+    if (!menu.matches || !menu.matches("details.menu")) { return; }
+    var button = menuButton(menu);
+    if (button) { button.setAttribute("aria-expanded", menu.open ? "true" : "false"); }
+    if (!menu.open) { return; }
+    closeMenus(menu);
+    if (!menu.contains(document.activeElement) || document.activeElement === menuButton(menu)) {
+      var first = menuItems(menu)[0];
+      if (first) { first.focus(); }
     }
-    if (!event.target.closest(".menu-panel")) { closeMenus(null); }
+  }, true);
+
+  document.addEventListener("click", function (event) {
+    var inside = event.target.closest && event.target.closest("details.menu");
+    closeMenus(inside);
     var toggle = event.target.closest('[data-toggle="nav"]');
     if (toggle) {
       var opened = document.body.classList.toggle("nav-open");
@@ -68,23 +77,37 @@
   });
 
   document.addEventListener("keydown", function (event) {
-    var menu = event.target.closest && event.target.closest(".menu.open");
-    if (event.key === "Escape") {
-      if (menu) {
-        closeMenus(null);
-        var b = menu.querySelector(".menu-button");
-        if (b) { b.focus(); }
-      }
-      document.body.classList.remove("nav-open");
+    var menu = event.target.closest && event.target.closest("details.menu");
+    if (!menu) {
+      if (event.key === "Escape") { document.body.classList.remove("nav-open"); }
       return;
     }
-    if (!menu || (event.key !== "ArrowDown" && event.key !== "ArrowUp")) { return; }
+    var onButton = event.target === menuButton(menu);
+    if (onButton && !menu.open) {
+      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        openMenu(menu, event.key === "ArrowUp");
+        event.preventDefault();
+      }
+      return;
+    }
+    if (!menu.open) { return; }
+    if (event.key === "Escape") {
+      menu.open = false;
+      menuButton(menu).focus();
+      event.preventDefault();
+      return;
+    }
+    if (event.key === "Tab") { menu.open = false; return; }
     var items = menuItems(menu);
+    if (!items.length) { return; }
     var index = items.indexOf(document.activeElement);
-    var next = event.key === "ArrowDown" ? index + 1 : index - 1;
-    if (next < 0) { next = items.length - 1; }
-    if (next >= items.length) { next = 0; }
-    if (items[next]) { items[next].focus(); }
+    var next;
+    if (event.key === "ArrowDown") { next = index + 1 >= items.length ? 0 : index + 1; }
+    else if (event.key === "ArrowUp") { next = index <= 0 ? items.length - 1 : index - 1; }
+    else if (event.key === "Home") { next = 0; }
+    else if (event.key === "End") { next = items.length - 1; }
+    else { return; }
+    items[next].focus();
     event.preventDefault();
   });
 
@@ -274,6 +297,154 @@
   document.addEventListener("focusout", function (event) {
     var p = event.target.matches && event.target.matches(".field-picker .picker-text") ? pickerParts(event.target) : null;
     if (p) { pickerClose(p); }
+  });
+
+  // Stacked table cards on phones (app.css): each cell carries its column's heading as data-label.
+  function labelCells(root) {
+    if (!root.querySelectorAll) { return; }
+    root.querySelectorAll("table.list").forEach(function (table) {
+      var heads = Array.prototype.map.call(table.querySelectorAll(":scope > thead > tr:first-child > th"), function (th) {
+        return th.textContent.replace(/\s+/g, " ").trim();
+      });
+      if (!heads.length) { return; }
+      table.querySelectorAll(":scope > tbody > tr").forEach(function (tr) {
+        var col = 0;
+        Array.prototype.forEach.call(tr.children, function (cell) {
+          if (!cell.hasAttribute("data-label") && heads[col] !== undefined) { cell.setAttribute("data-label", heads[col]); }
+          if (!cell.textContent.trim() && !cell.querySelector("img, input, button, select")) { cell.classList.add("blank"); }
+          col += cell.colSpan || 1;
+        });
+      });
+    });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () { labelCells(document); });
+  } else {
+    labelCells(document);
+  }
+  document.addEventListener("htmx:load", function (event) { labelCells(event.target); });
+
+  // Submitting: files over the limit are named at their field before anything is sent (the form
+  // and all that was typed stay); while a submit runs its buttons are disabled; a form with files
+  // goes by XMLHttpRequest to show the bytes sent, and the answer replaces the page as a normal
+  // submit would. Without script the server answers the same errors (web/documents.py).
+  function megabytes(n) { return (n / 1048576).toFixed(1).replace(".", document.documentElement.lang === "en" ? "." : ","); }
+
+  function fileError(input, message) {
+    var field = input.closest(".field") || input.parentNode;
+    var p = field.querySelector(".field-error");
+    if (!p) {
+      p = document.createElement("p");
+      p.className = "field-error";
+      p.id = input.id + "-error";
+      p.setAttribute("role", "alert");
+      field.appendChild(p);
+    }
+    p.textContent = message;
+    field.classList.add("has-error");
+    input.setAttribute("aria-invalid", "true");
+    input.setAttribute("aria-describedby", p.id);
+    input.focus();
+  }
+
+  function oversize(form) {
+    var inputs = form.querySelectorAll("input[type=file][data-max-bytes]");
+    for (var i = 0; i < inputs.length; i++) {
+      var input = inputs[i], max = Number(input.dataset.maxBytes) || 0, total = 0;
+      var files = Array.prototype.slice.call(input.files || []);
+      for (var j = 0; j < files.length; j++) {
+        total += files[j].size;
+        if (max && files[j].size > max) {
+          fileError(input, (input.dataset.tooLarge || "").replace("%(name)s", files[j].name).replace("%(n)s", input.dataset.limitMb || ""));
+          return true;
+        }
+      }
+      var maxTotal = Number(input.dataset.maxTotal) || 0;
+      if (maxTotal && total > maxTotal) {
+        fileError(input, (input.dataset.tooLarge || "").replace("%(name)s", files.map(function (f) { return f.name; }).join(", "))
+          .replace("%(n)s", input.dataset.limitMb || ""));
+        return true;
+      }
+    }
+    return false;
+  }
+
+  function submitButtons(form) {
+    var own = Array.prototype.slice.call(form.querySelectorAll("button[type=submit], button:not([type]), input[type=submit]"));
+    var id = form.getAttribute("id");
+    return id ? own.concat(Array.prototype.slice.call(document.querySelectorAll('[form="' + id + '"][type=submit]'))) : own;
+  }
+
+  function setBusy(form, busy) {
+    submitButtons(form).forEach(function (b) { b.disabled = busy; });
+    if (busy) { form.setAttribute("aria-busy", "true"); } else { form.removeAttribute("aria-busy"); }
+  }
+
+  function progressBox(form) {
+    var box = form.querySelector(".upload-progress");
+    if (!box) {
+      box = document.createElement("div");
+      box.className = "upload-progress";
+      box.setAttribute("role", "status");
+      box.innerHTML = '<progress max="100" value="0"></progress> <span></span>';
+      var footer = form.querySelector(".doc-form-footer") || form;
+      footer.appendChild(box);
+    }
+    return box;
+  }
+
+  function sendWithProgress(form, submitter) {
+    var data = submitter ? new FormData(form, submitter) : new FormData(form);
+    var xhr = new XMLHttpRequest();
+    var box = progressBox(form);
+    // Attributes, not properties: a field named "action" or "method" shadows form.action/.method.
+    var action = new URL(form.getAttribute("action") || window.location.href, window.location.href).href;
+    var bar = box.querySelector("progress"), text = box.querySelector("span");
+    xhr.open("POST", action);
+    xhr.upload.addEventListener("progress", function (e) {
+      if (!e.lengthComputable) { return; }
+      bar.max = e.total;
+      bar.value = e.loaded;
+      text.textContent = (form.dataset.progress || "%(sent)s / %(total)s MB")
+        .replace("%(sent)s", megabytes(e.loaded)).replace("%(total)s", megabytes(e.total));
+    });
+    xhr.addEventListener("load", function () {
+      // The answer is a whole page (the document after a redirect, or the form with its errors).
+      var url = xhr.responseURL || action;
+      document.open();
+      document.write(xhr.responseText);
+      document.close();
+      history.replaceState(null, "", url);
+    });
+    xhr.addEventListener("error", function () {
+      setBusy(form, false);
+      text.textContent = document.documentElement.lang === "en"
+        ? "The upload failed; please try again." : "Das Hochladen ist fehlgeschlagen; bitte erneut versuchen.";
+    });
+    xhr.send(data);
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (event.defaultPrevented || !form.matches || (form.getAttribute("method") || "get").toLowerCase() !== "post") { return; }
+    if (oversize(form)) { event.preventDefault(); return; }
+    if (form.getAttribute("aria-busy") === "true") { event.preventDefault(); return; }
+    var hasFiles = Array.prototype.some.call(form.querySelectorAll("input[type=file]"), function (i) { return i.files && i.files.length; });
+    if (hasFiles && form.dataset.progress && window.FormData && window.XMLHttpRequest) {
+      event.preventDefault();
+      setBusy(form, true);
+      sendWithProgress(form, event.submitter);
+      return;
+    }
+    if (form.hasAttribute("data-no-busy")) { return; }
+    // Disabled only after the browser has taken the form's entries (a disabled submitter would be
+    // left out); enabled again after a while in case the answer was a download and the page stays.
+    setTimeout(function () { setBusy(form, true); }, 0);
+    setTimeout(function () { setBusy(form, false); }, 15000);
+  });
+  // Back from the next page (bfcache): the buttons work again.
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("form[aria-busy=true]").forEach(function (f) { setBusy(f, false); });
   });
 
   // Selects marked data-autosubmit submit their form when changed (filters).

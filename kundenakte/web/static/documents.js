@@ -10,6 +10,39 @@
     ["blockquote", "link", "image"],
     ["clean"],
   ];
+  // Keyboard: Tab and Shift+Tab move the focus out of the editor (Quill's own Tab bindings would
+  // insert a tab or indent, a keyboard trap for everything below the editor), Escape leaves it too,
+  // Ctrl+M inserts a tab character for who wants one.
+  var FOCUSABLE = 'a[href], button:not([disabled]), input:not([type=hidden]):not([disabled]), select:not([disabled]), ' +
+    'textarea:not([disabled]), [tabindex]:not([tabindex="-1"]), [contenteditable="true"]';
+
+  function focusAfter(el) {
+    var all = Array.prototype.filter.call(document.querySelectorAll(FOCUSABLE), function (x) {
+      return x.offsetParent !== null || x === document.activeElement;
+    });
+    for (var i = 0; i < all.length; i++) {
+      if (!el.contains(all[i]) && (el.compareDocumentPosition(all[i]) & Node.DOCUMENT_POSITION_FOLLOWING)) {
+        all[i].focus();
+        return;
+      }
+    }
+    if (document.activeElement && document.activeElement.blur) document.activeElement.blur();
+  }
+
+  var KEYBOARD = {
+    bindings: {
+      tab: null, "remove tab": null, indent: null, outdent: null, "table tab": null,
+      "indent code-block": null, "outdent code-block": null,
+      "insert tab": {
+        key: "m", ctrlKey: true, handler: function (range) {
+          this.quill.insertText(range.index, "\t", "user");
+          this.quill.setSelection(range.index + 1, 0, "silent");
+          return false;
+        }
+      }
+    }
+  };
+
   var IMAGE_TYPES = ["image/png", "image/jpeg", "image/gif", "image/webp"];
 
   function csrfToken(el) {
@@ -53,10 +86,49 @@
     picker.click();
   }
 
+  // Quill's toolbar controls carry English format names (or none, the pickers); name them in the
+  // page's language from the labels the template gives (data-labels, macros/fields.html).
+  function nameToolbar(holder) {
+    var labels = {};
+    try { labels = JSON.parse(holder.getAttribute("data-labels") || "{}"); } catch (e) { labels = {}; }
+    var toolbar = holder.previousElementSibling;
+    if (!toolbar || !toolbar.classList.contains("ql-toolbar")) return;
+    toolbar.setAttribute("role", "toolbar");
+    if (labels.toolbar) toolbar.setAttribute("aria-label", labels.toolbar);
+    toolbar.querySelectorAll("button").forEach(function (b) {
+      var format = (b.className.match(/ql-([a-z]+)/) || [])[1];
+      var key = format + (b.value ? "-" + b.value : "");
+      var label = labels[key] || labels[format];
+      if (label) { b.setAttribute("aria-label", label); b.title = label; }
+    });
+    toolbar.querySelectorAll(".ql-picker").forEach(function (picker) {
+      var format = (picker.className.match(/ql-([a-z]+)/) || [])[1];
+      var label = picker.querySelector(".ql-picker-label");
+      if (label && labels[format]) label.setAttribute("aria-label", labels[format]);
+      picker.querySelectorAll(".ql-picker-item").forEach(function (item) {
+        var name = labels[format + "-" + (item.getAttribute("data-value") || "none")];
+        if (name) item.setAttribute("aria-label", name);
+      });
+    });
+  }
+
   function initEditor(holder) {
     var input = document.getElementById(holder.getAttribute("data-input"));
     if (!input || typeof window.Quill === "undefined") return;
-    var quill = new window.Quill(holder, { theme: "snow", modules: { toolbar: TOOLBAR } });
+    var quill = new window.Quill(holder, { theme: "snow", modules: { toolbar: TOOLBAR, keyboard: KEYBOARD } });
+    // The editable element is Quill's inner root: it carries the field's name and the keys hint.
+    quill.root.setAttribute("role", "textbox");
+    quill.root.setAttribute("aria-multiline", "true");
+    if (holder.getAttribute("aria-labelledby")) quill.root.setAttribute("aria-labelledby", holder.getAttribute("aria-labelledby"));
+    var hint = holder.parentNode.querySelector(".richtext-keys");
+    if (hint && hint.id) quill.root.setAttribute("aria-describedby", hint.id);
+    quill.root.addEventListener("keydown", function (ev) {
+      if (ev.key === "Escape") {
+        ev.preventDefault();
+        focusAfter(holder);
+      }
+    });
+    nameToolbar(holder);
     if (input.value) {
       // convert() parses in an inert document: nothing in the stored HTML runs.
       quill.setContents(quill.clipboard.convert({ html: input.value }), "silent");
