@@ -13,10 +13,9 @@ plugin's ``shutdown`` hook.
 from __future__ import annotations
 
 import logging
-import threading
 from typing import TYPE_CHECKING
 
-from kundenakte.plugins import communication as plugin_module
+from kundenakte.plugins.communication.background import STOP_TIMEOUT, BackgroundLoop, Loops
 from kundenakte.plugins.communication.outbox import DeliverySummary, deliver_queued
 from kundenakte.plugins.communication.settings import settings_of
 
@@ -25,49 +24,16 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# An in-flight send (SMTP timeout 20 s) should get to record its outcome; otherwise its row would
-# stay in ``sending`` and later count as uncertain.
-STOP_TIMEOUT = 30.0
+__all__ = ["STOP_TIMEOUT", "RetryLoop", "ensure_running", "loop_for", "start", "stop"]
 
 
-class RetryLoop:
-    def __init__(self, ka: Kundenakte, interval: float) -> None:
-        self.ka = ka
-        self.interval = interval
-        # Finished rounds, failed ones included: lets callers wait for "one more round".
-        self.rounds = 0
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self.thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        """Start the thread unless it runs; a stopped loop never starts again."""
-        with self._lock:
-            if self._stop.is_set() or (self.thread is not None and self.thread.is_alive()):
-                return
-            self.thread = threading.Thread(target=self._run, name="kundenakte-mail-retry", daemon=True)
-            self.thread.start()
-
-    def stop(self, timeout: float = STOP_TIMEOUT) -> None:
-        self._stop.set()
-        thread = self.thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout)
-
-    def _run(self) -> None:
-        # Wait first: right after start-up the database may not be migrated yet.
-        while not self._stop.wait(self.interval):
-            try:
-                self.run_once()
-            except Exception:  # the next round tries again; the outbox keeps the work
-                log.exception("retrying queued e-mails failed; next round in %s s", self.interval)
-            finally:
-                self.rounds += 1
+class RetryLoop(BackgroundLoop):
+    thread_name = "kundenakte-mail-retry"
+    failure = "retrying queued e-mails failed"
 
     def run_once(self) -> DeliverySummary | None:
         """One round: deliver what is due; None while an admin has switched the plugin off."""
-        name = self.ka.plugins.pm.get_name(plugin_module)
-        if name is not None and name in self.ka.disabled_plugins():
+        if self.plugin_disabled():
             return None
         summary = deliver_queued(self.ka, recover=False)
         if summary.sent or summary.filed or summary.retry or summary.failed or summary.uncertain:
@@ -75,35 +41,16 @@ class RetryLoop:
         return summary
 
 
-_loops: dict[Kundenakte, RetryLoop] = {}
-_loops_lock = threading.Lock()
+_loops: Loops[RetryLoop] = Loops(lambda ka: RetryLoop(ka, settings_of(ka).mail_retry_seconds))
 
 
 def start(ka: Kundenakte) -> RetryLoop | None:
     """Start the instance's retry loop (called when the web app is built); None when switched off."""
     if settings_of(ka).mail_retry_seconds <= 0:
         return None
-    with _loops_lock:
-        loop = _loops.get(ka)
-        if loop is None:
-            loop = _loops[ka] = RetryLoop(ka, settings_of(ka).mail_retry_seconds)
-    loop.start()
-    return loop
+    return _loops.start(ka)
 
 
-def ensure_running(ka: Kundenakte) -> None:
-    """Restart a started loop whose thread is gone: threads do not survive a fork (gunicorn --preload)."""
-    loop = _loops.get(ka)
-    if loop is not None and (loop.thread is None or not loop.thread.is_alive()):
-        loop.start()
-
-
-def stop(ka: Kundenakte) -> None:
-    with _loops_lock:
-        loop = _loops.pop(ka, None)
-    if loop is not None:
-        loop.stop()
-
-
-def loop_for(ka: Kundenakte) -> RetryLoop | None:
-    return _loops.get(ka)
+ensure_running = _loops.ensure_running
+stop = _loops.stop
+loop_for = _loops.get

@@ -11,10 +11,9 @@ plugin's ``shutdown`` hook.
 from __future__ import annotations
 
 import logging
-import threading
 from typing import TYPE_CHECKING
 
-from kundenakte.plugins import communication as plugin_module
+from kundenakte.plugins.communication.background import BackgroundLoop, Loops
 from kundenakte.plugins.communication.inbound.fetch import FetchError, FetchSummary, claim, due_accounts, fetch_account
 
 if TYPE_CHECKING:
@@ -23,49 +22,23 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TICK = 30.0
-STOP_TIMEOUT = 30.0
 
 
-class FetchLoop:
+class FetchLoop(BackgroundLoop):
+    thread_name = "kundenakte-mail-fetch"
+    failure = "fetching mailboxes failed"
+
     def __init__(self, ka: Kundenakte, interval: float = TICK) -> None:
-        self.ka = ka
-        self.interval = interval
-        self.rounds = 0
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self.thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        with self._lock:
-            if self._stop.is_set() or (self.thread is not None and self.thread.is_alive()):
-                return
-            self.thread = threading.Thread(target=self._run, name="kundenakte-mail-fetch", daemon=True)
-            self.thread.start()
-
-    def stop(self, timeout: float = STOP_TIMEOUT) -> None:
-        self._stop.set()
-        thread = self.thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                self.run_once()
-            except Exception:  # the next round tries again
-                log.exception("fetching mailboxes failed; next round in %s s", self.interval)
-            finally:
-                self.rounds += 1
+        super().__init__(ka, interval)
 
     def run_once(self) -> FetchSummary | None:
         """Fetch every due mailbox; None while the plugin is switched off."""
-        name = self.ka.plugins.pm.get_name(plugin_module)
-        if name is not None and name in self.ka.disabled_plugins():
+        if self.plugin_disabled():
             return None
         summary = FetchSummary()
         now = self.ka.clock.now()
         for account_id in due_accounts(self.ka, now):
-            if self._stop.is_set():
+            if self.stopping:
                 break
             if not claim(self.ka, account_id, now):
                 continue
@@ -79,8 +52,7 @@ class FetchLoop:
         return summary
 
 
-_loops: dict[Kundenakte, FetchLoop] = {}
-_loops_lock = threading.Lock()
+_loops: Loops[FetchLoop] = Loops(FetchLoop)
 
 
 def start(ka: Kundenakte) -> FetchLoop | None:
@@ -88,27 +60,9 @@ def start(ka: Kundenakte) -> FetchLoop | None:
     call ``FetchLoop.run_once`` themselves (as the outbox retry is off in test mode)."""
     if ka.settings.testing:
         return None
-    with _loops_lock:
-        loop = _loops.get(ka)
-        if loop is None:
-            loop = _loops[ka] = FetchLoop(ka)
-    loop.start()
-    return loop
+    return _loops.start(ka)
 
 
-def ensure_running(ka: Kundenakte) -> None:
-    """Threads do not survive a fork (gunicorn --preload): restart a started loop whose thread is gone."""
-    loop = _loops.get(ka)
-    if loop is not None and (loop.thread is None or not loop.thread.is_alive()):
-        loop.start()
-
-
-def stop(ka: Kundenakte) -> None:
-    with _loops_lock:
-        loop = _loops.pop(ka, None)
-    if loop is not None:
-        loop.stop()
-
-
-def loop_for(ka: Kundenakte) -> FetchLoop | None:
-    return _loops.get(ka)
+ensure_running = _loops.ensure_running
+stop = _loops.stop
+loop_for = _loops.get
