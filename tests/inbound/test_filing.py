@@ -39,9 +39,9 @@ def sent_mail(ka: Any, people: Any, customer: dict[str, int]) -> tuple[int, str]
         doc_id = doc.id
     with ka.db.write() as s:
         message_id = queue_email(ka, s, owner, doc_id).message_id
-    deliver_queued(ka)  # no SMTP host: written to instance/outbox/*.eml and recorded as sent
+    deliver_queued(ka)  # no SMTP host: written to instance/outbox/*.eml, "als Datei abgelegt" (issue 14)
     with ka.db.read() as s:
-        assert s.get(Document, doc_id).status == "sent"  # type: ignore[union-attr]
+        assert s.get(Document, doc_id).status == "filed"  # type: ignore[union-attr]
     return doc_id, message_id
 
 

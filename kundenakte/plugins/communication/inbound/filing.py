@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from kundenakte.core import acl
 from kundenakte.core.attachments import add_attachment
-from kundenakte.core.documents import DocumentInput, create_document, update_document
+from kundenakte.core.documents import DocumentInput, create_document, set_document_state, update_document
 from kundenakte.core.models import Company, Contact, Document, User
 from kundenakte.core.services import create_contact
 from kundenakte.core.validation import is_email
@@ -268,7 +268,6 @@ def file_message(
             title=(mail.subject or "(ohne Betreff)")[:300],
             contact_id=t.contact_id, company_id=t.company_id,
             document_date=_document_date(mail, ka),
-            status="received" if direction == "in" else "sent",
             content=content if not cids else "",
             data={"to_email": to_first.email if to_first else "", "to_name": (to_first.name if to_first else "")[:200],
                   "subject": mail.subject[:500]},
@@ -277,9 +276,10 @@ def file_message(
             parent_id=parent.id if parent is not None else None,
         )
         doc = create_document(ka, session, viewer, "email", inp)
-        # The plugin's computed fields, as the outbox sets delivery data: same transaction.
-        doc.data = {
-            **(doc.data or {}),
+        # The status and the plugin's computed fields are the plugin's own (status_managed, as the
+        # outbox sets delivery data): the core's public state change, same transaction.
+        set_document_state(ka, session, doc, status="received" if direction == "in" else "sent", by=viewer.user_id,
+                           audit_action=None, data_changes={
             "direction": direction,
             "from_email": mail.sender.formatted() if mail.sender else "",
             "from_address": sender,
@@ -292,7 +292,7 @@ def file_message(
             "remote_images": remote_images,
             "filed_by": t.how,
             "inbound": dict(source or {}),
-        }
+        })
         inline_urls: dict[str, str] = {}
         for part in mail.parts:
             att = add_attachment(ka, session, viewer, doc, io.BytesIO(part.payload), part.filename,
