@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
+if TYPE_CHECKING:
+    from kundenakte.core.runtime import Kundenakte
 
-def _ka(ctx: click.Context):  # type: ignore[no-untyped-def]
+
+def _ka(ctx: click.Context) -> Kundenakte:
     # Imported here: kundenakte.cli imports this module to register the group.
     from kundenakte.cli import Context
 

@@ -24,7 +24,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -34,6 +34,10 @@ from kundenakte.core.config import load_settings
 from kundenakte.core.models import Base, Folder, Group, User
 from kundenakte.core.runtime import Kundenakte
 from kundenakte.core.users import add_members, create_group, create_user
+
+if TYPE_CHECKING:
+    from flask import Flask
+    from flask.testing import FlaskClient, FlaskCliRunner
 
 PG_URL = os.environ.get("KUNDENAKTE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("KUNDENAKTE_REQUIRE_PG") == "1"
@@ -189,7 +193,7 @@ def people(ka: Kundenakte) -> People:
 
 
 @pytest.fixture
-def app(ka: Kundenakte):  # type: ignore[no-untyped-def]
+def app(ka: Kundenakte) -> Flask:
     from kundenakte.web.app import create_app
 
     flask_app = create_app(ka=ka)
@@ -198,12 +202,12 @@ def app(ka: Kundenakte):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def client(app):  # type: ignore[no-untyped-def]
+def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
 @pytest.fixture
-def runner(app):  # type: ignore[no-untyped-def]
+def runner(app: Flask) -> FlaskCliRunner:
     return app.test_cli_runner()
 
 

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, abort, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_login import login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -22,7 +22,7 @@ from kundenakte.core.models import Company, Contact, Document
 from kundenakte.core.services import COMPANY_TEXT, ValidationError, clean_company, create_company, update_company
 from kundenakte.web import pickers
 from kundenakte.web.contacts import action_groups, readable_documents
-from kundenakte.web.context import current_ka, db, viewer
+from kundenakte.web.context import current_ka, db, login_required, viewer
 from kundenakte.web.errors import field_messages
 from kundenakte.web.master_forms import save_form
 from kundenakte.web.pages import Pager, int_arg
@@ -44,7 +44,7 @@ def _filter_from_args(args: Mapping[str, str]) -> CompanyFilter:
 
 @bp.route("/unternehmen")
 @login_required
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     f = _filter_from_args(request.args)
     page = int_arg("seite")
     rows, total = filter_companies(db(), f, page=page, per_page=PER_PAGE)
@@ -61,7 +61,7 @@ def index():  # type: ignore[no-untyped-def]
 
 @bp.route("/unternehmen/vorschlaege")
 @login_required
-def suggestions():  # type: ignore[no-untyped-def]
+def suggestions() -> ResponseReturnValue:
     """Company names for the contact form's autocomplete (a prefix match on the folded name)."""
     q = pickers.query_text(request.args.get("q")).replace("*", "")
     if len(q) < 2:
@@ -79,7 +79,7 @@ def load_company(company_id: int) -> Company:
 
 @bp.route("/unternehmen/<int:company_id>")
 @login_required
-def view(company_id: int):  # type: ignore[no-untyped-def]
+def view(company_id: int) -> ResponseReturnValue:
     company = load_company(company_id)
     contact_page = int_arg("kontakte_seite")
     contact_rows, contact_total = _company_contacts(company.id, contact_page)
@@ -130,14 +130,14 @@ def check_company_form(form: Mapping[str, str]) -> tuple[dict[str, Any], dict[st
         return shown, shown, field_messages(exc.errors)
 
 
-def _form_page(company: Company | None, values: dict[str, Any], errors: dict[str, str]):  # type: ignore[no-untyped-def]
+def _form_page(company: Company | None, values: dict[str, Any], errors: dict[str, str]) -> ResponseReturnValue:
     return render_template("companies/form.html", company=company, values=values, errors=errors,
                            users=account_managers(db())), (422 if errors else 200)
 
 
 @bp.route("/unternehmen/neu", methods=["GET", "POST"])
 @login_required
-def new():  # type: ignore[no-untyped-def]
+def new() -> ResponseReturnValue:
     if viewer().sees_nothing:
         abort(403)
     if request.method == "GET":
@@ -148,7 +148,7 @@ def new():  # type: ignore[no-untyped-def]
 
 @bp.route("/unternehmen/<int:company_id>/bearbeiten", methods=["GET", "POST"])
 @login_required
-def edit(company_id: int):  # type: ignore[no-untyped-def]
+def edit(company_id: int) -> ResponseReturnValue:
     company = load_company(company_id)
     if request.method == "GET":
         return _form_page(company, company_values(company), {})
@@ -162,7 +162,7 @@ def edit(company_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/unternehmen/vorschlaege/auswahl")
 @login_required
-def picker_suggestions():  # type: ignore[no-untyped-def]
+def picker_suggestions() -> ResponseReturnValue:
     """Companies with their ids for the document form's type-ahead, at most 20 (web/pickers.py).
 
     ``/unternehmen/vorschlaege`` answers plain names for the contact form's free-text field.

@@ -22,14 +22,15 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, current_app, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from kundenakte.core.attachments import clean_filename
 from kundenakte.core.exchange import ContactRecord, ExchangeError, read_records
 from kundenakte.core.exchange.importer import ImportPlan, apply_import, plan_import
-from kundenakte.web.context import current_ka, db, viewer
+from kundenakte.web.context import current_ka, db, login_required, viewer
 from kundenakte.web.errors import render_error
 from kundenakte.web.settings import require_admin
 
@@ -120,7 +121,7 @@ def _plan_contacts(records: list[ContactRecord], update_existing: bool) -> Impor
         return plan_import(session, records, update_existing=update_existing)
 
 
-def _import_page(mode: str, *, errors: dict[str, str] | None = None, status: int | None = None, **context: Any):  # type: ignore[no-untyped-def]
+def _import_page(mode: str, *, errors: dict[str, str] | None = None, status: int | None = None, **context: Any) -> ResponseReturnValue:
     """The page in one of its modes: "form" (also with errors), "report" (the dry run), "result"."""
     errors = errors or {}
     context.setdefault("values", {"mapping": "auto", "update_existing": True})
@@ -135,7 +136,7 @@ def _action_labels() -> dict[str, str]:
 
 @bp.route("/import", methods=["GET", "POST"])
 @login_required
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     require_admin()
     folder = _import_dir()
     _sweep_import_files(folder)
@@ -146,7 +147,7 @@ def index():  # type: ignore[no-untyped-def]
     return _import_check(folder)
 
 
-def _import_check(folder: Path):  # type: ignore[no-untyped-def]
+def _import_check(folder: Path) -> ResponseReturnValue:
     mapping = request.form.get("mapping") or "auto"
     values = {"mapping": mapping, "update_existing": bool(request.form.get("update"))}
     errors: dict[str, str] = {}
@@ -168,7 +169,7 @@ def _import_check(folder: Path):  # type: ignore[no-untyped-def]
     if problem:
         errors["file"] = problem
         return _import_page("form", values=values, errors=errors)
-    plan = _plan_contacts(records, values["update_existing"])
+    plan = _plan_contacts(records, bool(values["update_existing"]))
     counts = plan.counts
     token = ""
     if counts["create"] or counts["update"]:
@@ -184,7 +185,7 @@ def _import_check(folder: Path):  # type: ignore[no-untyped-def]
                         items=plan.items[:IMPORT_PREVIEW], labels=_action_labels())
 
 
-def _import_apply(folder: Path):  # type: ignore[no-untyped-def]
+def _import_apply(folder: Path) -> ResponseReturnValue:
     gone = _("Die geprüfte Datei ist nicht mehr vorhanden – sie wurde schon importiert oder ist abgelaufen. "
              "Bitte laden Sie sie erneut hoch und prüfen Sie sie.")
     try:
@@ -218,7 +219,7 @@ def _import_apply(folder: Path):  # type: ignore[no-untyped-def]
 
 
 @bp.errorhandler(413)
-def _too_large(exc: Any):  # type: ignore[no-untyped-def]
+def _too_large(exc: Any) -> ResponseReturnValue:
     """A request beyond MAX_CONTENT_LENGTH never reaches the view: answer the import form with a message."""
     if request.endpoint != "contact_import.index" or not current_user.is_authenticated or not viewer().sees_all:
         return render_error(413)

@@ -7,8 +7,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from flask import Blueprint, abort, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_login import login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -27,7 +27,7 @@ from kundenakte.core.services import ValidationError, clean_contact, create_cont
 from kundenakte.core.services.contacts import CONTACT_FIELDS, CONTACT_TEXT
 from kundenakte.core.text import fold
 from kundenakte.web import pickers
-from kundenakte.web.context import current_ka, db, language, viewer
+from kundenakte.web.context import current_ka, db, language, login_required, viewer
 from kundenakte.web.errors import field_messages
 from kundenakte.web.master_forms import save_form
 from kundenakte.web.menus import menu_url
@@ -116,7 +116,7 @@ def _filter_from_args(args: Mapping[str, str]) -> ContactFilter:
 
 @bp.route("/kontakte")
 @login_required
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     f = _filter_from_args(request.args)
     page = int_arg("seite")
     rows, total = filter_contacts(db(), f, page=page, per_page=PER_PAGE)
@@ -167,7 +167,7 @@ def readable_documents(scope: Any, *, archived: bool, page: int, per_page: int =
 
 @bp.route("/kontakte/<int:contact_id>")
 @login_required
-def view(contact_id: int):  # type: ignore[no-untyped-def]
+def view(contact_id: int) -> ResponseReturnValue:
     contact = load_contact(contact_id)
     archived = request.args.get("archiviert") == "1"
     docs, pager = readable_documents(Document.contact_id == contact.id, archived=archived, page=int_arg("seite"))
@@ -253,7 +253,7 @@ def check_contact_form(form: Mapping[str, str]) -> tuple[dict[str, Any], dict[st
     return shown, values, errors
 
 
-def _form_page(contact: Contact | None, values: dict[str, Any], errors: dict[str, str]):  # type: ignore[no-untyped-def]
+def _form_page(contact: Contact | None, values: dict[str, Any], errors: dict[str, str]) -> ResponseReturnValue:
     return render_template(
         "contacts/form.html",
         contact=contact,
@@ -267,7 +267,7 @@ def _form_page(contact: Contact | None, values: dict[str, Any], errors: dict[str
 
 @bp.route("/kontakte/neu", methods=["GET", "POST"])
 @login_required
-def new():  # type: ignore[no-untyped-def]
+def new() -> ResponseReturnValue:
     if viewer().sees_nothing:
         abort(403)
     if request.method == "GET":
@@ -283,7 +283,7 @@ def new():  # type: ignore[no-untyped-def]
 
 @bp.route("/kontakte/<int:contact_id>/bearbeiten", methods=["GET", "POST"])
 @login_required
-def edit(contact_id: int):  # type: ignore[no-untyped-def]
+def edit(contact_id: int) -> ResponseReturnValue:
     contact = load_contact(contact_id)
     if request.method == "GET":
         return _form_page(contact, contact_values(contact), {})
@@ -297,6 +297,6 @@ def edit(contact_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/kontakte/vorschlaege")
 @login_required
-def picker_suggestions():  # type: ignore[no-untyped-def]
+def picker_suggestions() -> ResponseReturnValue:
     """Contacts for the document form's type-ahead: at most 20, "Nachname, Vorname – Firma" (web/pickers.py)."""
     return pickers.suggestions_response(pickers.contact_suggestions)

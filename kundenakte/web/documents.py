@@ -27,8 +27,9 @@ from flask import (
     send_file,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import BuildError
@@ -54,7 +55,7 @@ from kundenakte.core.html import sanitize_html
 from kundenakte.core.models import Company, Contact, Document, Folder, Group, User
 from kundenakte.core.storage import UploadTooLarge
 from kundenakte.web import formats, pickers, uploads
-from kundenakte.web.context import current_ka, db, language, viewer
+from kundenakte.web.context import current_ka, db, language, login_required, viewer
 from kundenakte.web.errors import MESSAGES, render_error
 from kundenakte.web.menus import for_display, menu_url
 from kundenakte.web.uploads import PendingUpload
@@ -559,7 +560,8 @@ def _conflict_info(doc: Document, doctype: DocumentType, mine: dict[str, Any]) -
     rows = [(label, yours.get(label, ""), theirs.get(label, "")) for label in theirs if yours.get(label, "") != theirs[label]]
     entries = [e for e in audit.history(db(), "document", doc.id) if e.action != "created"][-5:]
     users = dict(db().execute(select(User.id, User.display_name)).all())
-    recent = [(e.at, users.get(e.user_id, "unbekannt"), ACTION_LABELS.get(e.action, e.action)) for e in reversed(entries)]
+    recent = [(e.at, users.get(e.user_id, "unbekannt") if e.user_id is not None else "unbekannt",
+               ACTION_LABELS.get(e.action, e.action)) for e in reversed(entries)]
     return {"rows": rows, "recent": recent, "version": doc.version}
 
 
@@ -567,14 +569,14 @@ def _conflict_info(doc: Document, doctype: DocumentType, mine: dict[str, Any]) -
 
 
 @bp.errorhandler(Forbidden)
-def _forbidden(_exc: Forbidden):  # type: ignore[no-untyped-def]
+def _forbidden(_exc: Forbidden) -> ResponseReturnValue:
     # The viewer may read the document (else NotFound): saying "no right" reveals nothing new.
     title, text = MESSAGES[403]
     return render_template("error.html", code=403, title=title, text=text), 403
 
 
 @bp.errorhandler(ReadOnly)
-def _read_only(exc: ReadOnly):  # type: ignore[no-untyped-def]
+def _read_only(exc: ReadOnly) -> ResponseReturnValue:
     doc_id = request.view_args.get("doc_id") if request.view_args else None
     return render_template("documents/readonly.html", message=str(exc) or None, doc_id=doc_id), 409
 
@@ -603,7 +605,7 @@ def _too_large_form(doctype: DocumentType, values: dict[str, Any], exc: uploads.
 
 
 @bp.errorhandler(413)
-def _body_too_large(exc: Any):  # type: ignore[no-untyped-def]
+def _body_too_large(exc: Any) -> ResponseReturnValue:
     """A body beyond MAX_CONTENT_LENGTH never reaches the view (nothing of it could be read): the
     form again, as the import page does, the error at the file field naming the limit."""
     if request.endpoint not in ("documents.new", "documents.edit") or not current_user.is_authenticated:
@@ -628,7 +630,7 @@ def _body_too_large(exc: Any):  # type: ignore[no-untyped-def]
 
 @bp.route("/dokumente/neu/<type_key>", methods=["GET", "POST"])
 @login_required
-def new(type_key: str):  # type: ignore[no-untyped-def]
+def new(type_key: str) -> ResponseReturnValue:
     doctype = _doctype_or_404(type_key)
     if request.method == "GET":
         values = _form_defaults(
@@ -689,7 +691,7 @@ def _history_row(entry: Any, users: dict[int, str]) -> tuple[Any, str, str, str]
 
 @bp.get("/dokumente/<int:doc_id>")
 @login_required
-def view(doc_id: int):  # type: ignore[no-untyped-def]
+def view(doc_id: int) -> ResponseReturnValue:
     s, v, ka = db(), viewer(), current_ka()
     doc = get_readable(s, v, doc_id)
     doctype = ka.types.get(doc.type_key)
@@ -741,7 +743,7 @@ def view(doc_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/dokumente/<int:doc_id>/bearbeiten", methods=["GET", "POST"])
 @login_required
-def edit(doc_id: int):  # type: ignore[no-untyped-def]
+def edit(doc_id: int) -> ResponseReturnValue:
     s, v, ka = db(), viewer(), current_ka()
     doc = get_readable(s, v, doc_id)
     if not acl.can_edit(s, v, doc.id):
@@ -809,7 +811,7 @@ def _discardable(doc: Document) -> bool:
     return flag and doc.version == 1 and doc.author_id == viewer().user_id
 
 
-def _discard(doc: Document):  # type: ignore[no-untyped-def]
+def _discard(doc: Document) -> ResponseReturnValue:
     target = (
         (_maybe_url("contacts.view", contact_id=doc.contact_id) if doc.contact_id else None)
         or (_maybe_url("companies.view", company_id=doc.company_id) if doc.company_id else None)
@@ -823,7 +825,7 @@ def _discard(doc: Document):  # type: ignore[no-untyped-def]
 
 @bp.post("/dokumente/<int:doc_id>/loeschen")
 @login_required
-def delete(doc_id: int):  # type: ignore[no-untyped-def]
+def delete(doc_id: int) -> ResponseReturnValue:
     s = db()
     doc = get_readable(s, viewer(), doc_id)
     title = doc.title
@@ -841,7 +843,7 @@ def delete(doc_id: int):  # type: ignore[no-untyped-def]
 
 @bp.get("/dokumente/<int:doc_id>/anhang/<int:attachment_id>")
 @login_required
-def download(doc_id: int, attachment_id: int):  # type: ignore[no-untyped-def]
+def download(doc_id: int, attachment_id: int) -> ResponseReturnValue:
     att, stream = open_attachment(current_ka(), db(), viewer(), doc_id, attachment_id)
     inline = att.mime_type in INLINE_IMAGE_TYPES and (att.inline or request.args.get("inline") == "1")
     response: Response = send_file(stream, mimetype=att.mime_type, conditional=True, max_age=0,
@@ -856,7 +858,7 @@ def download(doc_id: int, attachment_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/dokumente/<int:doc_id>/anhang/<int:attachment_id>/entfernen")
 @login_required
-def remove(doc_id: int, attachment_id: int):  # type: ignore[no-untyped-def]
+def remove(doc_id: int, attachment_id: int) -> ResponseReturnValue:
     s = db()
     get_readable(s, viewer(), doc_id)
     remove_attachment(current_ka(), s, viewer(), doc_id, attachment_id)
@@ -871,7 +873,7 @@ def remove(doc_id: int, attachment_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/dokumente/<int:doc_id>/bilder")
 @login_required
-def upload_image(doc_id: int):  # type: ignore[no-untyped-def]
+def upload_image(doc_id: int) -> ResponseReturnValue:
     """An image pasted or chosen in the editor: stored as an inline attachment, answered with its URL."""
     s, v, ka = db(), viewer(), current_ka()
     try:

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import flash, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 
 from kundenakte.web.context import db
 
@@ -14,13 +15,13 @@ Checked = tuple[dict[str, Any], dict[str, Any], dict[str, str]]
 
 def save_form(
     check: Callable[[Mapping[str, str]], Checked],
-    page: Callable[[Any, dict[str, Any], dict[str, str]], Any],
+    page: Callable[[Any, dict[str, Any], dict[str, str]], ResponseReturnValue],
     row: Any,
     write: Callable[[dict[str, Any]], Any],
     done: Callable[[Any], str],
     endpoint: str,
     id_arg: str,
-) -> Any:
+) -> ResponseReturnValue:
     """``check`` the posted form; with errors ``page`` shows it again as typed (422), else ``write``
     saves it through the service, the request commits, ``done`` words the flash message and the
     browser goes to ``endpoint`` of the saved row."""

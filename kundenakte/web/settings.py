@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_login import login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -26,7 +26,7 @@ from kundenakte.core.users import (
     update_user,
 )
 from kundenakte.core.validation import ValidationError, email_error
-from kundenakte.web.context import current_ka, db, language, viewer
+from kundenakte.web.context import current_ka, db, language, login_required, viewer
 from kundenakte.web.errors import field_messages
 from kundenakte.web.menus import for_display
 
@@ -48,7 +48,7 @@ def _int(raw: Any) -> int | None:
 
 @bp.route("")
 @login_required
-def index():  # type: ignore[no-untyped-def]
+def index() -> ResponseReturnValue:
     links = [item for _p, item in current_ka().collect("settings_links", db(), viewer=viewer())]
     grouped: dict[str, list[Any]] = {}
     for item in for_display(links, language()):
@@ -95,7 +95,7 @@ def check_new_password(new: str, repeat: str) -> str | None:
 
 @bp.route("/profil", methods=["GET", "POST"])
 @login_required
-def profile():  # type: ignore[no-untyped-def]
+def profile() -> ResponseReturnValue:
     user = _me()
     errors: dict[str, str] = {}
     values = {"language": user.language, "signature": user.signature, "display_name": user.display_name,
@@ -156,7 +156,7 @@ def profile():  # type: ignore[no-untyped-def]
 
 @bp.route("/benutzer")
 @login_required
-def users():  # type: ignore[no-untyped-def]
+def users() -> ResponseReturnValue:
     require_admin()
     rows = list(db().scalars(select(User).options(selectinload(User.groups)).order_by(User.display_name)))
     return render_template("settings/users.html", users=rows)
@@ -189,7 +189,7 @@ def _user_form(form: Mapping[str, str], *, creating: bool) -> tuple[dict[str, An
     return values, errors
 
 
-def _user_page(user: User | None, values: dict[str, Any], errors: dict[str, str]):  # type: ignore[no-untyped-def]
+def _user_page(user: User | None, values: dict[str, Any], errors: dict[str, str]) -> ResponseReturnValue:
     groups = list(db().scalars(select(Group).order_by(Group.name)))
     return render_template("settings/user_form.html", user=user, values=values, errors=errors, languages=LANGUAGES,
                            groups=groups), (422 if errors else 200)
@@ -197,7 +197,7 @@ def _user_page(user: User | None, values: dict[str, Any], errors: dict[str, str]
 
 @bp.route("/benutzer/neu", methods=["GET", "POST"])
 @login_required
-def user_new():  # type: ignore[no-untyped-def]
+def user_new() -> ResponseReturnValue:
     require_admin()
     if request.method == "GET":
         return _user_page(None, {"language": "de", "active": True, "is_admin": False} | {k: "" for k in USER_TEXT}, {})
@@ -219,7 +219,7 @@ def user_new():  # type: ignore[no-untyped-def]
 
 @bp.route("/benutzer/<int:user_id>", methods=["GET", "POST"])
 @login_required
-def user_edit(user_id: int):  # type: ignore[no-untyped-def]
+def user_edit(user_id: int) -> ResponseReturnValue:
     require_admin()
     user = db().get(User, user_id)
     if user is None:
@@ -251,7 +251,7 @@ def user_edit(user_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/benutzer/<int:user_id>/passwort", methods=["POST"])
 @login_required
-def user_password(user_id: int):  # type: ignore[no-untyped-def]
+def user_password(user_id: int) -> ResponseReturnValue:
     require_admin()
     user = db().get(User, user_id)
     if user is None:
@@ -271,7 +271,7 @@ def user_password(user_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/benutzer/<int:user_id>/sitzungen-beenden", methods=["POST"])
 @login_required
-def user_end_sessions(user_id: int):  # type: ignore[no-untyped-def]
+def user_end_sessions(user_id: int) -> ResponseReturnValue:
     """An administrator ends every session and remember-me cookie of a user (a lost laptop)."""
     require_admin()
     user = db().get(User, user_id)
@@ -291,13 +291,13 @@ def user_end_sessions(user_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/gruppen")
 @login_required
-def groups():  # type: ignore[no-untyped-def]
+def groups() -> ResponseReturnValue:
     require_admin()
     rows = list(db().scalars(select(Group).options(selectinload(Group.members), selectinload(Group.parent)).order_by(Group.name)))
     return render_template("settings/groups.html", groups=rows)
 
 
-def _group_page(group: Group | None, values: dict[str, Any], errors: dict[str, str]):  # type: ignore[no-untyped-def]
+def _group_page(group: Group | None, values: dict[str, Any], errors: dict[str, str]) -> ResponseReturnValue:
     users = list(db().scalars(select(User).order_by(User.display_name)))
     return render_template("settings/group_form.html", group=group, values=values, errors=errors,
                            parents=allowed_parents(db(), group), users=users), (422 if errors else 200)
@@ -316,7 +316,7 @@ def _save_group(group: Group | None, values: dict[str, Any]) -> Group:
 
 @bp.route("/gruppen/neu", methods=["GET", "POST"])
 @login_required
-def group_new():  # type: ignore[no-untyped-def]
+def group_new() -> ResponseReturnValue:
     require_admin()
     if request.method == "GET":
         return _group_page(None, {"name": "", "parent_id": None, "members": set()}, {})
@@ -332,7 +332,7 @@ def group_new():  # type: ignore[no-untyped-def]
 
 @bp.route("/gruppen/<int:group_id>", methods=["GET", "POST"])
 @login_required
-def group_edit(group_id: int):  # type: ignore[no-untyped-def]
+def group_edit(group_id: int) -> ResponseReturnValue:
     require_admin()
     group = db().get(Group, group_id)
     if group is None:
@@ -387,7 +387,7 @@ def _folder_name_error(name: str, parent_id: int | None, own_id: int | None = No
 
 @bp.route("/ordner", methods=["GET", "POST"])
 @login_required
-def folders():  # type: ignore[no-untyped-def]
+def folders() -> ResponseReturnValue:
     require_admin()
     errors: dict[str, str] = {}
     values = {"name": "", "parent_id": None}
@@ -411,7 +411,7 @@ def folders():  # type: ignore[no-untyped-def]
 
 @bp.route("/ordner/<int:folder_id>", methods=["POST"])
 @login_required
-def folder_rename(folder_id: int):  # type: ignore[no-untyped-def]
+def folder_rename(folder_id: int) -> ResponseReturnValue:
     require_admin()
     folder = db().get(Folder, folder_id)
     if folder is None:
@@ -435,7 +435,7 @@ def folder_rename(folder_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/plugins")
 @login_required
-def plugins():  # type: ignore[no-untyped-def]
+def plugins() -> ResponseReturnValue:
     require_admin()
     ka = current_ka()
     disabled = set(db().scalars(select(PluginState.name).where(PluginState.enabled.is_(False))))
@@ -451,7 +451,7 @@ def plugins():  # type: ignore[no-untyped-def]
 
 @bp.route("/plugins/<name>", methods=["POST"])
 @login_required
-def plugin_toggle(name: str):  # type: ignore[no-untyped-def]
+def plugin_toggle(name: str) -> ResponseReturnValue:
     require_admin()
     ka = current_ka()
     if name not in ka.plugins.reports:

@@ -14,6 +14,9 @@ from kundenakte.plugins.communication.inbound import hooks as inbound_hooks
 from kundenakte.plugins.communication.types import COMM_KEYS, COMM_TYPES, EMAIL
 
 if TYPE_CHECKING:
+    import click
+    from flask import Blueprint
+
     from kundenakte.core.runtime import Kundenakte
 
 
@@ -152,7 +155,7 @@ def register_overview_sections() -> list[OverviewSection]:
 
 
 @hookimpl
-def register_blueprints():  # type: ignore[no-untyped-def]
+def register_blueprints() -> list[Blueprint]:
     # Registering the blueprint also starts the outbox retry loop (see views.py): only the web
     # app registers blueprints, so CLI commands never send in the background.
     from kundenakte.plugins.communication.inbound.views import bp as inbound_bp
@@ -178,7 +181,7 @@ def shutdown(ka: Kundenakte) -> None:
 
 
 @hookimpl
-def register_commands(cli: Any) -> None:
+def register_commands(cli: click.Group) -> None:
     import click
 
     @cli.group("mail")

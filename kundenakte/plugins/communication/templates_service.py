@@ -5,7 +5,7 @@ from __future__ import annotations
 import html as html_lib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import IO, TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -411,7 +411,7 @@ def save_template(
 
 
 def add_template_file(
-    ka: Kundenakte, session: Session, viewer: acl.Viewer, template: CommTemplate, stream: BinaryIO, filename: str
+    ka: Kundenakte, session: Session, viewer: acl.Viewer, template: CommTemplate, stream: IO[bytes], filename: str
 ) -> CommTemplateFile:
     if not can_change(viewer, template):
         raise Forbidden()

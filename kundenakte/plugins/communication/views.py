@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.blueprints import BlueprintSetupState
-from flask_login import login_required
+from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from kundenakte.core import acl
@@ -20,7 +20,7 @@ from kundenakte.plugins.communication.composition import AUTOMATIC_PARTS_HELP
 from kundenakte.plugins.communication.models import CommTemplate
 from kundenakte.plugins.communication.rendering import PLACEHOLDERS
 from kundenakte.plugins.communication.types import TEMPLATE_BASE_TYPES
-from kundenakte.web.context import current_ka, db, viewer
+from kundenakte.web.context import current_ka, db, login_required, viewer
 
 bp = Blueprint("communication", __name__, template_folder="templates", static_folder="static",
                static_url_path="/kommunikation/static")
@@ -70,7 +70,8 @@ def _form_values(template: CommTemplate | None) -> dict[str, Any]:
             parts = key.split(".")
             if len(parts) == 3 and parts[0] == "variants" and parts[1] in variants and parts[2] in svc.VARIANT_FIELDS:
                 variants[parts[1]][parts[2]] = value
-        default = values.get("language") if values.get("language") in svc.LANGUAGES else svc.DEFAULT_LANGUAGE
+        chosen = str(values.get("language") or "")
+        default = chosen if chosen in svc.LANGUAGES else svc.DEFAULT_LANGUAGE
         for field in svc.VARIANT_FIELDS:
             if field in values and not variants[default].get(field):
                 variants[default][field] = values.pop(field)
@@ -104,7 +105,7 @@ def _principal_choices() -> list[tuple[str, str]]:
 
 @bp.route("/einstellungen/kommunikation")
 @login_required
-def template_list():  # type: ignore[no-untyped-def]
+def template_list() -> ResponseReturnValue:
     templates = svc.visible_templates(db(), viewer())
     kinds = {key: label for key, label, _group in svc.kind_choices(current_ka(), db())}
     return render_template("communication/template_list.html", templates=templates, labels=BASE_TYPE_LABELS,
@@ -115,7 +116,7 @@ def template_list():  # type: ignore[no-untyped-def]
 @bp.route("/einstellungen/kommunikation/neu", methods=["GET", "POST"])
 @bp.route("/einstellungen/kommunikation/<int:template_id>", methods=["GET", "POST"])
 @login_required
-def template_form(template_id: int | None = None):  # type: ignore[no-untyped-def]
+def template_form(template_id: int | None = None) -> ResponseReturnValue:
     ka = current_ka()
     template = None
     if template_id is not None:
@@ -173,7 +174,7 @@ def template_form(template_id: int | None = None):  # type: ignore[no-untyped-de
 
 @bp.route("/einstellungen/kommunikation/<int:template_id>/loeschen", methods=["POST"])
 @login_required
-def template_delete(template_id: int):  # type: ignore[no-untyped-def]
+def template_delete(template_id: int) -> ResponseReturnValue:
     try:
         svc.delete_template(db(), viewer(), template_id)
     except NotFound:
@@ -187,7 +188,7 @@ def template_delete(template_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/kommunikation/vorlage", methods=["GET", "POST"])
 @login_required
-def choose_template():  # type: ignore[no-untyped-def]
+def choose_template() -> ResponseReturnValue:
     """"Vorlage auswählen" for a contact, or for a company (then optionally one of its contacts).
 
     A page of its own (without JavaScript, and as the fallback); the "…" menus open its
@@ -249,7 +250,7 @@ def choose_template():  # type: ignore[no-untyped-def]
 CONTACT_CHOICES = 200
 
 
-def _send_page(document_id: int, *, error: str = "", status: int = 200):  # type: ignore[no-untyped-def]
+def _send_page(document_id: int, *, error: str = "", status: int = 200) -> ResponseReturnValue:
     """The confirmation before sending: recipient, subject, attachments, and whether mail really leaves."""
     ka, s, v = current_ka(), db(), viewer()
     doc = get_readable(s, v, document_id)
@@ -266,7 +267,7 @@ def _send_page(document_id: int, *, error: str = "", status: int = 200):  # type
 
 @bp.get("/kommunikation/<int:document_id>/senden")
 @login_required
-def confirm_send(document_id: int):  # type: ignore[no-untyped-def]
+def confirm_send(document_id: int) -> ResponseReturnValue:
     try:
         return _send_page(document_id)
     except NotFound:
@@ -275,7 +276,7 @@ def confirm_send(document_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/kommunikation/<int:document_id>/senden", methods=["POST"])
 @login_required
-def send(document_id: int):  # type: ignore[no-untyped-def]
+def send(document_id: int) -> ResponseReturnValue:
     ka = current_ka()
     try:
         outbox.queue_email(ka, db(), viewer(), document_id)

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import g, jsonify, request, send_file, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -27,6 +28,7 @@ from kundenakte.core.directory import (
     filter_companies,
     filter_contacts,
 )
+from kundenakte.core.doctypes import DocumentType
 from kundenakte.core.documents import (
     DocumentInput,
     NotFound,
@@ -227,7 +229,7 @@ DOC_LOAD = (selectinload(Document.folders), selectinload(Document.acl), selectin
 
 
 @operation("GET", "/me", summary="Der angemeldete Benutzer und seine Berechtigten", tag="Benutzer", response="Me")
-def me():  # type: ignore[no-untyped-def]
+def me() -> ResponseReturnValue:
     user: User = g.api_user
     return jsonify({
         "id": user.id, "login": user.login, "display_name": user.display_name, "email": user.email or "",
@@ -242,7 +244,7 @@ def me():  # type: ignore[no-untyped-def]
 
 @operation("GET", "/companies", summary="Unternehmen suchen und blättern", tag="Unternehmen",
            params=COMPANY_FILTERS + page_params(), response="CompanyPage")
-def list_companies(args: dict[str, Any]):  # type: ignore[no-untyped-def]
+def list_companies(args: dict[str, Any]) -> ResponseReturnValue:
     """Filter wie in der Oberfläche: * ist Platzhalter, sonst exakter Vergleich (Groß/Klein und Umlaute egal)."""
     page, per_page = paging(args)
     f = CompanyFilter(name=args.get("name", ""), postal_code=args.get("postal_code", ""), city=args.get("city", ""),
@@ -264,20 +266,20 @@ def _load_company(company_id: int) -> Company:
 
 @operation("POST", "/companies", summary="Unternehmen anlegen", tag="Unternehmen", body="CompanyCreate", ok=201,
            response="Company")
-def create_company():  # type: ignore[no-untyped-def]
+def create_company() -> ResponseReturnValue:
     company = services.create_company(db(), COMPANY.validate(read_json()), by=viewer().user_id, via="api")
     db().commit()
     return created(company_json(company), url_for("api.get_company", company_id=company.id))
 
 
 @operation("GET", "/companies/{company_id}", summary="Ein Unternehmen", tag="Unternehmen", response="Company")
-def get_company(company_id: int):  # type: ignore[no-untyped-def]
+def get_company(company_id: int) -> ResponseReturnValue:
     return jsonify(company_json(_load_company(company_id)))
 
 
 @operation("PATCH", "/companies/{company_id}", summary="Unternehmen ändern", tag="Unternehmen", body="CompanyUpdate",
            response="Company")
-def update_company(company_id: int):  # type: ignore[no-untyped-def]
+def update_company(company_id: int) -> ResponseReturnValue:
     company = _load_company(company_id)
     services.update_company(db(), company, COMPANY.validate(read_json(), partial=True), by=viewer().user_id, via="api",
                             now=current_ka().clock.now())
@@ -292,7 +294,7 @@ def _require_admin(what: str) -> None:
 
 @operation("DELETE", "/companies/{company_id}", summary="Unternehmen löschen (Administratoren)", tag="Unternehmen",
            ok=204, errors=(403, 409))
-def delete_company(company_id: int):  # type: ignore[no-untyped-def]
+def delete_company(company_id: int) -> ResponseReturnValue:
     """Nur für Administratoren und nur, solange keine Kontakte oder Dokumente auf das Unternehmen verweisen."""
     company = _load_company(company_id)
     _require_admin("Unternehmen")
@@ -306,7 +308,7 @@ def delete_company(company_id: int):  # type: ignore[no-untyped-def]
 
 @operation("GET", "/contacts", summary="Kontakte suchen und blättern", tag="Kontakte",
            params=CONTACT_FILTERS + page_params(), response="ContactPage")
-def list_contacts(args: dict[str, Any]):  # type: ignore[no-untyped-def]
+def list_contacts(args: dict[str, Any]) -> ResponseReturnValue:
     """Filter wie in der Oberfläche: * ist Platzhalter; ein Name passt auch ab einem späteren Wortanfang."""
     page, per_page = paging(args)
     f = ContactFilter(name=args.get("name", ""), postal_code=args.get("postal_code", ""), company=args.get("company", ""),
@@ -320,20 +322,20 @@ def _load_contact(contact_id: int) -> Contact:
 
 
 @operation("POST", "/contacts", summary="Kontakt anlegen", tag="Kontakte", body="ContactCreate", ok=201, response="Contact")
-def create_contact():  # type: ignore[no-untyped-def]
+def create_contact() -> ResponseReturnValue:
     contact = services.create_contact(db(), CONTACT.validate(read_json()), by=viewer().user_id, via="api")
     db().commit()
     return created(contact_json(contact), url_for("api.get_contact", contact_id=contact.id))
 
 
 @operation("GET", "/contacts/{contact_id}", summary="Ein Kontakt", tag="Kontakte", response="Contact")
-def get_contact(contact_id: int):  # type: ignore[no-untyped-def]
+def get_contact(contact_id: int) -> ResponseReturnValue:
     return jsonify(contact_json(_load_contact(contact_id)))
 
 
 @operation("PATCH", "/contacts/{contact_id}", summary="Kontakt ändern", tag="Kontakte", body="ContactUpdate",
            response="Contact")
-def update_contact(contact_id: int):  # type: ignore[no-untyped-def]
+def update_contact(contact_id: int) -> ResponseReturnValue:
     contact = _load_contact(contact_id)
     services.update_contact(db(), contact, CONTACT.validate(read_json(), partial=True), by=viewer().user_id, via="api",
                             now=current_ka().clock.now())
@@ -343,7 +345,7 @@ def update_contact(contact_id: int):  # type: ignore[no-untyped-def]
 
 @operation("DELETE", "/contacts/{contact_id}", summary="Kontakt löschen (Administratoren)", tag="Kontakte", ok=204,
            errors=(403, 409))
-def delete_contact(contact_id: int):  # type: ignore[no-untyped-def]
+def delete_contact(contact_id: int) -> ResponseReturnValue:
     """Nur für Administratoren und nur, solange keine Dokumente auf den Kontakt verweisen."""
     contact = _load_contact(contact_id)
     _require_admin("Kontakte")
@@ -357,7 +359,7 @@ def delete_contact(contact_id: int):  # type: ignore[no-untyped-def]
 
 @operation("GET", "/documents", summary="Lesbare Dokumente auflisten", tag="Dokumente",
            params=DOCUMENT_FILTERS + page_params(), response="DocumentPage")
-def list_documents(args: dict[str, Any]):  # type: ignore[no-untyped-def]
+def list_documents(args: dict[str, Any]) -> ResponseReturnValue:
     """Nur Dokumente, die Sie lesen dürfen; Anzahl und Seiten zählen nur diese. Neueste zuerst."""
     page, per_page = paging(args)
     conditions = [acl.readable_clause(viewer())]
@@ -380,7 +382,7 @@ def list_documents(args: dict[str, Any]):  # type: ignore[no-untyped-def]
     return jsonify(page_body([document_json(d) for d in docs], total, page, per_page))
 
 
-def _known_type(body: dict[str, Any]):  # type: ignore[no-untyped-def]
+def _known_type(body: dict[str, Any]) -> DocumentType:
     key = body.get("type")
     if key is None:
         raise invalid({"type": "Dieses Feld ist ein Pflichtfeld."})
@@ -394,7 +396,7 @@ def _known_type(body: dict[str, Any]):  # type: ignore[no-untyped-def]
 
 @operation("POST", "/documents", summary="Dokument anlegen", tag="Dokumente", body="DocumentCreate", ok=201,
            response="Document", errors=(403,))
-def create_document_view():  # type: ignore[no-untyped-def]
+def create_document_view() -> ResponseReturnValue:
     """``data`` enthält die Felder des Dokumenttyps (siehe /types); unbekannte Felder ergeben 422."""
     body = read_json()
     doctype = _known_type(body)
@@ -406,13 +408,13 @@ def create_document_view():  # type: ignore[no-untyped-def]
 
 
 @operation("GET", "/documents/{document_id}", summary="Ein Dokument", tag="Dokumente", response="Document")
-def get_document(document_id: int):  # type: ignore[no-untyped-def]
+def get_document(document_id: int) -> ResponseReturnValue:
     return jsonify(document_json(get_readable(db(), viewer(), document_id)))
 
 
 @operation("PATCH", "/documents/{document_id}", summary="Dokument ändern (mit Versionsprüfung)", tag="Dokumente",
            body="DocumentUpdate", response="Document", errors=(403, 409))
-def update_document_view(document_id: int):  # type: ignore[no-untyped-def]
+def update_document_view(document_id: int) -> ResponseReturnValue:
     """``version`` ist die zuletzt gelesene Version; hat inzwischen jemand gespeichert, kommt 409 mit
     ``current_version``. Nicht genannte Felder bleiben unverändert."""
     doc = get_readable(db(), viewer(), document_id)
@@ -429,7 +431,7 @@ def update_document_view(document_id: int):  # type: ignore[no-untyped-def]
 
 
 @operation("DELETE", "/documents/{document_id}", summary="Dokument löschen", tag="Dokumente", ok=204, errors=(403,))
-def delete_document_view(document_id: int):  # type: ignore[no-untyped-def]
+def delete_document_view(document_id: int) -> ResponseReturnValue:
     delete_document(current_ka(), db(), viewer(), document_id)
     db().commit()
     return no_content()
@@ -440,14 +442,14 @@ def delete_document_view(document_id: int):  # type: ignore[no-untyped-def]
 
 @operation("GET", "/documents/{document_id}/attachments", summary="Dateien eines Dokuments", tag="Dateien",
            response="AttachmentList")
-def list_attachments(document_id: int):  # type: ignore[no-untyped-def]
+def list_attachments(document_id: int) -> ResponseReturnValue:
     doc = get_readable(db(), viewer(), document_id)
     return jsonify({"items": [attachment_json(a) for a in doc.attachments if not a.inline]})
 
 
 @operation("POST", "/documents/{document_id}/attachments", summary="Datei hochladen", tag="Dateien",
            body="AttachmentUpload", body_type="multipart/form-data", ok=201, response="Attachment", errors=(403, 409))
-def upload_attachment(document_id: int):  # type: ignore[no-untyped-def]
+def upload_attachment(document_id: int) -> ResponseReturnValue:
     """Ein Teil ``file`` (multipart/form-data); der Dateityp wird aus dem Inhalt bestimmt."""
     doc = get_readable(db(), viewer(), document_id)
     if request.mimetype != "multipart/form-data":
@@ -466,7 +468,7 @@ def upload_attachment(document_id: int):  # type: ignore[no-untyped-def]
 
 @operation("GET", "/attachments/{attachment_id}/content", summary="Datei herunterladen", tag="Dateien",
            response={"type": "string", "format": "binary"}, response_type="application/octet-stream")
-def attachment_content(attachment_id: int):  # type: ignore[no-untyped-def]
+def attachment_content(attachment_id: int) -> ResponseReturnValue:
     document_id = db().scalar(select(Attachment.document_id).where(Attachment.id == attachment_id))
     if document_id is None:
         raise NotFound()
@@ -480,7 +482,7 @@ def attachment_content(attachment_id: int):  # type: ignore[no-untyped-def]
 
 @operation("GET", "/search", summary="Volltextsuche in lesbaren Dokumenten", tag="Suche",
            params=SEARCH_PARAMS + page_params(20, 100), response="SearchResult", errors=(400,))
-def search(args: dict[str, Any]):  # type: ignore[no-untyped-def]
+def search(args: dict[str, Any]) -> ResponseReturnValue:
     """Treffer werden beim Abfragen gegen die Rechte geprüft; eine unverständliche Anfrage ergibt 400."""
     page = int(args.get("page") or 1)
     per_page = int(args.get("per_page") or 20)
@@ -500,13 +502,13 @@ def search(args: dict[str, Any]):  # type: ignore[no-untyped-def]
 
 
 @operation("GET", "/folders", summary="Ablage-Ordner", tag="Ablage", response="FolderList")
-def list_folders():  # type: ignore[no-untyped-def]
+def list_folders() -> ResponseReturnValue:
     rows = db().scalars(select(Folder).order_by(Folder.name, Folder.id))
     return jsonify({"items": [{"id": f.id, "name": f.name, "parent_id": f.parent_id} for f in rows]})
 
 
 @operation("GET", "/types", summary="Aktivierte Dokumenttypen mit ihren Feldern", tag="Dokumente", response="TypeList")
-def list_types():  # type: ignore[no-untyped-def]
+def list_types() -> ResponseReturnValue:
     items = []
     for t in sorted(current_ka().enabled_types(db()), key=lambda t: (t.category, t.menu_order, t.key)):
         items.append({
