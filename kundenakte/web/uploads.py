@@ -8,14 +8,17 @@ not upload again. A blob never committed to a row is removed by ``kundenakte sto
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from flask import current_app, request
 from itsdangerous import BadSignature, URLSafeSerializer
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from kundenakte.core.attachments import clean_filename
+from kundenakte.core.formatting import format_decimal
 from kundenakte.core.storage import StoredBlob, UploadTooLarge
 from kundenakte.web.context import current_ka
+from kundenakte.web.formats import current_locale
 
 SALT = "kundenakte.document-upload"
 
@@ -37,8 +40,8 @@ def limit_mb(limit_bytes: int = 0) -> str:
     """The upload limit in MB for messages: the store's when known, else the setting's."""
     if limit_bytes <= 0:
         return str(current_ka().settings.max_upload_mb)
-    mb = limit_bytes / (1024 * 1024)
-    return f"{mb:.0f}" if mb >= 10 or mb == int(mb) else f"{mb:.2f}".rstrip("0").rstrip(".")
+    mb = Decimal(limit_bytes) / (1024 * 1024)
+    return format_decimal(mb, current_locale(), places=0 if mb >= 10 or mb == mb.to_integral_value() else 2)
 
 
 @dataclass(frozen=True)

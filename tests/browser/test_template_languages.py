@@ -70,7 +70,7 @@ def test_template_pages_variants_and_dialog(ka, people, live_server, browser_pag
     assert_product_layout(page, "Kommunikation – Vorlagen")
     expect(page.locator(".card.table-card table.list.template-list tbody tr")).to_have_count(1)
     new = page.get_by_role("toolbar").get_by_role("button", name="Neu")
-    expect(new).to_have_attribute("aria-haspopup", "true")
+    expect(new).to_have_attribute("aria-haspopup", "menu")
     new.click()
     expect(page.get_by_role("menuitem", name="Vorlage")).to_be_focused()
     shot(page, "20-vorlagen-liste")

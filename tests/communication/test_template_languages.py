@@ -185,7 +185,7 @@ def test_form_keeps_every_language_on_errors_and_saves_the_variants(app, ka, peo
     form = client.get(f"/einstellungen/kommunikation/{tid}").get_data(as_text=True)
     assert '<option value="Rundschreiben" selected>Rundschreiben (bisheriger Wert)</option>' in form
     listing = client.get("/einstellungen/kommunikation").get_data(as_text=True)
-    assert "/einstellungen/kommunikation/neu" in listing and 'aria-haspopup="true"' in listing and ">DE</span>" in listing
+    assert "/einstellungen/kommunikation/neu" in listing and 'aria-haspopup="menu"' in listing and ">DE</span>" in listing
     assert ">EN</span>" in listing
 
 

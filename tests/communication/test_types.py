@@ -67,9 +67,10 @@ def test_menus_and_overview(app) -> None:  # type: ignore[no-untyped-def]
     assert (chooser[0].endpoint, dict(chooser[0].values)) == ("communication.choose_template", {"contact_id": 7})
     # The first entry of the first group (issue 14: it was item 19 of 20), opened as a dialog.
     assert chooser[0].order < min(i.order for i in comm if i.type_key) and chooser[0].dialog
-    (for_company,) = company_actions(company=Company(id=3, name="X"), viewer=None)
+    for_company, company_upload = company_actions(company=Company(id=3, name="X"), viewer=None)
     assert (for_company.endpoint, dict(for_company.values), for_company.group) == (
         "communication.choose_template", {"company_id": 3}, "communication")
+    assert (company_upload.endpoint, dict(company_upload.values)) == ("communication_inbound.upload", {"company_id": 3})
     assert {c.key: c.label for c in register_categories()} == {"communication": "Kommunikation"}
     (section,) = register_overview_sections()
     assert section.key == "communication" and section.order == 10 and set(section.type_keys) == set(COMM_KEYS)

@@ -73,7 +73,7 @@ def section_total(page: str) -> int:
 def menu_links(page: str) -> dict[str, list[str]]:
     """The "…" menu as {heading: [hrefs]}."""
     groups: dict[str, list[str]] = {}
-    for block in re.findall(r'<div class="menu-group">(.*?)</div>\s*(?=<div class="menu-group">|</div>)', page, re.S):
+    for block in re.findall(r'<div class="menu-group"[^>]*>(.*?)</div>\s*(?=<div class="menu-group"|</div>)', page, re.S):
         heading = re.search(r'<div class="menu-heading">([^<]*)', block)
         groups[heading.group(1) if heading else ""] = re.findall(r'href="([^"]+)"', block)
     return groups

@@ -10,7 +10,7 @@ from pypdf import PdfReader
 
 from kundenakte.core.documents import DocumentInput, create_document
 from kundenakte.core.models import Attachment, Company, Contact
-from kundenakte.plugins.sales.service import replace_lines
+from kundenakte.plugins.sales.service import save_lines
 from kundenakte.plugins.sales.totals import LineItem
 
 
@@ -42,7 +42,8 @@ def voucher(ka: Any, viewer: Any, type_key: str, lines: list[LineItem] | None = 
     with ka.db.write() as s:
         doc = create_document(ka, s, viewer, type_key, DocumentInput(
             title=title, document_date="2026-11-20", company_id=company_id, contact_id=contact_id, data=data or {}))
-        replace_lines(s, doc, STANDARD_LINES if lines is None else lines)
+        # Through the plugin service: the lines, then the totals in the document's own save.
+        save_lines(ka, s, viewer, doc.id, STANDARD_LINES if lines is None else lines, expected_version=None)
         return doc.id
 
 

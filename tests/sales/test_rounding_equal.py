@@ -16,7 +16,7 @@ from kundenakte.core.formatting import format_money
 from kundenakte.core.models import Document
 from kundenakte.plugins.sales import einvoice, pdf
 from kundenakte.plugins.sales.printdata import voucher_print
-from kundenakte.plugins.sales.service import replace_lines
+from kundenakte.plugins.sales.service import save_lines
 from kundenakte.plugins.sales.totals import LineItem
 from tests.sales.helpers import customer, voucher
 
@@ -47,8 +47,7 @@ def test_printed_xml_and_stored_totals_agree(ka, people, raw):
                       discount_percent=d, vat_rate=r) for i, (q, p, d, r) in enumerate(raw, start=1)]
     doc_id = voucher(ka, owner, "invoice", lines=items, company_id=company_id, contact_id=contact_id)
     with ka.db.write() as s:
-        doc = s.get(Document, doc_id)
-        replace_lines(s, doc, items)  # stored as the form stores them
+        save_lines(ka, s, owner, doc_id, items, expected_version=None)  # stored as a save stores them
     with ka.db.read() as s:
         doc = s.get(Document, doc_id)
         stored = (Decimal(doc.data["net"]), Decimal(doc.data["vat"]), Decimal(doc.data["gross"]))

@@ -31,7 +31,7 @@ def _fill_row(row: Any, article: str, description: str, quantity: str, unit: str
 
 
 def _followup(page: Any, label: str) -> None:
-    page.locator("summary[aria-label='Weitere Aktionen']").click()
+    page.get_by_role("button", name="Weitere Aktionen").click()
     page.get_by_role("menuitem", name=label).click()
     page.wait_for_load_state("networkidle")
 

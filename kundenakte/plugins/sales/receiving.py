@@ -11,8 +11,10 @@ read yet (the view says so). Once attached, the key fields are kept in ``sales_r
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from kundenakte.core.formatting import round_money
 from kundenakte.plugins.sales import einvoice
 
 if TYPE_CHECKING:
@@ -134,5 +136,5 @@ def index_fields(document: Document) -> dict[str, str]:
         "rechnungsnummer": " ".join(r.number for r in rows),
         "lieferant": " ".join(r.supplier for r in rows),
         # machine format (betrag:739.71), like the number a user copies from the XML
-        "betrag": " ".join(f"{r.amount:.2f}" for r in rows if r.amount is not None),
+        "betrag": " ".join(str(round_money(Decimal(r.amount))) for r in rows if r.amount is not None),
     }

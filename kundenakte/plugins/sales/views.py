@@ -20,7 +20,7 @@ from kundenakte.plugins.sales.chain import allowed_followups
 from kundenakte.plugins.sales.finalise import finalise_voucher, is_finalised
 from kundenakte.plugins.sales.numbering import VOUCHER_TYPES
 from kundenakte.plugins.sales.payments import STATUS_LABELS, payment_state, record_payment
-from kundenakte.plugins.sales.service import create_followup, load_lines, replace_lines
+from kundenakte.plugins.sales.service import create_followup, load_lines, replace_lines, store_totals
 from kundenakte.plugins.sales.totals import COMMON_UNITS, LineItem, compute_totals, parse_line_items
 from kundenakte.plugins.sales.types import INVOICE_TYPES, LINE_TYPES, PRINTABLE_TYPES
 from kundenakte.web import formats
@@ -115,7 +115,9 @@ def apply_form_lines(session: Session, document: Document) -> None:
         raise ValidationError({_("Positionen"): _("Zeile %(row)d: %(detail)s", row=first + 1, detail=detail)})
     if document.id is None:
         session.flush()  # a new voucher needs its id for its lines
-    replace_lines(session, document, items)
+    # Inside the core's save (prepare_document runs on_prepare first, from the lines stored before):
+    # the totals of the lines just submitted go into the document being saved.
+    store_totals(document, replace_lines(session, document, items))
 
 
 # -- the voucher part of the document page (DocumentType.view_template) ------------------------------

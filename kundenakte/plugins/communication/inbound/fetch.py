@@ -21,6 +21,7 @@ import logging
 import re
 import ssl
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
@@ -29,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from kundenakte.core import acl
 from kundenakte.core.doctypes import ValidationError
+from kundenakte.core.formatting import format_decimal
 from kundenakte.core.models import User
 from kundenakte.core.storage import UploadTooLarge
 from kundenakte.plugins.communication.inbound import filing
@@ -258,7 +260,7 @@ def fetch_account(ka: Kundenakte, account_id: int, *, limit: int | None = None) 
                 raw: bytes | None = None
                 reason = ""
                 if size > limit_bytes:
-                    megabytes = f"{size / 1024 / 1024:.1f}".replace(".", ",")
+                    megabytes = format_decimal(Decimal(size) / 1024 / 1024, "de", places=1)
                     reason = (f"Die Nachricht ist {megabytes} MB groß; das Postfach nimmt höchstens "
                               f"{account.max_size_mb} MB an.")
                 else:
