@@ -15,7 +15,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from kundenakte.core.attachments import clean_filename
-from kundenakte.core.formatting import format_decimal
+from kundenakte.core.formatting import format_decimal, round_money
 from kundenakte.core.storage import StoredBlob, UploadTooLarge
 from kundenakte.web.context import current_ka
 from kundenakte.web.formats import current_locale
@@ -41,7 +41,10 @@ def limit_mb(limit_bytes: int = 0) -> str:
     if limit_bytes <= 0:
         return str(current_ka().settings.max_upload_mb)
     mb = Decimal(limit_bytes) / (1024 * 1024)
-    return format_decimal(mb, current_locale(), places=0 if mb >= 10 or mb == mb.to_integral_value() else 2)
+    if mb >= 10 or mb == mb.to_integral_value():
+        return format_decimal(mb, current_locale(), places=0)
+    # Two places at most, without trailing zeros: 100,000 bytes are "0,1" MB (German), "0.1" (English).
+    return format_decimal(round_money(mb).normalize(), current_locale())
 
 
 @dataclass(frozen=True)

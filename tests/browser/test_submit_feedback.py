@@ -29,7 +29,7 @@ def test_oversize_file_is_named_at_the_field_and_nothing_is_lost(ka, people, liv
         before = len(s.scalars(select(Document)).all())
     page.locator(".doc-toolbar button[type=submit]").click()
     error = page.locator("#f-attachments-error")
-    expect(error).to_have_text("Die Datei gross.pdf ist zu groß (höchstens 0.1 MB). Alles andere ist erhalten; "
+    expect(error).to_have_text("Die Datei gross.pdf ist zu groß (höchstens 0,1 MB). Alles andere ist erhalten; "
                                "bitte wählen Sie eine kleinere Datei.")
     expect(page.locator("#f-attachments")).to_be_focused()
     expect(page.locator("#f-title")).to_have_value("Mit großer Datei")

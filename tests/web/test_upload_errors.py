@@ -45,7 +45,7 @@ def test_file_over_the_store_limit_on_edit_keeps_the_form(ka, people, master, ap
     r = b.post(f"/dokumente/{doc_id}/bearbeiten", form)
     html = r.get_data(as_text=True)
     assert r.status_code == 413
-    assert "gross.bin ist zu groß (höchstens 0.05 MB)" in _file_error(html)
+    assert "gross.bin ist zu groß (höchstens 0,05 MB)" in _file_error(html)
     assert 'value="Geänderter Titel"' in html and f'name="version" value="{version}"' in html
     with ka.db.read() as s:
         assert s.get(Document, doc_id).title == "Akte"
