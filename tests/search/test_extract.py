@@ -84,3 +84,21 @@ def test_unknown_types_give_empty_string(tmp_path: Path):
     blob.write_bytes(b"\x00\x01")
     assert extract_text(blob, "application/octet-stream") == ""
     assert extract_text(blob, "") == ""
+
+
+@needs_pdfs
+def test_one_child_reads_many_files_and_a_killed_one_is_replaced():
+    from kundenakte.search import extract
+
+    assert "The Crazy Ones" in extract_text(PDF_DIR / "crazyones.pdf", "application/pdf")
+    first = extract._WORKER._proc
+    assert first is not None
+    assert "Example document" in extract_text(PDF_DIR / "example.pdf", "application/pdf")
+    assert extract._WORKER._proc is first  # no interpreter start per file
+    first.kill()  # what the memory or CPU limit does to a child reading a hostile file
+    first.wait(5)
+    assert "Example document" in extract_text(PDF_DIR / "example.pdf", "application/pdf")
+    assert extract._WORKER._proc is not first
+    # A timeout kills the child; the next file gets a new one and its full text.
+    extract_text(PDF_DIR / "multilang.pdf", "application/pdf", timeout_s=0.0001)
+    assert "Привет, мир" in extract_text(PDF_DIR / "multilang.pdf", "application/pdf")
