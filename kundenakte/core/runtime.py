@@ -118,6 +118,11 @@ class Kundenakte:
     # -- transaction events ------------------------------------------------------------------
 
     def _after_commit(self, session: Session) -> None:
+        # SQLAlchemy reports a released savepoint as a commit too; the events wait for the real one
+        # (a hook reading the document in its own session would not see it yet, and a rollback of
+        # the outer transaction would have announced a change that never happened).
+        if session.in_nested_transaction():
+            return
         unit = unit_of(session)
         events, shas = unit.events, unit.blobs_to_check
         unit.events, unit.blobs_to_check, unit.disabled_plugins = [], [], None

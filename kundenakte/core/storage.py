@@ -144,7 +144,8 @@ class BlobStore:
         unit.blob_listeners = True
 
         def _after_commit(sess: Session) -> None:
-            unit_of(sess).new_blobs = set()
+            if not sess.in_nested_transaction():  # a released savepoint is not the commit
+                unit_of(sess).new_blobs = set()
 
         def _after_rollback(sess: Session) -> None:
             pending = unit_of(sess)

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from kundenakte.core.models import Company, Contact
+from kundenakte.core import services
 from kundenakte.plugins.communication import templates_service as svc
 from kundenakte.plugins.communication.outbox import deliver_queued, queue_email
 from tests.browser.conftest import login, shot
@@ -44,13 +44,9 @@ def test_reply_to_a_template_mail_appears_as_incoming(ka: Any, people: Any, live
                                                       dovecot: Dovecot) -> None:
     admin = people.viewer("admin")
     with ka.db.write() as s:
-        company = Company(name="DOCHOUSE GmbH", city="Ravensburg")
-        s.add(company)
-        s.flush()
-        contact = Contact(gender="female", title="Dr.", first_name="Maria", last_name="Schäfer", company_id=company.id,
-                          email="maria.schaefer@dochouse.example")
-        s.add(contact)
-        s.flush()
+        company = services.create_company(s, {"name": "DOCHOUSE GmbH", "city": "Ravensburg"}, by=None)
+        contact = services.create_contact(s, {"gender": "female", "title": "Dr.", "first_name": "Maria", "last_name": "Schäfer",
+                                              "company_id": company.id, "email": "maria.schaefer@dochouse.example"}, by=None)
         ids = {"company": company.id, "contact": contact.id}
         template = svc.save_template(ka, s, admin, {"name": "Informationsmaterial", "base_type": "email", "readers": ["*"],
                                                     "subject": "Informationen zu {{ unternehmen.name }}",

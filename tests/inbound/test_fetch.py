@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from kundenakte.core.models import Attachment, Company, Contact, Document, User
+from kundenakte.core import services
+from kundenakte.core.models import Attachment, Document, User
 from kundenakte.plugins.communication.inbound import accounts
 from kundenakte.plugins.communication.inbound.fetch import fetch_account
 from kundenakte.plugins.communication.inbound.models import InboundMessage, MailAccount
@@ -29,12 +30,9 @@ def make_account(ka: Any, dovecot: Any, people: Any, **values: Any) -> int:
 @pytest.fixture
 def customer(ka: Any) -> dict[str, int]:
     with ka.db.write() as s:
-        company = Company(name="Kunde GmbH", email="info@kunde.example")
-        s.add(company)
-        s.flush()
-        contact = Contact(first_name="Max", last_name="Kunde", email="Max@Kunde.example", company_id=company.id)
-        s.add(contact)
-        s.flush()
+        company = services.create_company(s, {"name": "Kunde GmbH", "email": "info@kunde.example"}, by=None)
+        contact = services.create_contact(s, {"first_name": "Max", "last_name": "Kunde", "email": "Max@Kunde.example",
+                                              "company_id": company.id}, by=None)
         return {"company": company.id, "contact": contact.id}
 
 
@@ -123,8 +121,8 @@ def test_size_limit_admits_25_mb_when_raised(ka: Any, people: Any, dovecot: Any,
 
 def test_free_mail_and_internal_addresses_never_match(ka: Any, people: Any, dovecot: Any) -> None:
     with ka.db.write() as s:
-        s.add(Company(name="Google", email="info@gmail.com"))
-        s.add(Company(name="Wir selbst", email="zentrale@example.org"))  # the users' domain (people fixture)
+        services.create_company(s, {"name": "Google", "email": "info@gmail.com"}, by=None)
+        services.create_company(s, {"name": "Wir selbst", "email": "zentrale@example.org"}, by=None)  # the users' domain (people fixture)
     account_id = make_account(ka, dovecot, people)
     dovecot.append(messages.plain(sender="Privat <jemand@gmail.com>", to="owner@example.org"))
     fetch_account(ka, account_id)
@@ -144,9 +142,7 @@ def test_mail_from_a_user_is_outgoing(ka: Any, people: Any, dovecot: Any, custom
 
 def test_several_matches_one_document_per_company(ka: Any, people: Any, dovecot: Any, customer: dict[str, int]) -> None:
     with ka.db.write() as s:
-        other = Company(name="Andere AG", email="info@andere.example")
-        s.add(other)
-        s.flush()
+        other = services.create_company(s, {"name": "Andere AG", "email": "info@andere.example"}, by=None)
         other_id = other.id
     account_id = make_account(ka, dovecot, people)
     dovecot.append(messages.plain(to="max@kunde.example, einkauf@andere.example", sender="Owner <owner@example.org>"))

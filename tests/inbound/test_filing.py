@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from kundenakte.core import services
 from kundenakte.core.documents import DocumentInput, create_document
 from kundenakte.core.models import Company, Contact, Document
 from kundenakte.plugins.communication.inbound import filing
@@ -21,12 +22,9 @@ from tests.inbound.messages import DATA
 @pytest.fixture
 def customer(ka: Any) -> dict[str, int]:
     with ka.db.write() as s:
-        company = Company(name="Kunde GmbH", email="info@kunde.example")
-        s.add(company)
-        s.flush()
-        contact = Contact(first_name="Max", last_name="Kunde", email="max@kunde.example", company_id=company.id)
-        s.add(contact)
-        s.flush()
+        company = services.create_company(s, {"name": "Kunde GmbH", "email": "info@kunde.example"}, by=None)
+        contact = services.create_contact(s, {"first_name": "Max", "last_name": "Kunde", "email": "max@kunde.example",
+                                              "company_id": company.id}, by=None)
         return {"company": company.id, "contact": contact.id}
 
 

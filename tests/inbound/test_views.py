@@ -7,7 +7,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from kundenakte.core.models import Company, Contact, Document
+from kundenakte.core import services
+from kundenakte.core.models import Contact, Document
 from kundenakte.plugins.communication.inbound import filing
 from kundenakte.plugins.communication.inbound.models import MailAccount
 from tests.inbound import messages
@@ -49,9 +50,7 @@ def test_account_pages_admin_only_and_password_never_shown(ka: Any, people: Any,
 
 def test_posteingang_assign_to_company_with_one_action(ka: Any, people: Any, client: Any) -> None:
     with ka.db.write() as s:
-        company = Company(name="Neukunde AG", email="")
-        s.add(company)
-        s.flush()
+        company = services.create_company(s, {"name": "Neukunde AG"}, by=None)
         company_id = company.id
     doc_id = _file(ka, people, messages.plain(subject="Unbekannter Absender", sender="Frau X <x@neu.example>"),
                    readers=["*"], editors=[f"u:{people.users['owner']}"])
@@ -114,9 +113,7 @@ def test_document_page_has_no_remote_image_and_thread_page(ka: Any, people: Any,
 
 def test_upload_form_on_contact_page(ka: Any, people: Any, client: Any) -> None:
     with ka.db.write() as s:
-        contact = Contact(first_name="Max", last_name="Kunde", email="max@kunde.example")
-        s.add(contact)
-        s.flush()
+        contact = services.create_contact(s, {"first_name": "Max", "last_name": "Kunde", "email": "max@kunde.example"}, by=None)
         contact_id = contact.id
     token = login(client, "owner")
     assert "e-mail-ablegen" in client.get(f"/kontakte/{contact_id}").get_data(as_text=True)

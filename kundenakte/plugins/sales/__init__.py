@@ -110,6 +110,15 @@ def extra_index_fields(document: Document) -> dict[str, str]:
 
 
 @hookimpl
+def page_notices(ka: Any, viewer: Viewer, page: str, document: Document | None) -> list[str]:
+    if page != "document" or document is None:
+        return []
+    from kundenakte.plugins.sales.receiving import notices
+
+    return notices(document)
+
+
+@hookimpl
 def document_saved(ka: Any, document_id: int, created: bool, user_id: int | None) -> None:
     from kundenakte.plugins.sales.receiving import record_received
 

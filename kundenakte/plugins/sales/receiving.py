@@ -138,3 +138,34 @@ def index_fields(document: Document) -> dict[str, str]:
         # machine format (betrag:739.71), like the number a user copies from the XML
         "betrag": " ".join(str(round_money(Decimal(r.amount))) for r in rows if r.amount is not None),
     }
+
+
+def notices(document: Document) -> list[str]:
+    """What the document's page says about the e-invoices among its attachments (``page_notices``)."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import object_session
+
+    from kundenakte.core.formatting import format_money
+    from kundenakte.plugins.sales.models import ReceivedInvoiceRow
+
+    session = object_session(document)
+    if session is None or document.id is None:
+        return []
+    rows = list(session.scalars(select(ReceivedInvoiceRow).where(ReceivedInvoiceRow.document_id == document.id,
+                                                                  ReceivedInvoiceRow.kind != "none")
+                                .order_by(ReceivedInvoiceRow.attachment_id)))
+    names = {a.id: a.filename for a in document.attachments}
+    what = "Diese E-Mail" if document.type_key == "email" else "Dieses Dokument"
+    out = []
+    for row in rows:
+        name = names.get(row.attachment_id, "")
+        if row.kind == "ubl":
+            out.append(f"„{name}“ ist eine E-Rechnung im UBL-Format; sie wird erkannt, aber noch nicht lesbar angezeigt.")
+            continue
+        amount = f" über {format_money(row.amount, 'de')}" if row.amount is not None else ""
+        supplier = f" von {row.supplier}" if row.supplier else ""
+        text = f"{what} enthält eine E-Rechnung: Nr. {row.number}{supplier}{amount} („{name}“, „…“ → E-Rechnung lesen)."
+        if not row.valid:
+            text += " Sie erfüllt das Schema nicht; die Abweichungen zeigt „E-Rechnung lesen“."
+        out.append(text)
+    return out

@@ -27,13 +27,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kundenakte.core import acl
 from kundenakte.core.attachments import add_attachment
 from kundenakte.core.documents import DocumentInput, create_document, set_document_state, update_document
-from kundenakte.core.models import Company, Contact, Document, User
+from kundenakte.core.models import Contact, ContactPoint, Document, User
 from kundenakte.core.services import create_contact
 from kundenakte.core.validation import is_email
 from kundenakte.plugins.communication.inbound.models import InboundMessage, MailAccount
@@ -99,9 +99,12 @@ def find_targets(session: Session, addresses: Sequence[str], internal: set[str])
     external = [a for a in dict.fromkeys(addresses) if a not in internal]
     if not external:
         return []
+    # Every address of a contact counts, not only the preferred one (contact_points, indexed key).
     contacts = list(session.execute(
-        select(Contact.id, Contact.company_id, func.lower(Contact.email))
-        .where(func.lower(Contact.email).in_(external)).order_by(Contact.id)
+        select(Contact.id, Contact.company_id, ContactPoint.value_key)
+        .join(ContactPoint, ContactPoint.contact_id == Contact.id)
+        .where(ContactPoint.channel == "email", ContactPoint.value_key.in_([a.casefold() for a in external]))
+        .order_by(Contact.id)
     ))
     by_address: dict[str, list[tuple[int, int | None]]] = {}
     for cid, company_id, address in contacts:
@@ -122,21 +125,23 @@ def find_targets(session: Session, addresses: Sequence[str], internal: set[str])
         targets.append(target)
 
     for address in external:
-        for cid, company_id in by_address.get(address, []):
+        for cid, company_id in by_address.get(address.casefold(), []):
             add(Target(cid, company_id, "contact"))
     for address in external:
-        if by_address.get(address):
+        if by_address.get(address.casefold()):
             continue
         domain = _domain(address)
         if not domain or domain in FREE_MAIL_DOMAINS or domain in internal_domains:
             continue
         pattern = "%@" + _like_escape(domain)
+        domain_points = (ContactPoint.channel == "email", ContactPoint.value_key.like(pattern, escape="\\"))
         company_ids = list(session.scalars(
-            select(Company.id).where(func.lower(Company.email).like(pattern, escape="\\")).order_by(Company.id)
+            select(ContactPoint.company_id).where(*domain_points, ContactPoint.company_id.is_not(None))
+            .order_by(ContactPoint.company_id)
         ))
         company_ids += list(session.scalars(
-            select(Contact.company_id).where(func.lower(Contact.email).like(pattern, escape="\\"),
-                                              Contact.company_id.is_not(None)).order_by(Contact.id)
+            select(Contact.company_id).join(ContactPoint, ContactPoint.contact_id == Contact.id)
+            .where(*domain_points, Contact.company_id.is_not(None)).order_by(Contact.id)
         ))
         for company_id in dict.fromkeys(c for c in company_ids if c is not None):
             add(Target(None, int(company_id), "domain"))
@@ -365,8 +370,9 @@ def contact_from_sender(session: Session, viewer: acl.Viewer, doc: Document) -> 
     domain = _domain(address) if "@" in address else ""
     if domain and domain not in FREE_MAIL_DOMAINS:
         pattern = "%@" + _like_escape(domain)
-        company_id = session.scalar(select(Company.id).where(or_(
-            func.lower(Company.email).like(pattern, escape="\\"))).order_by(Company.id).limit(1))
+        company_id = session.scalar(select(ContactPoint.company_id).where(
+            ContactPoint.channel == "email", ContactPoint.company_id.is_not(None),
+            ContactPoint.value_key.like(pattern, escape="\\")).order_by(ContactPoint.company_id).limit(1))
     # Through the core's contact service (the one writer): its rules, its audit entry. A sender
     # address the service's e-mail rule refuses is left out rather than refusing the contact.
     values: dict[str, Any] = {"first_name": first[:120], "last_name": last[:120], "company_id": company_id}
