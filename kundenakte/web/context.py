@@ -100,6 +100,20 @@ def _make_gettext(lookup: Callable[[], Any]) -> Callable[..., str]:
     return gettext
 
 
+def resolve_picker(kind: str, raw_id: Any, text: Any) -> tuple[int | None, str | None]:
+    """What a submitted type-ahead (``macros/fields.html`` ``picker``) means: ``(id or None, error)``.
+
+    ``kind`` is ``"contact"`` or ``"company"``. The plugin API's door to the core's pickers: a
+    chosen id stands while the visible text still shows its name; text typed without picking (or
+    without JavaScript) must name exactly one entry by the list filters' rules, else the German
+    error says what to do.
+    """
+    from kundenakte.web import pickers
+
+    value, error = pickers.resolve(db(), kind, raw_id, str(text or ""))
+    return (int(value) if value else None), error
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=lambda s: _translations().ugettext(s),

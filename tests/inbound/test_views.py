@@ -70,6 +70,32 @@ def test_posteingang_assign_to_company_with_one_action(ka: Any, people: Any, cli
     assert "Unbekannter Absender" not in client.get("/kommunikation/posteingang").get_data(as_text=True)
 
 
+def test_posteingang_assign_by_typed_name_without_javascript(ka: Any, people: Any, client: Any) -> None:
+    """The row's type-ahead: a name typed without picking must name exactly one contact."""
+    with ka.db.write() as s:
+        company = services.create_company(s, {"name": "Vogel Technik GmbH"}, by=None)
+        anna = services.create_contact(s, {"first_name": "Anna", "last_name": "Vogel", "company_id": company.id}, by=None)
+        services.create_contact(s, {"first_name": "Bernd", "last_name": "Vogelsang"}, by=None)
+        services.create_contact(s, {"first_name": "Carla", "last_name": "Vogelsang"}, by=None)
+        anna_id, company_id = anna.id, company.id
+    doc_id = _file(ka, people, messages.plain(subject="Bitte zuordnen", sender="A. V. <a.v@privat.example>"),
+                   readers=["*"], who="owner")
+    token = login(client, "owner")
+    page = client.get("/kommunikation/posteingang").get_data(as_text=True)
+    assert f'id="inbox-{doc_id}-contact-text"' in page and 'name="contact_id:text"' in page
+    form = {"csrf_token": token, "contact_id": "", "contact_id:text": "Vogelsang", "company_id": "", "company_id:text": ""}
+    client.post(f"/kommunikation/posteingang/{doc_id}/zuordnen", data=form)
+    assert "Mehrere Einträge passen" in client.get("/kommunikation/posteingang").get_data(as_text=True)
+    client.post(f"/kommunikation/posteingang/{doc_id}/zuordnen", data=form | {"contact_id:text": "Niemand"})
+    assert "Kein Kontakt dieses Namens" in client.get("/kommunikation/posteingang").get_data(as_text=True)
+    with ka.db.read() as s:
+        assert s.get(Document, doc_id).contact_id is None  # type: ignore[union-attr]
+    client.post(f"/kommunikation/posteingang/{doc_id}/zuordnen", data=form | {"contact_id:text": "Anna Vogel"})
+    with ka.db.read() as s:
+        doc = s.get(Document, doc_id)
+        assert (doc.contact_id, doc.company_id) == (anna_id, company_id)  # type: ignore[union-attr]
+
+
 def test_posteingang_create_contact_from_sender(ka: Any, people: Any, client: Any) -> None:
     doc_id = _file(ka, people, messages.plain(subject="Neu hier", sender="Erika Mustermann <erika@neu.example>"),
                    readers=["*"], who="owner")

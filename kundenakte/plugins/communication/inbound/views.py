@@ -19,7 +19,7 @@ from kundenakte.plugins.communication.inbound import accounts, filing, loop
 from kundenakte.plugins.communication.inbound.fetch import FetchError, fetch_account
 from kundenakte.plugins.communication.inbound.models import InboundMessage, MailAccount
 from kundenakte.plugins.communication.inbound.upload import UploadError, file_upload
-from kundenakte.web.context import current_ka, db, login_required, viewer
+from kundenakte.web.context import current_ka, db, login_required, resolve_picker, viewer
 
 bp = Blueprint("communication_inbound", __name__, template_folder="../templates", static_folder="static",
                static_url_path="/kommunikation/inbound-static")
@@ -139,8 +139,11 @@ def assign(document_id: int) -> Response:
         doc = get_readable(db(), viewer(), document_id)
     except NotFound:
         abort(404)
-    contact_id = request.form.get("contact_id", type=int)
-    company_id = request.form.get("company_id", type=int)
+    contact_id, contact_error = _picked("contact")
+    company_id, company_error = _picked("company")
+    if contact_error or company_error:
+        flash(contact_error or company_error or "", "error")
+        return redirect(url_for("communication_inbound.inbox"))
     try:
         if request.form.get("create_contact"):
             if not acl.can_edit(db(), viewer(), doc.id):
@@ -167,6 +170,17 @@ def assign(document_id: int) -> Response:
         return redirect(url_for("communication_inbound.inbox"))
     flash(_("E-Mail zugeordnet."))
     return redirect(url_for("communication_inbound.inbox"))
+
+
+def _picked(kind: str) -> tuple[int | None, str | None]:
+    """The contact or company a row's type-ahead names (a bare number still works: "Nr.")."""
+    name = f"{kind}_id"
+    text = request.form.get(name + ":text")
+    if text is None:  # the plain number field of older pages and scripts
+        return request.form.get(name, type=int), None
+    if text.strip().isdigit() and not request.form.get(name):
+        return int(text.strip()), None
+    return resolve_picker(kind, request.form.get(name), text)
 
 
 # -- thread --------------------------------------------------------------------------------------
