@@ -64,6 +64,16 @@ class Field:
 
 
 @dataclass(frozen=True)
+class MailFields:
+    """A type that sends e-mail names its recipient and subject fields here, so other plugins can offer
+    "Per E-Mail senden" (a prefilled draft) without knowing which plugin sends mail."""
+
+    to_email: str
+    to_name: str = ""
+    subject: str = ""
+
+
+@dataclass(frozen=True)
 class Status:
     value: str
     label: str
@@ -96,13 +106,16 @@ class DocumentType:
     # and the document page, e.g. a line item editor; they see the page's whole context.
     form_template: str = ""
     view_template: str = ""
+    # Set by a type that sends e-mail (the communication plugin's E-Mail): see ``mail_type``.
+    mail: MailFields | None = None
     plugin: str = ""  # filled by the registry: which plugin declared it
 
     def __post_init__(self) -> None:
         names = [f.name for f in self.fields]
         if len(names) != len(set(names)):
             raise ValueError(f"document type {self.key!r} declares a field twice")
-        for ref in (self.amount_field, self.due_field):
+        mail_refs = (self.mail.to_email, self.mail.to_name, self.mail.subject) if self.mail else ()
+        for ref in (self.amount_field, self.due_field, *mail_refs):
             if ref and ref not in names:
                 raise ValueError(f"document type {self.key!r} mirrors unknown field {ref!r}")
         # Lookups by name run per table cell; plain attributes beside the declared fields.
@@ -281,6 +294,11 @@ class TypeRegistry:
     def enabled(self, disabled_plugins: Iterable[str]) -> list[DocumentType]:
         off = set(disabled_plugins)
         return [t for t in self._types.values() if t.plugin not in off]
+
+    def mail_type(self, disabled_plugins: Iterable[str] = ()) -> DocumentType | None:
+        """The enabled type that sends e-mail (declares ``mail``), if any: first by menu order."""
+        found = [t for t in self.enabled(disabled_plugins) if t.mail is not None]
+        return min(found, key=lambda t: (t.menu_order, t.key)) if found else None
 
     def by_category(self, category: str, disabled_plugins: Iterable[str] = ()) -> list[DocumentType]:
         return [t for t in self.enabled(disabled_plugins) if t.category == category]

@@ -52,7 +52,7 @@ from kundenakte.core.documents import (
 )
 from kundenakte.core.formatting import parse_decimal
 from kundenakte.core.html import sanitize_html
-from kundenakte.core.models import Company, Contact, Document, Folder, Group, User
+from kundenakte.core.models import Attachment, Company, Contact, Document, Folder, Group, User
 from kundenakte.core.storage import UploadTooLarge
 from kundenakte.web import formats, pickers, uploads
 from kundenakte.web.context import current_ka, db, language, login_required, viewer
@@ -628,6 +628,25 @@ def _body_too_large(exc: Any) -> ResponseReturnValue:
     return _render_form(doctype, _form_from_doc(doc, doctype), doc=doc, errors={"attachments": message}, status=413)
 
 
+MAX_TAKEN_OVER = 20
+
+
+def _taken_over(raw_ids: Sequence[str]) -> list[PendingUpload]:
+    """Files of other documents offered for a new one (``?anhang_aus=<attachment id>``, e.g. a voucher's
+    PDF for "Per E-Mail senden"): only what the viewer may read now; attached on save like an upload,
+    with its own audit entry (the content is stored once)."""
+    s, v = db(), viewer()
+    out: list[PendingUpload] = []
+    for raw in raw_ids[:MAX_TAKEN_OVER]:
+        ident = _int_or_none(raw)
+        att = s.get(Attachment, ident) if ident else None
+        if att is None or att.inline or not acl.can_read(s, v, att.document_id):
+            continue  # unreadable == missing: the page does not say whether it exists
+        upload = PendingUpload(att.sha256, att.filename, att.mime_type, att.size)
+        out.append(PendingUpload(att.sha256, att.filename, att.mime_type, att.size, uploads.sign(upload, v.user_id)))
+    return out
+
+
 @bp.route("/dokumente/neu/<type_key>", methods=["GET", "POST"])
 @login_required
 def new(type_key: str) -> ResponseReturnValue:
@@ -639,7 +658,7 @@ def new(type_key: str) -> ResponseReturnValue:
             company_id=_int_or_none(request.args.get("company_id")),
             parent_id=_int_or_none(request.args.get("parent_id")),
         )
-        return _render_form(doctype, values)
+        return _render_form(doctype, values, pending=_taken_over(request.args.getlist("anhang_aus")))
 
     values = _form_from_request(doctype)
     try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kundenakte.core.doctypes import Choice, DocumentType, Field, Status
+from kundenakte.core.doctypes import Choice, DocumentType, Field, MailFields, Status
 
 # Set by the outbox alone (``status_managed``): nobody chooses "versendet" by hand. "filed" is
 # what happens without an SMTP server: the message is complete, but only written to
@@ -54,6 +54,7 @@ EMAIL = DocumentType(
         Field("cc", "text", "Cc", "Cc", computed=True),
     ),
     statuses=EMAIL_STATUSES, status_managed=True, retention_days=RETENTION, icon="mail", menu_order=110,
+    mail=MailFields(to_email="to_email", to_name="to_name", subject="subject"),
 )
 LETTER = DocumentType(
     key="letter", label="Brief", label_en="Letter", category="communication",

@@ -63,6 +63,12 @@ def document_actions(document: Document, viewer: Viewer, can_edit: bool) -> list
         if not finalised:
             items.append(MenuItem("PDF-Vorschau", endpoint="sales.preview", values={"document_id": document.id},
                                   group="sales", order=6, label_en="PDF preview"))
+    if document.type_key in PRINTABLE_TYPES:
+        from kundenakte.plugins.sales.mailing import send_by_mail_item
+
+        mail_item = send_by_mail_item(document)
+        if mail_item is not None:
+            items.append(mail_item)
     if document.type_key in INVOICE_TYPES and can_edit and document.archived_at is None:
         items.append(MenuItem("Zahlung erfassen (bezahlt am)", endpoint="sales.payment", values={"document_id": document.id},
                               group="sales", order=7, label_en="Record payment (paid on)"))
