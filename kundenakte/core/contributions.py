@@ -68,6 +68,15 @@ class OverviewFilter:
 
 
 @dataclass(frozen=True)
+class OverviewFigure:
+    """A further figure of an overview section beside its sum (e.g. "Offene Posten"), in euros."""
+
+    label: str
+    value: Any  # Decimal
+    label_en: str = ""
+
+
+@dataclass(frozen=True)
 class OverviewSection:
     """A section of the company/contact overview, declared rather than hand-built.
 
@@ -85,6 +94,10 @@ class OverviewSection:
     # What the sum means ("Pipeline (gewichtet)", "Fakturiert"); one section sums one meaning only.
     sum_label: str = ""
     sum_label_en: str = ""
+    # Figures the plugin computes itself, each one meaning (open receivables from payments, say):
+    # called with the instance, the session and a SELECT of the ids of the section's documents the viewer may read
+    # in this scope (the same ACL clause as counts and sums), it returns OverviewFigure objects.
+    figures: Callable[[Any, Any, Any], Any] | None = None
     order: int = 100
     label_en: str = ""
     plugin: str = ""

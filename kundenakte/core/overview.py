@@ -89,6 +89,7 @@ class SectionView:
     pages: int
     overall: int = 0  # readable documents of the section whatever the filter
     per_page: int = PER_PAGE
+    figures: tuple[Any, ...] = ()  # the section's own OverviewFigure objects
     types: dict[str, DocumentType] = field(default_factory=dict)
 
     @property
@@ -312,8 +313,13 @@ def build_section(
         if memo is not None:
             memo.cache.put(rows_key, tuple(rows))
     types = {k: t for k in section.type_keys if (t := ka.types.get(k)) is not None}
+    figures: tuple[Any, ...] = ()
+    if section.figures is not None and per_status:
+        # Not cached: a plugin's figure may depend on its own rows (payments) that bump no scope version.
+        figures = tuple(section.figures(ka, session, select(Document.id).where(*base())))
     return SectionView(section=section, active=active, counts=counts, sums=sums, rows=rows, total=total,
-                       page=current, pages=pages, types=types, overall=sum(c for c, _a in per_status.values()))
+                       page=current, pages=pages, types=types, overall=sum(c for c, _a in per_status.values()),
+                       figures=figures)
 
 
 def build_overview(

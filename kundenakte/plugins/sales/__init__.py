@@ -131,6 +131,12 @@ def document_saved(ka: Any, document_id: int, created: bool, user_id: int | None
     record_received(ka, document_id)
 
 
+def _receivables(ka: Any, session: Session, readable_ids: Any) -> Any:
+    from kundenakte.plugins.sales.payments import receivables_figures
+
+    return receivables_figures(ka, session, readable_ids)
+
+
 @hookimpl
 def register_overview_sections() -> list[OverviewSection]:
     # One meaning per sum: an opportunity's weighted volume is no invoice amount, an offer no revenue.
@@ -156,7 +162,7 @@ def register_overview_sections() -> list[OverviewSection]:
             key="sales_invoices", label="Vertrieb: Rechnungen", label_en="Sales: invoices",
             type_keys=INVOICE_TYPES, filters=voucher_filters[:3], columns=("number", "gross", "due_date"), show_sum=True,
             sum_label="Fakturiert (brutto, Gutschriften abgezogen)", sum_label_en="Invoiced (gross, net of credit notes)",
-            order=41,
+            figures=_receivables, order=41,
         ),
     ]
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kundenakte.core import acl, audit
+from kundenakte.core.contributions import OverviewFigure
 from kundenakte.core.doctypes import ValidationError
 from kundenakte.core.documents import load_for_write
 from kundenakte.core.formatting import round_money
@@ -110,3 +111,35 @@ def record_payment(ka: Kundenakte, session: Session, viewer: acl.Viewer, documen
     session.flush()
     audit.record(session, viewer.user_id, "payment_recorded", "document", doc.id, amount=str(value), paid_on=paid_on.isoformat())
     return row
+
+
+def receivables_figures(ka: Kundenakte, session: Session, readable_ids: Any) -> list[OverviewFigure]:
+    """"Offene Posten" and "davon überfällig" for an overview section of invoices and credit notes.
+
+    Over the invoices the viewer may read in the scope (``readable_ids``, the core's ACL-filtered
+    SELECT): each invoice's gross, less its payments, less the gross of the readable credit notes that
+    correct it (``parent_id``); what remains above zero is open, and overdue once its due date passed.
+    """
+    invoices = list(session.execute(select(Document.id, Document.amount, Document.data).where(
+        Document.id.in_(readable_ids), Document.type_key == "invoice")))
+    if not invoices:
+        return [OverviewFigure("Offene Posten (brutto)", Decimal(0), "Open receivables (gross)")]
+    ids = [i for i, _a, _d in invoices]
+    paid = paid_amounts(session, ids)
+    credited: dict[int, Decimal] = {}
+    for parent_id, amount in session.execute(select(Document.parent_id, Document.amount).where(
+            Document.id.in_(readable_ids), Document.type_key == "credit_note", Document.parent_id.in_(ids))):
+        if parent_id is not None:
+            credited[parent_id] = credited.get(parent_id, Decimal(0)) + abs(Decimal(amount or 0))
+    today = ka.clock.today()
+    open_total = overdue = Decimal(0)
+    for ident, amount, data in invoices:
+        rest = round_money(Decimal(amount or 0) - paid.get(ident, Decimal(0)) - credited.get(ident, Decimal(0)))
+        if rest <= 0:
+            continue
+        open_total += rest
+        due = (data or {}).get("due_date")
+        if due and dt.date.fromisoformat(str(due)) < today:
+            overdue += rest
+    return [OverviewFigure("Offene Posten (brutto)", open_total, "Open receivables (gross)"),
+            OverviewFigure("davon überfällig", overdue, "of which overdue")]
