@@ -138,6 +138,8 @@ def build_cii(v: VoucherPrint, *, xrechnung: bool = False) -> bytes:
         agreement.seller.contact.email.address = s.email
         agreement.buyer.electronic_address.uri_ID = ("EM", b.email)
     _party(agreement.buyer, name=b.name, street=b.street, postcode=b.postcode, city=b.city, country=b.country_code or "DE")
+    if b.vat_id:  # BT-48, the buyer's VAT identifier (the company's USt-IdNr.)
+        agreement.buyer.tax_registrations.add(TaxRegistration(id=("VA", b.vat_id)))
 
     if v.service_date is not None:
         doc.trade.delivery.event.occurrence = v.service_date
@@ -265,6 +267,7 @@ class ParsedInvoice:
     seller_vat_id: str
     seller_address: str
     buyer_name: str
+    buyer_vat_id: str
     buyer_address: str
     buyer_reference: str
     currency: str
@@ -341,6 +344,7 @@ def parse_cii(xml: bytes) -> ParsedInvoice:
         seller_vat_id=_text(seller[0], "ram:SpecifiedTaxRegistration/ram:ID[@schemeID='VA']") if seller else "",
         seller_address=_address(seller[0]) if seller else "",
         buyer_name=_text(buyer[0], "ram:Name") if buyer else "",
+        buyer_vat_id=_text(buyer[0], "ram:SpecifiedTaxRegistration/ram:ID[@schemeID='VA']") if buyer else "",
         buyer_address=_address(buyer[0]) if buyer else "",
         buyer_reference=_text(tx, "ram:ApplicableHeaderTradeAgreement/ram:BuyerReference"),
         currency=_text(settlement, "ram:InvoiceCurrencyCode"),

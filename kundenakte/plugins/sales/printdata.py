@@ -47,6 +47,7 @@ class Party:
     city: str = ""
     country: str = ""  # as typed
     email: str = ""
+    vat_id: str = ""  # the buyer's USt-IdNr. (the company's), "" when not known
 
     @property
     def country_code(self) -> str | None:
@@ -114,7 +115,7 @@ def _buyer(document: Document) -> Party:
         assert src is not None
         return Party(name=company.name, contact=contact.full_name if contact else "", street=src.street,
                      postcode=src.postal_code, city=src.city, country=src.country or company.country,
-                     email=(contact.email if contact else "") or company.email)
+                     email=(contact.email if contact else "") or company.email, vat_id=company.vat_id or "")
     if contact is not None:
         return Party(name=contact.full_name, street=contact.street, postcode=contact.postal_code, city=contact.city,
                      country=contact.country, email=contact.email)
