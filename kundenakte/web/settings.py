@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 from kundenakte.core import audit
 from kundenakte.core.models import Document, Folder, Group, PluginState, User, document_folders
 from kundenakte.core.passwords import verify_password
+from kundenakte.core.services.folders import create_folder, rename_folder
 from kundenakte.core.users import (
     UserError,
     allowed_parents,
@@ -375,34 +376,19 @@ def folder_tree() -> list[tuple[int, Folder, int]]:
     return result
 
 
-def _folder_name_error(name: str, parent_id: int | None, own_id: int | None = None) -> str | None:
-    if not name or len(name) > 200:
-        return _("Bitte einen Namen mit höchstens 200 Zeichen angeben.")
-    clash = db().scalar(select(Folder.id).where(Folder.name == name, Folder.parent_id.is_(None) if parent_id is None
-                                                 else Folder.parent_id == parent_id))
-    if clash is not None and clash != own_id:
-        return _("Einen Ordner mit diesem Namen gibt es hier schon.")
-    return None
-
-
 @bp.route("/ordner", methods=["GET", "POST"])
 @login_required
 def folders() -> ResponseReturnValue:
     require_admin()
     errors: dict[str, str] = {}
-    values = {"name": "", "parent_id": None}
+    values: dict[str, Any] = {"name": "", "parent_id": None}
     if request.method == "POST":
         values = {"name": (request.form.get("name") or "").strip(), "parent_id": _int(request.form.get("parent_id"))}
-        if values["parent_id"] is not None and db().get(Folder, values["parent_id"]) is None:
-            errors["parent_id"] = _("Unbekannter Ordner.")
-        problem = _folder_name_error(values["name"], values["parent_id"])
-        if problem:
-            errors["name"] = problem
-        if not errors:
-            folder = Folder(name=values["name"], parent_id=values["parent_id"])
-            db().add(folder)
-            db().flush()
-            audit.record(db(), viewer().user_id, "created", "folder", folder.id, name=folder.name)
+        try:
+            folder = create_folder(db(), values["name"], values["parent_id"], by=viewer().user_id)
+        except ValidationError as exc:
+            errors = field_messages(exc.errors)
+        else:
             db().commit()
             flash(_("Ordner %(name)s angelegt.", name=folder.name), "success")
             return redirect(url_for("settings.folders"))
@@ -416,15 +402,12 @@ def folder_rename(folder_id: int) -> ResponseReturnValue:
     folder = db().get(Folder, folder_id)
     if folder is None:
         abort(404)
-    name = (request.form.get("name") or "").strip()
-    problem = _folder_name_error(name, folder.parent_id, folder.id)
-    if problem:
-        flash(problem, "error")
+    try:
+        rename_folder(db(), folder, request.form.get("name") or "", by=viewer().user_id)
+    except ValidationError as exc:
+        db().rollback()
+        flash(" ".join(field_messages(exc.errors).values()), "error")
         return redirect(url_for("settings.folders"))
-    old = folder.name
-    folder.name = name
-    # Index entries carry folder names: the mapper events queue the folder's documents.
-    audit.record(db(), viewer().user_id, "changed", "folder", folder.id, before=old, name=name)
     db().commit()
     flash(_("Ordner umbenannt."), "success")
     return redirect(url_for("settings.folders"))
