@@ -23,7 +23,7 @@ import pytest
 from tests import sizing
 from tests.browser.axe import blocking, describe, run_axe
 from tests.browser.conftest import ROOT
-from tests.browser.pages import MISSING, login_any, seed_pages, settle, set_language
+from tests.browser.pages import MISSING, login_any, seed_pages, set_language, settle
 
 pytestmark = [pytest.mark.browser, pytest.mark.sqlite_only, pytest.mark.timeout(300)]
 
