@@ -101,7 +101,8 @@ def attach_blob(
         inline=inline,
         created_at=ka.clock.now(),
     )
-    session.add(att)
+    # Into the collection first (the cascade adds it to the session): adding it to the session
+    # first would let the collection's lazy load autoflush it and then list it twice.
     document.attachments.append(att)
     if not inline and not _created_in_this_transaction(session, document):
         # An editor image arrives while the edit form is open; bumping the version here would turn

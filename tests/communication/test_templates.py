@@ -169,7 +169,9 @@ def test_template_files_are_attached_through_the_core_with_audit_entries(ka, peo
     with ka.db.write() as s:
         plain_id = svc.create_from_template(ka, s, people.viewer("owner"), plain, None).id
     with ka.db.write() as s:
-        doc_id = svc.create_from_template(ka, s, people.viewer("owner"), tid, None).id
+        draft = svc.create_from_template(ka, s, people.viewer("owner"), tid, None)
+        doc_id = draft.id
+        assert [a.filename for a in draft.attachments] == ["Prospekt.pdf", "Preise.txt"]  # each listed once
         saved = [kw for hook, kw in unit_of(s).events if hook == "document_saved" and kw["document_id"] == doc_id]
         assert saved == [{"document_id": doc_id, "created": True, "user_id": people.users["owner"]}]
     with ka.db.read() as s:
