@@ -74,9 +74,10 @@ def _me() -> User:
 def _name_error(exc: UserError) -> str:
     if exc.taken_by is not None:
         # Same text as core.users.NAME_TAKEN, here through the catalogue.
-        return _("Dieser Anzeigename wird bereits verwendet (von „%(name)s“; Groß-/Kleinschreibung, ü/ue/u und "
-                 "Satzzeichen zählen nicht als Unterschied). Bitte einen unterscheidbaren Namen wählen, z. B. mit "
-                 "zweitem Vornamen oder Abteilung.", name=exc.taken_by)
+        taken: str = _("Dieser Anzeigename wird bereits verwendet (von „%(name)s“; Groß-/Kleinschreibung, ü/ue/u "
+                       "und Satzzeichen zählen nicht als Unterschied). Bitte einen unterscheidbaren Namen wählen, "
+                       "z. B. mit zweitem Vornamen oder Abteilung.", name=exc.taken_by)
+        return taken
     return str(exc)
 
 
@@ -87,11 +88,12 @@ def _keep_this_session(user: User) -> None:
 
 
 def check_new_password(new: str, repeat: str) -> str | None:
+    problem: str | None = None
     if len(new) < MIN_PASSWORD:
-        return _("Das Passwort muss mindestens %(n)s Zeichen lang sein.", n=MIN_PASSWORD)
-    if new != repeat:
-        return _("Die beiden Eingaben stimmen nicht überein.")
-    return None
+        problem = _("Das Passwort muss mindestens %(n)s Zeichen lang sein.", n=MIN_PASSWORD)
+    elif new != repeat:
+        problem = _("Die beiden Eingaben stimmen nicht überein.")
+    return problem
 
 
 @bp.route("/profil", methods=["GET", "POST"])
@@ -238,7 +240,10 @@ def user_edit(user_id: int) -> ResponseReturnValue:
             set_display_name(db(), user, values["display_name"], by_user_id=viewer().user_id)
         except UserError as exc:
             db().rollback()
-            user = db().get(User, user_id)
+            reloaded = db().get(User, user_id)
+            if reloaded is None:  # deleted meanwhile by someone else
+                abort(404)
+            user = reloaded
             errors[exc.field] = _name_error(exc)
     if errors:
         return _user_page(user, values, errors)
@@ -357,7 +362,9 @@ def group_edit(group_id: int) -> ResponseReturnValue:
 def folder_tree() -> list[tuple[int, Folder, int]]:
     """Folders depth-first as (depth, folder, number of documents filed there)."""
     folders = list(db().scalars(select(Folder)))
-    counts = dict(db().execute(select(document_folders.c.folder_id, func.count()).group_by(document_folders.c.folder_id)).all())
+    counts: dict[int, int] = {
+        folder_id: int(n) for folder_id, n in
+        db().execute(select(document_folders.c.folder_id, func.count()).group_by(document_folders.c.folder_id)).all()}
     children: dict[int | None, list[Folder]] = {}
     for f in folders:
         children.setdefault(f.parent_id, []).append(f)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html as html_lib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
@@ -226,7 +226,8 @@ def _variant_values(values: Mapping[str, Any], language: str) -> dict[str, dict[
     raw = raw if isinstance(raw, Mapping) else {}
     result: dict[str, dict[str, str]] = {}
     for lang in LANGUAGES:
-        given = raw.get(lang) if isinstance(raw.get(lang), Mapping) else {}
+        entry = raw.get(lang)
+        given: Mapping[str, Any] = entry if isinstance(entry, Mapping) else {}
         texts = {key: str(given.get(key) or "") for key in VARIANT_FIELDS}
         if lang == language:
             for key in VARIANT_FIELDS:
@@ -607,7 +608,7 @@ def summary(template: CommTemplate, length: int = 160) -> str:
     return html_lib.unescape(text[:length])
 
 
-__all__: Iterable[str] = (
+__all__ = (
     "template_access", "can_see", "can_change", "visible_templates", "search_templates", "save_template",
     "add_template_file", "create_from_template", "allowed_placeholders", "template_variants", "variant_for",
     "kind_choices", "LANGUAGES",

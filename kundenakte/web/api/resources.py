@@ -12,10 +12,10 @@ import datetime as dt
 import json
 import math
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
-from flask import g, jsonify, request, send_file, url_for
+from flask import Response, g, jsonify, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -55,6 +55,8 @@ from kundenakte.web.api.schemas import (
     page_params,
 )
 from kundenakte.web.context import current_ka, db, viewer
+
+_Row = TypeVar("_Row", Company, Contact)
 
 JSON_LIMIT = 1024 * 1024  # bytes of a JSON body
 DEFAULT_PER_PAGE = 50
@@ -134,14 +136,14 @@ def page_body(items: list[Any], total: int, page: int, per_page: int) -> dict[st
     }
 
 
-def created(body: dict[str, Any], location: str) -> Any:
+def created(body: dict[str, Any], location: str) -> Response:
     response = jsonify(body)
     response.status_code = 201
     response.headers["Location"] = location
     return response
 
 
-def no_content() -> Any:
+def no_content() -> tuple[str, int]:
     return "", 204
 
 
@@ -253,7 +255,7 @@ def list_companies(args: dict[str, Any]) -> ResponseReturnValue:
     return jsonify(page_body([row_json(r, COMPANY_SUMMARY_KEYS) for r in rows], total, page, per_page))
 
 
-def _load(model: type[Any], ident: int) -> Any:
+def _load(model: type[_Row], ident: int) -> _Row:
     row = db().get(model, ident)
     if row is None:
         raise not_found()
