@@ -38,15 +38,19 @@ from kundenakte.core.documents import (
     update_document,
 )
 from kundenakte.core.models import Attachment, Company, Contact, Document, Folder, User
+from kundenakte.core.services.points import points_of
 from kundenakte.web.api.auth import error, not_found
 from kundenakte.web.api.openapi import operation
 from kundenakte.web.api.schemas import (
     COMPANY,
     COMPANY_FILTERS,
+    COMPANY_SUMMARY,
     CONTACT,
     CONTACT_FILTERS,
+    CONTACT_SUMMARY,
     DOCUMENT_FILTERS,
     SEARCH_PARAMS,
+    Model,
     data_model,
     data_schema,
     document_create_model,
@@ -151,34 +155,18 @@ def no_content() -> tuple[str, int]:
 
 
 def company_json(c: Company) -> dict[str, Any]:
-    return {
-        "id": c.id, "name": c.name, "street": c.street or "", "postal_code": c.postal_code or "", "city": c.city or "",
-        "country": c.country or "", "phone": c.phone or "", "email": c.email or "", "web": c.web or "",
-        "account_manager_id": c.account_manager_id, "created_at": ts(c.created_at), "updated_at": ts(c.updated_at),
-    }
+    """The company as COMPANY declares it (the same declaration validates input and makes the schema)."""
+    return COMPANY.output(c, **points_of(c))
 
 
-COMPANY_SUMMARY_KEYS = ("id", "name", "street", "postal_code", "city", "phone", "email", "account_manager_id")
-CONTACT_SUMMARY_KEYS = ("id", "title", "first_name", "last_name", "position", "email", "phone", "postal_code", "city",
-                        "company_id", "company_name", "account_manager_id")
-NULLABLE_SUMMARY = {"account_manager_id", "company_id", "company_name"}
-
-
-def row_json(row: Any, keys: tuple[str, ...]) -> dict[str, Any]:
-    mapping = row._mapping
-    return {k: (mapping.get(k) if k in NULLABLE_SUMMARY else (mapping.get(k) or "")) if k != "id" else mapping["id"]
-            for k in keys}
+def row_json(row: Any, model: Model) -> dict[str, Any]:
+    """A list row (a query result row) as the summary ``model`` declares it."""
+    return model.output(row._mapping)
 
 
 def contact_json(c: Contact) -> dict[str, Any]:
-    return {
-        "id": c.id, "gender": c.gender, "title": c.title or "", "first_name": c.first_name or "", "last_name": c.last_name,
-        "salutation_override": c.salutation_override or "", "language": c.language, "company_id": c.company_id,
-        "position": c.position or "", "email": c.email or "", "phone": c.phone or "",
-        "use_company_address": bool(c.use_company_address), "street": c.street or "", "postal_code": c.postal_code or "",
-        "city": c.city or "", "country": c.country or "", "account_manager_id": c.account_manager_id,
-        "created_at": ts(c.created_at), "updated_at": ts(c.updated_at),
-    }
+    """The contact as CONTACT declares it, its lists in the services' input shape."""
+    return CONTACT.output(c, **points_of(c))
 
 
 def attachment_json(a: Attachment) -> dict[str, Any]:
@@ -252,7 +240,7 @@ def list_companies(args: dict[str, Any]) -> ResponseReturnValue:
     f = CompanyFilter(name=args.get("name", ""), postal_code=args.get("postal_code", ""), city=args.get("city", ""),
                       account_manager_id=args.get("account_manager_id"))
     rows, total = filter_companies(db(), f, page=page, per_page=per_page)
-    return jsonify(page_body([row_json(r, COMPANY_SUMMARY_KEYS) for r in rows], total, page, per_page))
+    return jsonify(page_body([row_json(r, COMPANY_SUMMARY) for r in rows], total, page, per_page))
 
 
 def _load(model: type[_Row], ident: int) -> _Row:
@@ -316,7 +304,7 @@ def list_contacts(args: dict[str, Any]) -> ResponseReturnValue:
     f = ContactFilter(name=args.get("name", ""), postal_code=args.get("postal_code", ""), company=args.get("company", ""),
                       city=args.get("city", ""), account_manager_id=args.get("account_manager_id"))
     rows, total = filter_contacts(db(), f, page=page, per_page=per_page)
-    return jsonify(page_body([row_json(r, CONTACT_SUMMARY_KEYS) for r in rows], total, page, per_page))
+    return jsonify(page_body([row_json(r, CONTACT_SUMMARY) for r in rows], total, page, per_page))
 
 
 def _load_contact(contact_id: int) -> Contact:
