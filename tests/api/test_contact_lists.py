@@ -137,3 +137,29 @@ def test_one_declaration_drives_input_output_and_openapi(ka, people, world, api_
     assert schemas["ContactCreate"]["properties"]["emails"]["items"]["properties"]["kind"]["enum"] == ["work", "home", "other"]
     assert "fax" in schemas["CompanyCreate"]["properties"]["phones"]["items"]["properties"]["kind"]["enum"]
     assert "websites" not in schemas["ContactCreate"]["properties"]  # contacts keep no websites (the service's lists)
+
+
+def test_document_attachment_and_folder_answers_are_their_declarations(ka, people, world, api_as):  # type: ignore[no-untyped-def]
+    """The hand-written output schemas are gone: DOCUMENT, ATTACHMENT and FOLDER make answer and schema."""
+    import io
+
+    from kundenakte.web.api.schemas import ATTACHMENT, DOCUMENT, DOCUMENT_INPUT_PROPS, FOLDER
+
+    api = api_as("owner")
+    schemas = api.get("/openapi.json").get_json()["components"]["schemas"]
+    uploaded = api.post(f"/documents/{world.shared}/attachments", data={"file": (io.BytesIO(b"Hallo"), "gruss.txt")},
+                        content_type="multipart/form-data")
+    assert uploaded.status_code == 201, uploaded.get_json()
+    doc = api.get(f"/documents/{world.shared}").get_json()
+    declared = [p.name for p in DOCUMENT.props]
+    assert sorted(doc) == sorted(declared)  # every declared key, nothing else (Flask sorts the keys)
+    assert {p.name for p in DOCUMENT_INPUT_PROPS} <= set(doc)  # the input's fields come back
+    assert set(schemas["Document_testnote"]["properties"]) == set(declared) == set(schemas["Document_testnote"]["required"])
+    assert schemas["Document_testnote"]["properties"]["data"] == {"$ref": "#/components/schemas/Data_testnoteOut"}
+    assert doc["status"] == "open" and doc["data"]["price"] == "120.00"
+    (att,) = doc["attachments"]
+    assert sorted(att) == sorted(p.name for p in ATTACHMENT.props) and att["filename"] == "gruss.txt" and att["size"] == 5
+    assert set(schemas["Attachment"]["required"]) == set(att)
+    folders = api.get("/folders").get_json()["items"]
+    assert folders and all(sorted(f) == sorted(p.name for p in FOLDER.props) for f in folders)
+    assert set(schemas["Folder"]["properties"]) == {"id", "name", "parent_id"}

@@ -42,13 +42,16 @@ from kundenakte.core.services.points import points_of
 from kundenakte.web.api.auth import error, not_found
 from kundenakte.web.api.openapi import operation
 from kundenakte.web.api.schemas import (
+    ATTACHMENT,
     COMPANY,
     COMPANY_FILTERS,
     COMPANY_SUMMARY,
     CONTACT,
     CONTACT_FILTERS,
     CONTACT_SUMMARY,
+    DOCUMENT,
     DOCUMENT_FILTERS,
+    FOLDER,
     SEARCH_PARAMS,
     Model,
     data_model,
@@ -109,10 +112,6 @@ def ts(value: dt.datetime | None) -> str | None:
     return None if value is None else value.replace(microsecond=value.microsecond).isoformat() + "Z"
 
 
-def day(value: dt.date | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
 def paging(args: dict[str, Any]) -> tuple[int, int]:
     return int(args.get("page") or 1), int(args.get("per_page") or DEFAULT_PER_PAGE)
 
@@ -170,46 +169,26 @@ def contact_json(c: Contact) -> dict[str, Any]:
 
 
 def attachment_json(a: Attachment) -> dict[str, Any]:
-    return {
-        "id": a.id, "document_id": a.document_id, "filename": a.filename, "mime_type": a.mime_type, "size": a.size,
-        "sha256": a.sha256, "inline": bool(a.inline), "created_at": ts(a.created_at),
-        "links": {"content": url_for("api.attachment_content", attachment_id=a.id)},
-    }
+    return ATTACHMENT.output(a, links={"content": url_for("api.attachment_content", attachment_id=a.id)})
 
 
 def document_json(doc: Document) -> dict[str, Any]:
+    """The document as DOCUMENT declares it; what is not a column is given here."""
     acl_rows = sorted(doc.acl, key=lambda e: e.principal)
-    return {
-        "id": doc.id,
-        "type": doc.type_key,
-        "title": doc.title,
-        "company_id": doc.company_id,
-        "contact_id": doc.contact_id,
-        "author_id": doc.author_id,
-        "responsible_id": doc.responsible_id,
-        "parent_id": doc.parent_id,
-        "document_date": day(doc.document_date),
-        "status": doc.status or "",
-        "content": doc.content or "",
-        "data": {k: (str(v) if isinstance(v, Decimal) else v) for k, v in (doc.data or {}).items()},
-        "amount": None if doc.amount is None else str(doc.amount),
-        "due_date": day(doc.due_date),
-        "retention_days": doc.retention_days,
-        "archive_due": day(doc.archive_due),
-        "archived_at": ts(doc.archived_at),
-        "archived": doc.archived_at is not None,
-        "version": doc.version,
-        "created_at": ts(doc.created_at),
-        "updated_at": ts(doc.updated_at),
-        "folder_ids": sorted(f.id for f in doc.folders),
-        "readers": [e.principal for e in acl_rows if e.role != "edit"],
-        "editors": [e.principal for e in acl_rows if e.role == "edit"],
-        "attachments": [attachment_json(a) for a in doc.attachments if not a.inline],
-        "links": {
+    return DOCUMENT.output(
+        doc,
+        type=doc.type_key,
+        data={k: (str(v) if isinstance(v, Decimal) else v) for k, v in (doc.data or {}).items()},
+        archived=doc.archived_at is not None,
+        folder_ids=sorted(f.id for f in doc.folders),
+        readers=[e.principal for e in acl_rows if e.role != "edit"],
+        editors=[e.principal for e in acl_rows if e.role == "edit"],
+        attachments=[attachment_json(a) for a in doc.attachments if not a.inline],
+        links={
             "self": url_for("api.get_document", document_id=doc.id),
             "attachments": url_for("api.list_attachments", document_id=doc.id),
         },
-    }
+    )
 
 
 DOC_LOAD = (selectinload(Document.folders), selectinload(Document.acl), selectinload(Document.attachments))
@@ -494,7 +473,7 @@ def search(args: dict[str, Any]) -> ResponseReturnValue:
 @operation("GET", "/folders", summary="Ablage-Ordner", tag="Ablage", response="FolderList")
 def list_folders() -> ResponseReturnValue:
     rows = db().scalars(select(Folder).order_by(Folder.name, Folder.id))
-    return jsonify({"items": [{"id": f.id, "name": f.name, "parent_id": f.parent_id} for f in rows]})
+    return jsonify({"items": [FOLDER.output(f) for f in rows]})
 
 
 @operation("GET", "/types", summary="Aktivierte Dokumenttypen mit ihren Feldern", tag="Dokumente", response="TypeList")

@@ -115,6 +115,8 @@ class Prop:
     # A service's own check of the (shape-checked) value: {"": message} for the value itself, for
     # lists {"1.value": message} per entry, so the API answers every problem at once in its words.
     service_rule: Callable[[Any], dict[str, str]] | None = None
+    # "object" props in output schemas: a component schema's name instead of the inline schema.
+    ref: str | None = None
 
     # -- JSON Schema ---------------------------------------------------------------------------
 
@@ -139,6 +141,8 @@ class Prop:
             s = {"type": "array", "items": self.items.schema() if self.items else {}}
             if self.max_items is not None:
                 s["maxItems"] = self.max_items
+        elif k == "object" and self.ref is not None:
+            s = {"$ref": f"#/components/schemas/{self.ref}"}
         elif k == "object":
             s = self.model.schema() if self.model is not None else {"type": "object"}
         else:  # pragma: no cover - a declaration error
@@ -709,6 +713,55 @@ def document_update_model(doctype: DocumentType | None) -> Model:
         description="Geänderte Felder eines Dokuments; nicht genannte Felder bleiben unverändert.",
     )
 
+
+# -- answers: documents, attachments, folders ------------------------------------------------------
+# What the API answers with, declared once: ``Model.output`` builds the answer, ``Model.schema(read=True)``
+# its OpenAPI schema. A document's answer reuses the input props (``DOCUMENT_INPUT_PROPS``); its
+# ``data`` follows the document type's declared fields (``data_model(..., output=True)``).
+
+_LINKS: dict[str, Any] = {"read_only": True, "extra_schema": {"additionalProperties": {"type": "string"}}}
+
+ATTACHMENT = Model(
+    "Attachment",
+    (
+        Prop("id", "id", **_ts),
+        Prop("document_id", "id", **_ts),
+        Prop("filename", "string", **_ts),
+        Prop("mime_type", "string", **_ts),
+        Prop("size", "integer", minimum=0, **_ts),
+        Prop("sha256", "string", **_ts),
+        Prop("inline", "boolean", **_ts),
+        Prop("created_at", "datetime", **_ts),
+        Prop("links", "object", **_LINKS),
+    ),
+)
+
+FOLDER = Model("Folder", (Prop("id", "id", **_ts), Prop("name", "string", **_ts),
+                          Prop("parent_id", "id", nullable=True, **_ts)))
+
+# Input props that answer with "" rather than null (an empty status or content reads as empty text).
+_NEVER_NULL = ("status", "content")
+
+DOCUMENT = Model(
+    "Document",
+    (
+        Prop("id", "id", **_ts),
+        Prop("type", "string", **_ts),  # per type: a constant (openapi.document_schema)
+        *(replace(p, nullable=p.nullable and p.name not in _NEVER_NULL, read_only=True) for p in DOCUMENT_INPUT_PROPS),
+        Prop("author_id", "id", nullable=True, **_ts),
+        Prop("data", "object", **_ts),  # per type: data_model(type, output=True)
+        Prop("amount", "string", nullable=True, description="Gespiegelter Betrag (Dezimaltext).", **_ts),
+        Prop("due_date", "date", nullable=True, **_ts),
+        Prop("archive_due", "date", nullable=True, **_ts),
+        Prop("archived_at", "datetime", nullable=True, **_ts),
+        Prop("archived", "boolean", **_ts),
+        Prop("version", "integer", minimum=1, **_ts),
+        Prop("created_at", "datetime", **_ts),
+        Prop("updated_at", "datetime", **_ts),
+        Prop("attachments", "array", items=Prop("attachment", "object", ref="Attachment"), **_ts),
+        Prop("links", "object", **_LINKS),
+    ),
+)
 
 DOCUMENT_FILTERS = (
     Param(Prop("type", "text", max_length=60, description="Dokumenttyp (Schlüssel).")),
