@@ -5,13 +5,20 @@ from __future__ import annotations
 import os
 import secrets
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from sqlalchemy import select
 
 from kundenakte.core.config import ConfigError, load_settings
 from kundenakte.core.runtime import Kundenakte
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from kundenakte.core.models import Folder
 
 
 class Context:
@@ -207,6 +214,118 @@ def group_list(c: Context) -> None:
         for g in session.scalars(select(Group).order_by(Group.name)):
             parent = f" (in {g.parent.name})" if g.parent else ""
             click.echo(f"{g.name}{parent}: {', '.join(sorted(u.login for u in g.members))}")
+
+
+# -- folders (Ablage) ---------------------------------------------------------------------------
+
+
+@cli.group()
+def folder() -> None:
+    """Folders (Ablage); a folder is named by its path, e.g. Schriftverkehr/2026."""
+
+
+def _folder_or_fail(session: Session, path: str) -> Folder:
+    from kundenakte.core.services.folders import find_folder
+
+    found = find_folder(session, path)
+    if found is None:
+        raise click.ClickException(f"Unbekannter Ordner: {path}")
+    return found
+
+
+def _folder_write(c: Context, change: Callable[[Session], str]) -> None:
+    """Run one folder change in a write transaction; the service's German messages become the error."""
+    from kundenakte.core.services import InUse, ValidationError
+
+    try:
+        with c.ka.db.write() as session:
+            message = change(session)
+    except ValidationError as exc:
+        raise click.ClickException(" ".join(exc.errors.values())) from None
+    except InUse as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(message)
+
+
+@folder.command("create")
+@click.argument("name")
+@click.option("--parent", default=None, help="Path of the parent folder (none: the top level)")
+@pass_ctx
+def folder_create(c: Context, name: str, parent: str | None) -> None:
+    """Create a folder."""
+    from kundenakte.core.services.folders import create_folder
+
+    def change(session: Session) -> str:
+        parent_id = _folder_or_fail(session, parent).id if parent else None
+        created = create_folder(session, name, parent_id, by=None, via="cli")
+        return f"Ordner {created.name} angelegt (id {created.id})."
+
+    _folder_write(c, change)
+
+
+@folder.command("rename")
+@click.argument("path")
+@click.argument("name")
+@pass_ctx
+def folder_rename(c: Context, path: str, name: str) -> None:
+    """Rename a folder."""
+    from kundenakte.core.services.folders import rename_folder
+
+    def change(session: Session) -> str:
+        rename_folder(session, _folder_or_fail(session, path), name, by=None, via="cli")
+        return f"Ordner {path} heißt jetzt {name.strip()}."
+
+    _folder_write(c, change)
+
+
+@folder.command("move")
+@click.argument("path")
+@click.option("--parent", default=None, help="Path of the new parent folder (none: the top level)")
+@pass_ctx
+def folder_move(c: Context, path: str, parent: str | None) -> None:
+    """Put a folder inside another (never inside itself or one of its subfolders)."""
+    from kundenakte.core.services.folders import move_folder
+
+    def change(session: Session) -> str:
+        target = _folder_or_fail(session, path)
+        move_folder(session, target, _folder_or_fail(session, parent).id if parent else None, by=None, via="cli")
+        return f"Ordner {target.name} liegt jetzt in {parent}." if parent else f"Ordner {target.name} liegt jetzt oben."
+
+    _folder_write(c, change)
+
+
+@folder.command("delete")
+@click.argument("path")
+@pass_ctx
+def folder_delete(c: Context, path: str) -> None:
+    """Delete an empty folder (no documents filed there, no subfolders)."""
+    from kundenakte.core.services.folders import delete_folder
+
+    def change(session: Session) -> str:
+        delete_folder(session, _folder_or_fail(session, path), by=None, via="cli")
+        return f"Ordner {path} gelöscht."
+
+    _folder_write(c, change)
+
+
+@folder.command("list")
+@pass_ctx
+def folder_list(c: Context) -> None:
+    """Every folder with its id, indented below its parent."""
+    from kundenakte.core.models import Folder
+
+    with c.ka.db.read() as session:
+        rows = list(session.scalars(select(Folder)))
+    children: dict[int | None, list[Folder]] = {}
+    for f in rows:
+        children.setdefault(f.parent_id, []).append(f)
+
+    def walk(parent: int | None, depth: int) -> None:
+        for f in sorted(children.get(parent, []), key=lambda x: x.name.casefold()):
+            click.echo(f"{'  ' * depth}{f.name} (id {f.id})")
+            walk(f.id, depth + 1)
+
+    walk(None, 0)
 
 
 # -- demo, serve, archive ------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from kundenakte.core import acl, migrate
 from kundenakte.core.config import load_settings
 from kundenakte.core.models import Base, Folder, Group, User
 from kundenakte.core.runtime import Kundenakte
+from kundenakte.core.services.folders import create_folder
 from kundenakte.core.users import add_members, create_group, create_user
 
 if TYPE_CHECKING:
@@ -173,8 +174,8 @@ class People:
             add_members(s, "Vertrieb", ["grouped"])
             add_members(s, "Vertrieb Nord", ["nested"])
             self.groups = {g.name: g.id for g in s.query(Group)}
-            s.add_all([Folder(name="DOCHOUSE 4"), Folder(name="Schriftverkehr")])
-            s.flush()
+            for name in ("DOCHOUSE 4", "Schriftverkehr"):
+                create_folder(s, name, by=None)
             self.folders = {f.name: f.id for f in s.query(Folder)}
         with ka.db.write() as s:
             nobody = s.get(User, self.users["nobody"])

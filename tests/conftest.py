@@ -6,6 +6,7 @@ instance here also loads the test plugin ``tests/testplugin.py`` (the type ``tes
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -29,13 +30,26 @@ from kundenakte.testing import (  # noqa: F401 - fixtures and helpers, registere
     live_server,
     password_hash,
     people,
-    pytest_configure,
     runner,
 )
-from tests import testplugin
+from tests import hardening, sizing, testplugin
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 TEST_PLUGINS: list[tuple[str, object]] = [("testtypes", testplugin)]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--full", action="store_true", default=False,
+                     help="run the slow batteries at full size (default: CI-sized); same as KUNDENAKTE_HARDENING_FULL=1")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    testing.pytest_configure(config)
+    if config.getoption("--full"):
+        # Test modules read the sizes when they are imported, after this hook; the hardening
+        # package may already be imported (its conftest loads early), so its flag is set too.
+        os.environ[sizing.FULL_ENV] = "1"
+        hardening.FULL = True
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ from sqlalchemy import String, func, select
 from kundenakte.core import services
 from kundenakte.core.exchange import ContactRecord
 from kundenakte.core.exchange.importer import plan_import
-from kundenakte.core.models import AuditEntry, Company, Contact, Group, IndexQueue
+from kundenakte.core.models import AuditEntry, Company, Contact, Folder, Group, IndexQueue
 from kundenakte.core.services import ValidationError
 from kundenakte.core.validation import is_email
 from tests.api import api_app, api_as  # noqa: F401 - fixtures
@@ -155,13 +155,13 @@ def test_the_email_rule(text: str, valid: bool) -> None:
 
 
 def test_no_second_email_rule_or_writer_is_left() -> None:
-    """No module outside the services builds contacts or companies, writes their columns, or checks e-mail itself."""
-    columns = sorted({c.name for model in (Contact, Company) for c in model.__table__.columns})  # type: ignore[attr-defined]
+    """No module outside the services builds contacts, companies or folders, writes their columns, or checks e-mail itself."""
+    columns = sorted({c.name for model in (Contact, Company, Folder) for c in model.__table__.columns})  # type: ignore[attr-defined]
     forbidden = [
-        (re.compile(r"(?<![\w.])(Contact|Company)\("), "builds a contact or company"),
-        (re.compile(r"\b(contact|company|c|row|target)\.(" + "|".join(columns) + r")\s*=[^=]"), "sets a column"),
-        (re.compile(r"setattr\((contact|company)\b"), "sets a column"),
-        (re.compile(r"(Contact|Company)\.__table__|_table\((Contact|Company)\)|table_of\((Contact|Company)\)"),
+        (re.compile(r"(?<![\w.])(Contact|Company|Folder)\("), "builds a contact, company or folder"),
+        (re.compile(r"\b(contact|company|folder|c|f|row|target)\.(" + "|".join(columns) + r")\s*=[^=]"), "sets a column"),
+        (re.compile(r"setattr\((contact|company|folder)\b"), "sets a column"),
+        (re.compile(r"(Contact|Company|Folder)\.__table__|_table\((Contact|Company|Folder)\)|table_of\((Contact|Company|Folder)\)"),
          "writes the table"),
         (re.compile(r"(copy|propagate)_company_address\("), "copies addresses"),
         (re.compile(r"\[\^@\\s\]|EMAIL_RE\b"), "a second e-mail pattern"),
@@ -183,11 +183,12 @@ def test_the_writer_check_can_fail(tmp_path: Path) -> None:
     """The patterns above do catch the old ways of writing (a check that cannot fail is a defect)."""
     samples = ["    contact = Contact(last_name=values['last_name'])", "        company.city = values['city']",
                "    setattr(contact, key, value)", 'EMAIL_RE = re.compile(r"^[^@\\s]+@")',
-               "    copy_company_address(db(), contact)"]
-    columns = sorted({c.name for model in (Contact, Company) for c in model.__table__.columns})  # type: ignore[attr-defined]
-    patterns = [re.compile(r"(?<![\w.])(Contact|Company)\("),
-                re.compile(r"\b(contact|company|c|row|target)\.(" + "|".join(columns) + r")\s*=[^=]"),
-                re.compile(r"setattr\((contact|company)\b"), re.compile(r"\[\^@\\s\]|EMAIL_RE\b"),
+               "    copy_company_address(db(), contact)", "            folder = Folder(name=values['name'])",
+               "    folder.name = name", "    folder.parent_id = None", "    db().add(Folder(name=n))"]
+    columns = sorted({c.name for model in (Contact, Company, Folder) for c in model.__table__.columns})  # type: ignore[attr-defined]
+    patterns = [re.compile(r"(?<![\w.])(Contact|Company|Folder)\("),
+                re.compile(r"\b(contact|company|folder|c|f|row|target)\.(" + "|".join(columns) + r")\s*=[^=]"),
+                re.compile(r"setattr\((contact|company|folder)\b"), re.compile(r"\[\^@\\s\]|EMAIL_RE\b"),
                 re.compile(r"(copy|propagate)_company_address\(")]
     for sample in samples:
         assert any(p.search(sample) for p in patterns), sample
@@ -229,6 +230,103 @@ def test_the_cli_refuses_a_group_cycle(ka: Any, people: Any) -> None:
     assert result.exit_code == 0, result.output
     with ka.db.read() as s:
         assert s.scalar(select(Group.parent_id).where(Group.name == "Vertrieb Nord")) is None
+
+
+# -- folders -------------------------------------------------------------------------------------------
+
+
+def _folder_audit(s: Any, folder_id: int) -> list[tuple[str, dict[str, Any]]]:
+    rows = s.scalars(select(AuditEntry).where(AuditEntry.object_type == "folder", AuditEntry.object_id == folder_id)
+                     .order_by(AuditEntry.id))
+    return [(a.action, dict(a.details)) for a in rows]
+
+
+def test_folders_are_created_renamed_moved_and_deleted_with_audit_entries(ka: Any, people: Any) -> None:
+    admin = people.users["admin"]
+    top = people.folders["Schriftverkehr"]
+    with ka.db.write() as s:
+        child = services.create_folder(s, "  2026 ", top, by=admin)
+        grandchild = services.create_folder(s, "Januar", child.id, by=admin)
+        child_id, grandchild_id = child.id, grandchild.id
+        assert child.name == "2026"
+        with pytest.raises(ValidationError) as info:
+            services.create_folder(s, "2026", top, by=admin)
+        assert info.value.errors == {"name": "Einen Ordner mit diesem Namen gibt es hier schon."}
+        with pytest.raises(ValidationError) as info:
+            services.create_folder(s, "x" * 201, 999_999, by=admin)
+        assert info.value.errors == {"name": "Bitte einen Namen mit höchstens 200 Zeichen angeben.",
+                                     "parent_id": "Unbekannter Ordner."}  # every error at once
+        services.create_folder(s, "2026", None, by=admin)  # the same name elsewhere is fine
+        for parent in (child_id, grandchild_id):
+            with pytest.raises(ValidationError) as info:
+                services.move_folder(s, child, parent, by=admin)
+            assert info.value.errors == {"parent_id": "Ein Ordner kann nicht in sich selbst oder seinen Unterordnern liegen."}
+        with pytest.raises(ValidationError) as info:  # the top level already has a 2026
+            services.move_folder(s, child, None, by=admin)
+        assert info.value.errors == {"name": "Einen Ordner mit diesem Namen gibt es hier schon."}
+        services.rename_folder(s, child, "Jahr 2026", by=admin)
+        services.move_folder(s, child, people.folders["DOCHOUSE 4"], by=admin)
+        with pytest.raises(services.InUse) as in_use:
+            services.delete_folder(s, child, by=admin)
+        assert str(in_use.value) == "Der Ordner enthält noch Unterordner; er kann nicht gelöscht werden."
+        services.delete_folder(s, grandchild, by=admin)
+        services.delete_folder(s, child, by=admin)
+    with ka.db.read() as s:
+        assert s.get(Folder, child_id) is None
+        assert _folder_audit(s, child_id) == [
+            ("created", {"name": "2026", "parent_id": top}),
+            ("changed", {"before": "2026", "name": "Jahr 2026"}),
+            ("changed", {"name": "Jahr 2026", "parent_before": top, "parent_id": people.folders["DOCHOUSE 4"]}),
+            ("deleted", {"name": "Jahr 2026"}),
+        ]
+        assert [a for a, _ in _folder_audit(s, grandchild_id)] == ["created", "deleted"]
+
+
+def test_a_folder_with_documents_is_not_deleted(ka: Any, people: Any) -> None:
+    from kundenakte.core.documents import DocumentInput, create_document
+
+    folder_id = people.folders["Schriftverkehr"]
+    with ka.db.write() as s:
+        create_document(ka, s, people.viewer("owner"), "testnote",
+                        DocumentInput(title="a", data={"subject": "a"}, folder_ids=[folder_id]))
+    with ka.db.write() as s:
+        with pytest.raises(services.InUse) as info:
+            services.delete_folder(s, s.get(Folder, folder_id), by=None)
+        assert str(info.value) == "Im Ordner sind noch 1 Dokumente abgelegt; er kann nicht gelöscht werden."
+    with ka.db.read() as s:
+        assert s.get(Folder, folder_id) is not None
+        assert _folder_audit(s, folder_id) == [("created", {"name": "Schriftverkehr", "parent_id": None})]
+
+
+def test_the_cli_manages_folders_through_the_service(ka: Any, people: Any) -> None:
+    from click.testing import CliRunner
+
+    from kundenakte import cli as cli_module
+
+    context = cli_module.Context()
+    context._ka = ka
+    runner = CliRunner()
+
+    def run(*args: str) -> Any:
+        return runner.invoke(cli_module.cli, list(args), obj=context)
+
+    assert run("folder", "create", "2026", "--parent", "Schriftverkehr").exit_code == 0
+    result = run("folder", "create", "2026", "--parent", "Schriftverkehr")
+    assert result.exit_code != 0 and "Einen Ordner mit diesem Namen gibt es hier schon." in result.output
+    result = run("folder", "move", "Schriftverkehr", "--parent", "Schriftverkehr/2026")
+    assert result.exit_code != 0 and "nicht in sich selbst oder seinen Unterordnern" in result.output
+    assert run("folder", "rename", "Schriftverkehr/2026", "Jahr 2026").exit_code == 0
+    assert run("folder", "move", "Schriftverkehr/Jahr 2026", "--parent", "DOCHOUSE 4").exit_code == 0
+    listing = run("folder", "list").output
+    assert "DOCHOUSE 4 (id" in listing and "\n  Jahr 2026 (id" in listing
+    result = run("folder", "delete", "Schriftverkehr/Jahr 2026")
+    assert result.exit_code != 0 and "Unbekannter Ordner: Schriftverkehr/Jahr 2026" in result.output
+    assert run("folder", "delete", "DOCHOUSE 4/Jahr 2026").exit_code == 0
+    with ka.db.read() as s:
+        entries = s.scalars(select(AuditEntry).where(AuditEntry.object_type == "folder",
+                                                     AuditEntry.action != "created")).all()
+        assert [(a.action, a.details.get("via")) for a in entries] == [("changed", "cli")] * 2 + [("deleted", "cli")]
+        assert s.scalar(select(func.count()).select_from(Folder)) == 2
 
 
 # -- documents: the public state change for plugins ----------------------------------------------------

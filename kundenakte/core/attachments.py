@@ -73,6 +73,11 @@ def _touch(ka: Kundenakte, session: Session, viewer: acl.Viewer, document: Docum
     _after_commit(ka, session, "document_saved", document_id=document.id, created=False, user_id=viewer.user_id)
 
 
+def _created_in_this_transaction(session: Session, document: Document) -> bool:
+    return any(hook == "document_saved" and kwargs.get("created") and kwargs.get("document_id") == document.id
+               for hook, kwargs in unit_of(session).events)
+
+
 def attach_blob(
     ka: Kundenakte,
     session: Session,
@@ -96,11 +101,16 @@ def attach_blob(
         inline=inline,
         created_at=ka.clock.now(),
     )
-    session.add(att)
+    # Into the collection first (the cascade adds it to the session): adding it to the session
+    # first would let the collection's lazy load autoflush it and then list it twice.
     document.attachments.append(att)
-    if not inline:
+    if not inline and not _created_in_this_transaction(session, document):
         # An editor image arrives while the edit form is open; bumping the version here would turn
         # the user's own save into a conflict. The content that references it is saved with the form.
+        # A document created in this transaction (a draft from a template with files) needs no
+        # touch either: its creation already queues the index and announces document_saved
+        # (created=True) after the commit, files included; a touch per file would bump a brand-new
+        # document's version once per file and announce a second, "changed" save.
         _touch(ka, session, viewer, document)
     session.flush()
     audit.record(

@@ -21,6 +21,7 @@ from kundenakte.core.documents import DocumentInput, create_document
 from kundenakte.core.models import Company, Contact, Folder, Group, User
 from kundenakte.core.services.companies import create_company
 from kundenakte.core.services.contacts import create_contact
+from kundenakte.core.services.folders import create_folder
 from kundenakte.core.users import UserError, add_members, check_display_name, create_group, create_user
 
 if TYPE_CHECKING:
@@ -109,8 +110,7 @@ def load_demo(ka: Kundenakte, *, companies: int = 40, seed: int = 42, progress: 
             for g in user_groups:
                 add_members(session, g, [user.login])
         for name in FOLDERS:
-            session.add(Folder(name=name))
-        session.flush()
+            create_folder(session, name, by=None, via="demo")
         users = {u.login: u for u in session.scalars(select(User))}
         lea = users["lea.mueller"]
         managers = [users["lea.mueller"], users["max.schmidt"], users["sandra.weber"]]

@@ -16,6 +16,7 @@ from typing import Any
 from kundenakte.core.formatting import parse_decimal
 
 # The one validation error (core.validation); document code has always imported it from here.
+from kundenakte.core.validation import Message, too_long
 from kundenakte.core.validation import ValidationError as ValidationError
 
 FIELD_KINDS = ("text", "longtext", "richtext", "date", "money", "decimal", "integer", "choice", "user", "contact", "boolean",
@@ -198,7 +199,7 @@ def clean_value(
             # Every writer (form, API, import) gets the same cleaning, not only the web form.
             return sanitize_html(text)
         if len(text) > f.max_length and f.kind != "richtext":
-            raise ValueError(f"Höchstens {f.max_length} Zeichen.")
+            raise ValueError(too_long(f.max_length))  # the master-data fields' message (services/fields.py)
         return text
     if f.kind == "date":
         return parse_date(raw).isoformat()
@@ -263,7 +264,8 @@ def validate_data(
                 f, raw.get(f.name, f.default), known_users=known_users, known_contacts=known_contacts, locale=locale
             )
         except ValueError as exc:
-            errors[f.name] = str(exc)
+            # A Message keeps its msgid, so the web shows it in the interface's language.
+            errors[f.name] = exc.args[0] if exc.args and isinstance(exc.args[0], Message) else str(exc)
     if errors:
         raise ValidationError(errors)
     return cleaned

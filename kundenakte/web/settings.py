@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 from kundenakte.core import audit
 from kundenakte.core.models import Document, Folder, Group, PluginState, User, document_folders
 from kundenakte.core.passwords import verify_password
+from kundenakte.core.services.folders import create_folder, rename_folder
 from kundenakte.core.users import (
     UserError,
     allowed_parents,
@@ -73,9 +74,10 @@ def _me() -> User:
 def _name_error(exc: UserError) -> str:
     if exc.taken_by is not None:
         # Same text as core.users.NAME_TAKEN, here through the catalogue.
-        return _("Dieser Anzeigename wird bereits verwendet (von „%(name)s“; Groß-/Kleinschreibung, ü/ue/u und "
-                 "Satzzeichen zählen nicht als Unterschied). Bitte einen unterscheidbaren Namen wählen, z. B. mit "
-                 "zweitem Vornamen oder Abteilung.", name=exc.taken_by)
+        taken: str = _("Dieser Anzeigename wird bereits verwendet (von „%(name)s“; Groß-/Kleinschreibung, ü/ue/u "
+                       "und Satzzeichen zählen nicht als Unterschied). Bitte einen unterscheidbaren Namen wählen, "
+                       "z. B. mit zweitem Vornamen oder Abteilung.", name=exc.taken_by)
+        return taken
     return str(exc)
 
 
@@ -86,11 +88,12 @@ def _keep_this_session(user: User) -> None:
 
 
 def check_new_password(new: str, repeat: str) -> str | None:
+    problem: str | None = None
     if len(new) < MIN_PASSWORD:
-        return _("Das Passwort muss mindestens %(n)s Zeichen lang sein.", n=MIN_PASSWORD)
-    if new != repeat:
-        return _("Die beiden Eingaben stimmen nicht überein.")
-    return None
+        problem = _("Das Passwort muss mindestens %(n)s Zeichen lang sein.", n=MIN_PASSWORD)
+    elif new != repeat:
+        problem = _("Die beiden Eingaben stimmen nicht überein.")
+    return problem
 
 
 @bp.route("/profil", methods=["GET", "POST"])
@@ -237,7 +240,10 @@ def user_edit(user_id: int) -> ResponseReturnValue:
             set_display_name(db(), user, values["display_name"], by_user_id=viewer().user_id)
         except UserError as exc:
             db().rollback()
-            user = db().get(User, user_id)
+            reloaded = db().get(User, user_id)
+            if reloaded is None:  # deleted meanwhile by someone else
+                abort(404)
+            user = reloaded
             errors[exc.field] = _name_error(exc)
     if errors:
         return _user_page(user, values, errors)
@@ -356,7 +362,9 @@ def group_edit(group_id: int) -> ResponseReturnValue:
 def folder_tree() -> list[tuple[int, Folder, int]]:
     """Folders depth-first as (depth, folder, number of documents filed there)."""
     folders = list(db().scalars(select(Folder)))
-    counts = dict(db().execute(select(document_folders.c.folder_id, func.count()).group_by(document_folders.c.folder_id)).all())
+    counts: dict[int, int] = {
+        folder_id: int(n) for folder_id, n in
+        db().execute(select(document_folders.c.folder_id, func.count()).group_by(document_folders.c.folder_id)).all()}
     children: dict[int | None, list[Folder]] = {}
     for f in folders:
         children.setdefault(f.parent_id, []).append(f)
@@ -375,34 +383,19 @@ def folder_tree() -> list[tuple[int, Folder, int]]:
     return result
 
 
-def _folder_name_error(name: str, parent_id: int | None, own_id: int | None = None) -> str | None:
-    if not name or len(name) > 200:
-        return _("Bitte einen Namen mit höchstens 200 Zeichen angeben.")
-    clash = db().scalar(select(Folder.id).where(Folder.name == name, Folder.parent_id.is_(None) if parent_id is None
-                                                 else Folder.parent_id == parent_id))
-    if clash is not None and clash != own_id:
-        return _("Einen Ordner mit diesem Namen gibt es hier schon.")
-    return None
-
-
 @bp.route("/ordner", methods=["GET", "POST"])
 @login_required
 def folders() -> ResponseReturnValue:
     require_admin()
     errors: dict[str, str] = {}
-    values = {"name": "", "parent_id": None}
+    values: dict[str, Any] = {"name": "", "parent_id": None}
     if request.method == "POST":
         values = {"name": (request.form.get("name") or "").strip(), "parent_id": _int(request.form.get("parent_id"))}
-        if values["parent_id"] is not None and db().get(Folder, values["parent_id"]) is None:
-            errors["parent_id"] = _("Unbekannter Ordner.")
-        problem = _folder_name_error(values["name"], values["parent_id"])
-        if problem:
-            errors["name"] = problem
-        if not errors:
-            folder = Folder(name=values["name"], parent_id=values["parent_id"])
-            db().add(folder)
-            db().flush()
-            audit.record(db(), viewer().user_id, "created", "folder", folder.id, name=folder.name)
+        try:
+            folder = create_folder(db(), values["name"], values["parent_id"], by=viewer().user_id)
+        except ValidationError as exc:
+            errors = field_messages(exc.errors)
+        else:
             db().commit()
             flash(_("Ordner %(name)s angelegt.", name=folder.name), "success")
             return redirect(url_for("settings.folders"))
@@ -416,15 +409,12 @@ def folder_rename(folder_id: int) -> ResponseReturnValue:
     folder = db().get(Folder, folder_id)
     if folder is None:
         abort(404)
-    name = (request.form.get("name") or "").strip()
-    problem = _folder_name_error(name, folder.parent_id, folder.id)
-    if problem:
-        flash(problem, "error")
+    try:
+        rename_folder(db(), folder, request.form.get("name") or "", by=viewer().user_id)
+    except ValidationError as exc:
+        db().rollback()
+        flash(" ".join(field_messages(exc.errors).values()), "error")
         return redirect(url_for("settings.folders"))
-    old = folder.name
-    folder.name = name
-    # Index entries carry folder names: the mapper events queue the folder's documents.
-    audit.record(db(), viewer().user_id, "changed", "folder", folder.id, before=old, name=name)
     db().commit()
     flash(_("Ordner umbenannt."), "success")
     return redirect(url_for("settings.folders"))

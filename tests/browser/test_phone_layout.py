@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import SCREENSHOTS, TIMEOUT_MS
-from tests.browser.pages import MISSING, login_any, seed_pages
+from tests.browser.pages import MISSING, login_any, seed_pages, settle
 
 pytestmark = [pytest.mark.browser, pytest.mark.sqlite_only, pytest.mark.timeout(300)]
 
@@ -60,7 +60,7 @@ def test_every_page_type_fits_a_phone(ka, people, live_server, phone_page):
         if name == "start":
             login_any(page, base)
         page.goto(f"{base}{path}")
-        page.wait_for_load_state("networkidle")
+        settle(page)
         o = overflow(page)
         assert o["inner"] == PHONE["width"], o
         if o["scroll"] > o["inner"]:

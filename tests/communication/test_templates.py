@@ -150,6 +150,49 @@ def test_create_from_template(ka, people, shared_pdf: Path, who, salutation, clo
         assert proposed_access(doc) is None
 
 
+def test_template_files_are_attached_through_the_core_with_audit_entries(ka, people, shared_pdf: Path):  # type: ignore[no-untyped-def]
+    """Each template file becomes an attachment via core.attachments (its own audit entry); the new
+    draft's version is that of a draft without files, and it is announced once, as created."""
+    import io
+
+    from sqlalchemy import select
+
+    from kundenakte.core.models import AuditEntry
+    from kundenakte.core.unit_of_work import unit_of
+
+    plain = save(ka, people, name="Ohne Dateien")
+    tid = save(ka, people)
+    with ka.db.write() as s:
+        template = s.get(svc.CommTemplate, tid)
+        svc.add_template_file(ka, s, people.viewer("owner"), template, (shared_pdf / "example.pdf").open("rb"), "Prospekt.pdf")
+        svc.add_template_file(ka, s, people.viewer("owner"), template, io.BytesIO(b"Preisliste 2026\n"), "Preise.txt")
+    with ka.db.write() as s:
+        plain_id = svc.create_from_template(ka, s, people.viewer("owner"), plain, None).id
+    with ka.db.write() as s:
+        draft = svc.create_from_template(ka, s, people.viewer("owner"), tid, None)
+        doc_id = draft.id
+        assert [a.filename for a in draft.attachments] == ["Prospekt.pdf", "Preise.txt"]  # each listed once
+        saved = [kw for hook, kw in unit_of(s).events if hook == "document_saved" and kw["document_id"] == doc_id]
+        assert saved == [{"document_id": doc_id, "created": True, "user_id": people.users["owner"]}]
+    with ka.db.read() as s:
+        doc, plain_doc = s.get(Document, doc_id), s.get(Document, plain_id)
+        atts = s.scalars(select(Attachment).where(Attachment.document_id == doc_id).order_by(Attachment.id)).all()
+        assert [(a.filename, a.mime_type) for a in atts] == [("Prospekt.pdf", "application/pdf"), ("Preise.txt", "text/plain")]
+        entries = s.scalars(select(AuditEntry).where(AuditEntry.object_type == "document", AuditEntry.object_id == doc_id,
+                                                     AuditEntry.action == "attachment_added").order_by(AuditEntry.id)).all()
+        assert [(e.user_id, e.details["attachment_id"], e.details["filename"], e.details["sha256"]) for e in entries] == [
+            (people.users["owner"], a.id, a.filename, a.sha256) for a in atts]
+        assert doc.version == plain_doc.version  # no bump per file on a brand-new draft
+    # Adding a file to the existing draft afterwards still bumps its version (the touch stays for that).
+    with ka.db.write() as s:
+        from kundenakte.core.attachments import add_attachment
+
+        before = s.get(Document, doc_id).version
+        add_attachment(ka, s, people.viewer("owner"), s.get(Document, doc_id), io.BytesIO(b"noch eine"), "Nachtrag.txt")
+    with ka.db.read() as s:
+        assert s.get(Document, doc_id).version == before + 1
+
+
 def test_fixed_sender(ka, people):  # type: ignore[no-untyped-def]
     ids = make_contacts(ka)
     tid = save(ka, people, sender_mode="fixed", sender_user_id=str(people.users["editor"]),

@@ -10,12 +10,15 @@ from __future__ import annotations
 import os
 from collections import Counter
 
+from tests.sizing import full
+
 # name -> count; e.g. FIGURES["leak.cells"] += 1. Only the hardening tests write it.
 FIGURES: Counter[str] = Counter()
 # Human-readable problems found (a leak, an executed payload, a 5xx ...): printed in the summary.
 PROBLEMS: list[str] = []
 
-FULL = os.environ.get("KUNDENAKTE_HARDENING_FULL") == "1"
+# ``pytest --full`` sets it too (tests/conftest.py), also after this module was imported.
+FULL = full()
 
 
 def env_int(name: str, ci: int, full: int) -> int:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import contextvars
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -129,7 +129,10 @@ class BudgetedTemplate(Template):
                         return
                 yield chunk
         finally:
-            stream.close()
+            # Jinja's generate() is a generator (typed as an Iterator): close it so its own
+            # finally blocks run now, not whenever it is garbage-collected.
+            if isinstance(stream, Generator):
+                stream.close()
 
 
 # -- sizes and conversions ------------------------------------------------------------------------
@@ -219,14 +222,13 @@ def text_finalize(value: Any) -> Any:
 
 
 def replace(value: Any, old: Any, new: Any, count: Any = None) -> str:
-    value, old, new = text(value), text(old), text(new)
-    occurrences = value.count(old) if old else len(value) + 1
-    if count is not None:
-        count = int(count)
-        if count >= 0:
-            occurrences = min(occurrences, count)
-    current().charge(len(value) + occurrences * max(len(new) - len(old), 0))
-    return value.replace(old, new) if count is None else value.replace(old, new, count)
+    source, before, after = text(value), text(old), text(new)
+    occurrences = source.count(before) if before else len(source) + 1
+    limit = None if count is None else int(count)
+    if limit is not None and limit >= 0:
+        occurrences = min(occurrences, limit)
+    current().charge(len(source) + occurrences * max(len(after) - len(before), 0))
+    return source.replace(before, after) if limit is None else source.replace(before, after, limit)
 
 
 def _case(name: str) -> Callable[[Any], str]:
@@ -236,7 +238,7 @@ def _case(name: str) -> Callable[[Any], str]:
         value = text(value)
         budget = current()
         budget.charge(len(value))
-        result = jinja_filter(value)
+        result: str = jinja_filter(value)
         # Case mapping may lengthen a string ("ß".upper() == "SS"), by three at most.
         budget.charge(len(result) - len(value))
         return result
@@ -248,7 +250,8 @@ def _case(name: str) -> Callable[[Any], str]:
 def trim(value: Any, chars: Any = None) -> str:
     value = text(value)
     current().charge(len(value))
-    return JINJA_FILTERS["trim"](value, None if chars is None else text(chars))
+    trimmed: str = JINJA_FILTERS["trim"](value, None if chars is None else text(chars))
+    return trimmed
 
 
 @pass_environment
@@ -256,7 +259,8 @@ def truncate(environment: Any, value: Any, length: Any = 255, killwords: bool = 
              leeway: Any = None) -> str:
     value, end = text(value), text(end)
     current().charge(min(len(value), max(int(length), 0)) + len(end))
-    return JINJA_FILTERS["truncate"](environment, value, int(length), killwords, end, leeway)
+    truncated: str = JINJA_FILTERS["truncate"](environment, value, int(length), killwords, end, leeway)
+    return truncated
 
 
 # Allowed filter name -> implementation. ``default`` only returns one of its arguments.

@@ -90,10 +90,10 @@ class _MailPolicy(EmailPolicy):
                 return f"{name}: {', '.join(parts)}{self.linesep}"
         return None
 
-    def fold(self, name: str, value: str) -> str:  # type: ignore[override]
+    def fold(self, name: str, value: str) -> str:
         return self._fold_encoded(name, value) or super().fold(name, value)
 
-    def fold_binary(self, name: str, value: str) -> bytes:  # type: ignore[override]
+    def fold_binary(self, name: str, value: str) -> bytes:
         folded = self._fold_encoded(name, value)
         return folded.encode("ascii") if folded else super().fold_binary(name, value)
 
@@ -293,7 +293,10 @@ def build_message(
             # These would need structured payloads; as opaque bytes they are just octet streams.
             maintype, subtype = "application", "octet-stream"
         msg.add_attachment(bytes(data), maintype=maintype, subtype=subtype)
-        _set_attachment_filename(msg.get_payload()[-1], _attachment_filename(filename))
+        # After add_attachment the message is multipart/mixed: its payload is the list of parts.
+        parts = msg.get_payload()
+        assert isinstance(parts, list) and isinstance(parts[-1], EmailMessage)
+        _set_attachment_filename(parts[-1], _attachment_filename(filename))
     return msg
 
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from kundenakte.core import acl, audit
@@ -128,7 +128,7 @@ def smtp_config(ka: Kundenakte) -> SmtpConfig | None:
     s = settings_of(ka)
     if not s.smtp_host:
         return None
-    return SmtpConfig(host=s.smtp_host, port=int(s.smtp_port), security=s.smtp_security,  # type: ignore[arg-type]
+    return SmtpConfig(host=s.smtp_host, port=int(s.smtp_port), security=s.smtp_security,
                       username=s.smtp_username, password=s.smtp_password, timeout=20.0,
                       local_hostname=helo_hostname(ka))
 
@@ -273,6 +273,8 @@ def _claim(ka: Kundenakte, entry_id: int, now: dt.datetime | None = None) -> boo
             .values(state="sending", attempts=OutboxEntry.attempts + 1, claimed_by=_owner(),
                     claimed_at=now or ka.clock.now())
         )
+        # An UPDATE answers with a CursorResult (the generic Result type has no rowcount).
+        assert isinstance(result, CursorResult)
         return result.rowcount == 1
 
 
@@ -347,13 +349,14 @@ def deliver_one(ka: Kundenakte, entry_id: int, now: dt.datetime) -> str | None:
                 outcome = DeliveryOutcome(DeliveryStatus.PERMANENT_FAILURE, "Das Dokument existiert nicht mehr.")
                 message = None
             else:
-                message = build_for(ka, session, doc, entry.message_id, now)
+                message_id = entry.message_id
+                message = build_for(ka, session, doc, message_id, now)
                 outcome = None
         if message is not None:
             config = smtp_config(ka)
             if config is None:
                 # _record turns a SENT outcome with an .eml path into "filed", never "sent".
-                eml = str(_write_eml(ka, message, entry.message_id))
+                eml = str(_write_eml(ka, message, message_id))
                 outcome = DeliveryOutcome(DeliveryStatus.SENT, "als .eml-Datei abgelegt")
             else:
                 outcome = deliver(message, config)

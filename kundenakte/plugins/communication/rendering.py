@@ -20,14 +20,15 @@ handed to a template.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Generator, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError, nodes
+from jinja2.exceptions import SecurityError
 from jinja2.runtime import LoopContext
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.tests import TESTS
 
 from kundenakte.core.formatting import format_date
@@ -351,7 +352,10 @@ class _SandboxEnvironment(ImmutableSandboxedEnvironment):
         tree = self.parse(source, name, filename) if isinstance(source, str) else source
         tree = budget.BudgetTransformer().visit(tree)
         tree.set_environment(self)
-        return super().compile(tree, name, filename, raw=raw, defer_init=defer_init)
+        # Two calls, not raw=raw: Jinja's overloads tell the source text (raw) from the code object.
+        if raw:
+            return super().compile(tree, name, filename, raw=True, defer_init=defer_init)
+        return super().compile(tree, name, filename, raw=False, defer_init=defer_init)
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         raise SecurityError(f"operator {operator!r} is not allowed")
@@ -467,7 +471,8 @@ def render(
                     guard.check_time()
                     chunks.append(chunk)
             finally:
-                if stream is not None:
+                # generate() is a generator (typed as an Iterator): closing it runs its finally blocks now.
+                if isinstance(stream, Generator):
                     stream.close()
     except TemplateRenderError:
         raise

@@ -316,4 +316,4 @@ def retry_delay(attempt: int) -> timedelta:
     exponent = max(attempt, 1) - 1
     if exponent >= 20:  # 2**20 minutes is far beyond the cap; avoid huge integers.
         return _MAX_RETRY
-    return min(_FIRST_RETRY * (2**exponent), _MAX_RETRY)
+    return min(_FIRST_RETRY * (1 << exponent), _MAX_RETRY)  # 1 << n is 2**n typed as int

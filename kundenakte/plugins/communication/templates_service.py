@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html as html_lib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kundenakte.core import acl, audit
+from kundenakte.core.attachments import attach_blob
 from kundenakte.core.doctypes import ValidationError
 from kundenakte.core.documents import (
     DocumentInput,
@@ -21,7 +22,8 @@ from kundenakte.core.documents import (
     propose_access,
 )
 from kundenakte.core.html import html_to_text, sanitize_html
-from kundenakte.core.models import Attachment, Company, Contact, Document, Folder, User
+from kundenakte.core.models import Company, Contact, Document, Folder, User
+from kundenakte.core.storage import StoredBlob
 from kundenakte.core.text import fold
 from kundenakte.plugins.communication.composition import compose, to_editor_html
 from kundenakte.plugins.communication.models import CommTemplate, CommTemplateFile
@@ -224,7 +226,8 @@ def _variant_values(values: Mapping[str, Any], language: str) -> dict[str, dict[
     raw = raw if isinstance(raw, Mapping) else {}
     result: dict[str, dict[str, str]] = {}
     for lang in LANGUAGES:
-        given = raw.get(lang) if isinstance(raw.get(lang), Mapping) else {}
+        entry = raw.get(lang)
+        given: Mapping[str, Any] = entry if isinstance(entry, Mapping) else {}
         texts = {key: str(given.get(key) or "") for key in VARIANT_FIELDS}
         if lang == language:
             for key in VARIANT_FIELDS:
@@ -581,13 +584,13 @@ def create_from_template(
     propose_access(doc, source=f"Vorlage „{template.name}“", readers=readers, editors=editors)
     if rendered.notice:
         add_notice(doc, rendered.notice)
-    now = ka.clock.now()
     for row in template.files:
         if not ka.storage.exists(row.sha256):
-            continue
-        att = Attachment(document_id=doc.id, filename=row.filename, mime_type=row.mime_type, size=row.size,
-                         sha256=row.sha256, inline=False, created_at=now)
-        doc.attachments.append(att)
+            continue  # a template file whose blob is gone: the draft is still useful without it
+        # The template's file is already in the store: the core attaches the same content (with
+        # its audit entry), the blob is shared and stays while either row names it.
+        blob = StoredBlob(sha256=row.sha256, size=row.size, mime_type=row.mime_type, created=False)
+        attach_blob(ka, session, viewer, doc, blob, row.filename)
     session.flush()
     audit.record(session, viewer.user_id, "from_template", "document", doc.id, template_id=template.id,
                  template=template.name, text=f"aus der Vorlage „{template.name}“ erstellt")
@@ -605,7 +608,7 @@ def summary(template: CommTemplate, length: int = 160) -> str:
     return html_lib.unescape(text[:length])
 
 
-__all__: Iterable[str] = (
+__all__ = (
     "template_access", "can_see", "can_change", "visible_templates", "search_templates", "save_template",
     "add_template_file", "create_from_template", "allowed_placeholders", "template_variants", "variant_for",
     "kind_choices", "LANGUAGES",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from kundenakte.core.doctypes import Choice, DocumentType, Field, MailFields, Status
 
 # Set by the outbox alone (``status_managed``): nobody chooses "versendet" by hand. "filed" is
@@ -99,7 +101,7 @@ PHONE_NOTE = DocumentType(
         Field("direction", "choice", "Richtung", "Direction", in_list=True,
               choices=(Choice("in", "eingehend", "incoming"), Choice("out", "ausgehend", "outgoing"))),
         Field("number", "text", "Rufnummer", "Number", max_length=60),
-        Field("duration_minutes", "integer", "Dauer (Minuten)", "Duration (minutes)", min_value=0, max_value=1440),
+        Field("duration_minutes", "integer", "Dauer (Minuten)", "Duration (minutes)", min_value=Decimal(0), max_value=Decimal(1440)),
     ),
     retention_days=RETENTION, icon="phone", menu_order=160,
 )

@@ -21,10 +21,13 @@ from flask.typing import ResponseReturnValue
 from kundenakte.core.doctypes import DocumentType
 from kundenakte.web.api import bp
 from kundenakte.web.api.schemas import (
+    ATTACHMENT,
     COMPANY,
     COMPANY_SUMMARY,
     CONTACT,
     CONTACT_SUMMARY,
+    DOCUMENT,
+    FOLDER,
     MAX_ID,
     ApiError,
     Param,
@@ -219,43 +222,15 @@ def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
 STRING = {"type": "string"}
 INT = {"type": "integer"}
 ID = {"type": "integer", "minimum": 1}
-DATE = {"type": "string", "format": "date"}
-DATETIME = {"type": "string", "format": "date-time"}
 
 
 def document_schema(type_key: str | None, data: dict[str, Any], known: list[str]) -> dict[str, Any]:
-    """A document as the API returns it; ``type_key`` None is the fallback for types not enabled."""
-    type_schema: dict[str, Any] = {"const": type_key} if type_key else (
+    """A document as the API answers it (``DOCUMENT``); ``type_key`` None is the fallback for types not enabled."""
+    schema = DOCUMENT.schema(read=True)
+    schema["properties"]["type"] = {"const": type_key} if type_key else (
         {"type": "string", "not": {"enum": known}} if known else {"type": "string"})
-    props: dict[str, Any] = {
-        "id": ID,
-        "type": type_schema,
-        "title": STRING,
-        "company_id": _nullable(ID),
-        "contact_id": _nullable(ID),
-        "author_id": _nullable(ID),
-        "responsible_id": _nullable(ID),
-        "parent_id": _nullable(ID),
-        "document_date": _nullable(DATE),
-        "status": STRING,
-        "content": STRING,
-        "data": data,
-        "amount": _nullable({"type": "string", "description": "Gespiegelter Betrag (Dezimaltext)."}),
-        "due_date": _nullable(DATE),
-        "retention_days": _nullable(INT),
-        "archive_due": _nullable(DATE),
-        "archived_at": _nullable(DATETIME),
-        "archived": {"type": "boolean"},
-        "version": {"type": "integer", "minimum": 1},
-        "created_at": DATETIME,
-        "updated_at": DATETIME,
-        "folder_ids": {"type": "array", "items": ID},
-        "readers": {"type": "array", "items": STRING},
-        "editors": {"type": "array", "items": STRING},
-        "attachments": {"type": "array", "items": _ref("Attachment")},
-        "links": {"type": "object", "additionalProperties": STRING},
-    }
-    return {"type": "object", "properties": props, "required": list(props), "additionalProperties": False}
+    schema["properties"]["data"] = data
+    return schema
 
 
 def _static_schemas() -> dict[str, Any]:
@@ -289,16 +264,7 @@ def _static_schemas() -> dict[str, Any]:
         "ContactSummary": CONTACT_SUMMARY.schema(read=True),
         "ContactPage": page_schema("#/components/schemas/ContactSummary"),
         "DocumentPage": page_schema("#/components/schemas/Document"),
-        "Attachment": {
-            "type": "object",
-            "required": ["id", "document_id", "filename", "mime_type", "size", "sha256", "inline", "created_at", "links"],
-            "additionalProperties": False,
-            "properties": {
-                "id": ID, "document_id": ID, "filename": STRING, "mime_type": STRING,
-                "size": {"type": "integer", "minimum": 0}, "sha256": STRING, "inline": {"type": "boolean"},
-                "created_at": DATETIME, "links": {"type": "object", "additionalProperties": STRING},
-            },
-        },
+        "Attachment": ATTACHMENT.schema(read=True),
         "AttachmentList": {"type": "object", "required": ["items"],
                            "properties": {"items": {"type": "array", "items": _ref("Attachment")}}},
         "AttachmentUpload": {
@@ -307,8 +273,7 @@ def _static_schemas() -> dict[str, Any]:
             "additionalProperties": False,
             "properties": {"file": {"type": "string", "format": "binary", "contentMediaType": "application/octet-stream"}},
         },
-        "Folder": {"type": "object", "required": ["id", "name", "parent_id"], "additionalProperties": False,
-                   "properties": {"id": ID, "name": STRING, "parent_id": _nullable(ID)}},
+        "Folder": FOLDER.schema(read=True),
         "FolderList": {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": _ref("Folder")}}},
         "SearchHit": {"type": "object", "required": ["highlights", "document"],
                       "properties": {"highlights": STRING, "document": _ref("Document")}},

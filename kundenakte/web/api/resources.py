@@ -12,10 +12,10 @@ import datetime as dt
 import json
 import math
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
-from flask import g, jsonify, request, send_file, url_for
+from flask import Response, g, jsonify, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -38,15 +38,22 @@ from kundenakte.core.documents import (
     update_document,
 )
 from kundenakte.core.models import Attachment, Company, Contact, Document, Folder, User
+from kundenakte.core.services.points import points_of
 from kundenakte.web.api.auth import error, not_found
 from kundenakte.web.api.openapi import operation
 from kundenakte.web.api.schemas import (
+    ATTACHMENT,
     COMPANY,
     COMPANY_FILTERS,
+    COMPANY_SUMMARY,
     CONTACT,
     CONTACT_FILTERS,
+    CONTACT_SUMMARY,
+    DOCUMENT,
     DOCUMENT_FILTERS,
+    FOLDER,
     SEARCH_PARAMS,
+    Model,
     data_model,
     data_schema,
     document_create_model,
@@ -55,6 +62,8 @@ from kundenakte.web.api.schemas import (
     page_params,
 )
 from kundenakte.web.context import current_ka, db, viewer
+
+_Row = TypeVar("_Row", Company, Contact)
 
 JSON_LIMIT = 1024 * 1024  # bytes of a JSON body
 DEFAULT_PER_PAGE = 50
@@ -103,10 +112,6 @@ def ts(value: dt.datetime | None) -> str | None:
     return None if value is None else value.replace(microsecond=value.microsecond).isoformat() + "Z"
 
 
-def day(value: dt.date | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
 def paging(args: dict[str, Any]) -> tuple[int, int]:
     return int(args.get("page") or 1), int(args.get("per_page") or DEFAULT_PER_PAGE)
 
@@ -134,14 +139,14 @@ def page_body(items: list[Any], total: int, page: int, per_page: int) -> dict[st
     }
 
 
-def created(body: dict[str, Any], location: str) -> Any:
+def created(body: dict[str, Any], location: str) -> Response:
     response = jsonify(body)
     response.status_code = 201
     response.headers["Location"] = location
     return response
 
 
-def no_content() -> Any:
+def no_content() -> tuple[str, int]:
     return "", 204
 
 
@@ -149,77 +154,41 @@ def no_content() -> Any:
 
 
 def company_json(c: Company) -> dict[str, Any]:
-    return {
-        "id": c.id, "name": c.name, "street": c.street or "", "postal_code": c.postal_code or "", "city": c.city or "",
-        "country": c.country or "", "phone": c.phone or "", "email": c.email or "", "web": c.web or "",
-        "account_manager_id": c.account_manager_id, "created_at": ts(c.created_at), "updated_at": ts(c.updated_at),
-    }
+    """The company as COMPANY declares it (the same declaration validates input and makes the schema)."""
+    return COMPANY.output(c, **points_of(c))
 
 
-COMPANY_SUMMARY_KEYS = ("id", "name", "street", "postal_code", "city", "phone", "email", "account_manager_id")
-CONTACT_SUMMARY_KEYS = ("id", "title", "first_name", "last_name", "position", "email", "phone", "postal_code", "city",
-                        "company_id", "company_name", "account_manager_id")
-NULLABLE_SUMMARY = {"account_manager_id", "company_id", "company_name"}
-
-
-def row_json(row: Any, keys: tuple[str, ...]) -> dict[str, Any]:
-    mapping = row._mapping
-    return {k: (mapping.get(k) if k in NULLABLE_SUMMARY else (mapping.get(k) or "")) if k != "id" else mapping["id"]
-            for k in keys}
+def row_json(row: Any, model: Model) -> dict[str, Any]:
+    """A list row (a query result row) as the summary ``model`` declares it."""
+    return model.output(row._mapping)
 
 
 def contact_json(c: Contact) -> dict[str, Any]:
-    return {
-        "id": c.id, "gender": c.gender, "title": c.title or "", "first_name": c.first_name or "", "last_name": c.last_name,
-        "salutation_override": c.salutation_override or "", "language": c.language, "company_id": c.company_id,
-        "position": c.position or "", "email": c.email or "", "phone": c.phone or "",
-        "use_company_address": bool(c.use_company_address), "street": c.street or "", "postal_code": c.postal_code or "",
-        "city": c.city or "", "country": c.country or "", "account_manager_id": c.account_manager_id,
-        "created_at": ts(c.created_at), "updated_at": ts(c.updated_at),
-    }
+    """The contact as CONTACT declares it, its lists in the services' input shape."""
+    return CONTACT.output(c, **points_of(c))
 
 
 def attachment_json(a: Attachment) -> dict[str, Any]:
-    return {
-        "id": a.id, "document_id": a.document_id, "filename": a.filename, "mime_type": a.mime_type, "size": a.size,
-        "sha256": a.sha256, "inline": bool(a.inline), "created_at": ts(a.created_at),
-        "links": {"content": url_for("api.attachment_content", attachment_id=a.id)},
-    }
+    return ATTACHMENT.output(a, links={"content": url_for("api.attachment_content", attachment_id=a.id)})
 
 
 def document_json(doc: Document) -> dict[str, Any]:
+    """The document as DOCUMENT declares it; what is not a column is given here."""
     acl_rows = sorted(doc.acl, key=lambda e: e.principal)
-    return {
-        "id": doc.id,
-        "type": doc.type_key,
-        "title": doc.title,
-        "company_id": doc.company_id,
-        "contact_id": doc.contact_id,
-        "author_id": doc.author_id,
-        "responsible_id": doc.responsible_id,
-        "parent_id": doc.parent_id,
-        "document_date": day(doc.document_date),
-        "status": doc.status or "",
-        "content": doc.content or "",
-        "data": {k: (str(v) if isinstance(v, Decimal) else v) for k, v in (doc.data or {}).items()},
-        "amount": None if doc.amount is None else str(doc.amount),
-        "due_date": day(doc.due_date),
-        "retention_days": doc.retention_days,
-        "archive_due": day(doc.archive_due),
-        "archived_at": ts(doc.archived_at),
-        "archived": doc.archived_at is not None,
-        "version": doc.version,
-        "created_at": ts(doc.created_at),
-        "updated_at": ts(doc.updated_at),
-        "folder_ids": sorted(f.id for f in doc.folders),
-        "readers": [e.principal for e in acl_rows if e.role != "edit"],
-        "editors": [e.principal for e in acl_rows if e.role == "edit"],
-        "attachments": [attachment_json(a) for a in doc.attachments if not a.inline],
-        "links": {
+    return DOCUMENT.output(
+        doc,
+        type=doc.type_key,
+        data={k: (str(v) if isinstance(v, Decimal) else v) for k, v in (doc.data or {}).items()},
+        archived=doc.archived_at is not None,
+        folder_ids=sorted(f.id for f in doc.folders),
+        readers=[e.principal for e in acl_rows if e.role != "edit"],
+        editors=[e.principal for e in acl_rows if e.role == "edit"],
+        attachments=[attachment_json(a) for a in doc.attachments if not a.inline],
+        links={
             "self": url_for("api.get_document", document_id=doc.id),
             "attachments": url_for("api.list_attachments", document_id=doc.id),
         },
-    }
+    )
 
 
 DOC_LOAD = (selectinload(Document.folders), selectinload(Document.acl), selectinload(Document.attachments))
@@ -250,10 +219,10 @@ def list_companies(args: dict[str, Any]) -> ResponseReturnValue:
     f = CompanyFilter(name=args.get("name", ""), postal_code=args.get("postal_code", ""), city=args.get("city", ""),
                       account_manager_id=args.get("account_manager_id"))
     rows, total = filter_companies(db(), f, page=page, per_page=per_page)
-    return jsonify(page_body([row_json(r, COMPANY_SUMMARY_KEYS) for r in rows], total, page, per_page))
+    return jsonify(page_body([row_json(r, COMPANY_SUMMARY) for r in rows], total, page, per_page))
 
 
-def _load(model: type[Any], ident: int) -> Any:
+def _load(model: type[_Row], ident: int) -> _Row:
     row = db().get(model, ident)
     if row is None:
         raise not_found()
@@ -314,7 +283,7 @@ def list_contacts(args: dict[str, Any]) -> ResponseReturnValue:
     f = ContactFilter(name=args.get("name", ""), postal_code=args.get("postal_code", ""), company=args.get("company", ""),
                       city=args.get("city", ""), account_manager_id=args.get("account_manager_id"))
     rows, total = filter_contacts(db(), f, page=page, per_page=per_page)
-    return jsonify(page_body([row_json(r, CONTACT_SUMMARY_KEYS) for r in rows], total, page, per_page))
+    return jsonify(page_body([row_json(r, CONTACT_SUMMARY) for r in rows], total, page, per_page))
 
 
 def _load_contact(contact_id: int) -> Contact:
@@ -504,7 +473,7 @@ def search(args: dict[str, Any]) -> ResponseReturnValue:
 @operation("GET", "/folders", summary="Ablage-Ordner", tag="Ablage", response="FolderList")
 def list_folders() -> ResponseReturnValue:
     rows = db().scalars(select(Folder).order_by(Folder.name, Folder.id))
-    return jsonify({"items": [{"id": f.id, "name": f.name, "parent_id": f.parent_id} for f in rows]})
+    return jsonify({"items": [FOLDER.output(f) for f in rows]})
 
 
 @operation("GET", "/types", summary="Aktivierte Dokumenttypen mit ihren Feldern", tag="Dokumente", response="TypeList")

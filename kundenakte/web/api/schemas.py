@@ -17,15 +17,18 @@ import datetime as dt
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
 from kundenakte.core.doctypes import DocumentType, parse_date
 from kundenakte.core.formatting import parse_decimal
-from kundenakte.core.services import COMPANY_TEXT, CONTACT_TEXT
-from kundenakte.core.services.contacts import CHOICES
+from kundenakte.core.models import ContactPoint, PostalAddress
+from kundenakte.core.services import COMPANY_TEXT, CONTACT_TEXT, points
+from kundenakte.core.services.companies import COMPANY_LISTS
+from kundenakte.core.services.contacts import CHOICES, CONTACT_LISTS, clean_birthday
 from kundenakte.core.services.fields import TextField
+from kundenakte.core.validation import column_limits
 
 MAX_ID = 2**31 - 1
 MAX_NUMBER = Decimal(10) ** 12
@@ -109,6 +112,11 @@ class Prop:
     partial: bool = False  # a nested object that may name only some of its fields (PATCH)
     extra_schema: dict[str, Any] = field(default_factory=dict)
     rule: TextField | None = None
+    # A service's own check of the (shape-checked) value: {"": message} for the value itself, for
+    # lists {"1.value": message} per entry, so the API answers every problem at once in its words.
+    service_rule: Callable[[Any], dict[str, str]] | None = None
+    # "object" props in output schemas: a component schema's name instead of the inline schema.
+    ref: str | None = None
 
     # -- JSON Schema ---------------------------------------------------------------------------
 
@@ -133,6 +141,8 @@ class Prop:
             s = {"type": "array", "items": self.items.schema() if self.items else {}}
             if self.max_items is not None:
                 s["maxItems"] = self.max_items
+        elif k == "object" and self.ref is not None:
+            s = {"$ref": f"#/components/schemas/{self.ref}"}
         elif k == "object":
             s = self.model.schema() if self.model is not None else {"type": "object"}
         else:  # pragma: no cover - a declaration error
@@ -232,12 +242,20 @@ class Prop:
                 raise ValueError("Erwartet wird eine Liste.")
             if self.max_items is not None and len(value) > self.max_items:
                 raise ValueError(f"Höchstens {self.max_items} Einträge.")
-            if self.items is not None:
-                for item in value:
+            if self.service_rule is None and self.items is not None:
+                # Entries that are objects answer per entry and field ("emails.1.value"), like the services.
+                nested: dict[str, str] = {}
+                for i, item in enumerate(value):
                     try:
                         self.items.clean(item)
+                    except NestedErrors as exc:
+                        nested.update({f"{i}.{k}": v for k, v in exc.fields.items()})
                     except ValueError as exc:
-                        raise ValueError(f"Ungültiger Eintrag: {exc}") from None
+                        if self.items.kind != "object":
+                            raise ValueError(f"Ungültiger Eintrag: {exc}") from None
+                        nested[str(i)] = str(exc)
+                if nested:
+                    raise NestedErrors(nested)
         elif k == "object":
             if not isinstance(value, dict):
                 raise ValueError("Erwartet wird ein Objekt.")
@@ -246,12 +264,48 @@ class Prop:
                     value = self.model.validate(value, partial=self.partial)
                 except ApiError as exc:
                     raise NestedErrors(exc.fields) from None
+        if self.service_rule is not None:
+            problems = self.service_rule(value)
+            if set(problems) == {""}:
+                raise ValueError(problems[""])
+            if problems:
+                raise NestedErrors(problems)
         if self.enum and value not in self.enum:
             raise ValueError("Bitte einen der angebotenen Werte wählen.")
         if k in ("integer",) and self.minimum is not None and value < self.minimum:
             raise ValueError(f"Der Wert darf nicht kleiner als {self.minimum} sein.")
         if k in ("integer",) and self.maximum is not None and value > self.maximum:
             raise ValueError(f"Der Wert darf nicht größer als {self.maximum} sein.")
+        return value
+
+    # -- output --------------------------------------------------------------------------------
+
+    def output(self, value: Any) -> Any:
+        """``value`` (a column, a Python value) in the JSON shape :meth:`schema` declares."""
+        k = self.kind
+        if value is None:
+            if self.nullable:
+                return None
+            if k in ("string", "text"):
+                return ""
+            if k == "array":
+                return []
+            if k == "boolean":
+                return False
+            return None
+        if k == "datetime":
+            # Stored datetimes are naive UTC; the API says so (RFC 3339 with Z).
+            return value.isoformat() + ("Z" if value.tzinfo is None else "")
+        if k == "date":
+            return value.isoformat()
+        if k == "boolean":
+            return bool(value)
+        if k == "number" or isinstance(value, Decimal):
+            return str(value)
+        if k == "array" and self.items is not None:
+            return [self.items.output(item) for item in value]
+        if k == "object" and self.model is not None:
+            return self.model.output(value)
         return value
 
     def parse_query(self, raw: str) -> Any:
@@ -307,6 +361,32 @@ class Model:
             s["description"] = self.description
         return s
 
+    def output(self, row: Any, **given: Any) -> dict[str, Any]:
+        """The object the API answers with: every declared prop of ``row`` (an ORM row, a result
+        row's mapping or a dict), ``given`` values first; the same declaration as input and schema."""
+        values = row if isinstance(row, Mapping) else None
+        out: dict[str, Any] = {}
+        for p in self.props:
+            if p.name in given:
+                value = given[p.name]
+            elif values is not None:
+                value = values.get(p.name)
+            else:
+                value = getattr(row, p.name)
+            out[p.name] = p.output(value)
+        return out
+
+    def subset(self, name: str, names: tuple[str, ...], *extra: Prop) -> Model:
+        """A read-only model of some of this model's props (list rows), plus ``extra`` ones."""
+        props = tuple(replace(self._by_name(n), read_only=True) for n in names)
+        return Model(name, props + extra, additional=self.additional)
+
+    def _by_name(self, name: str) -> Prop:
+        found = self.prop(name)
+        if found is None:  # pragma: no cover - a declaration error
+            raise KeyError(name)
+        return found
+
     def validate(self, body: Any, *, partial: bool = False, prefix: str = "") -> dict[str, Any]:
         """The body with every declared field checked; raise ApiError 422 with all field errors."""
         if not isinstance(body, dict):
@@ -326,7 +406,7 @@ class Model:
             try:
                 cleaned[name] = p.clean(body[name])
             except NestedErrors as exc:
-                errors.update({f"{prefix}{name}.{k}": v for k, v in exc.fields.items()})
+                errors.update({f"{prefix}{name}.{k}" if k else prefix + name: v for k, v in exc.fields.items()})
             except ValueError as exc:
                 errors[prefix + name] = str(exc)
         if self.additional:
@@ -395,12 +475,73 @@ def id_param(name: str) -> Param:
 
 
 # -- master data -------------------------------------------------------------------------------------
+# Contacts and companies come from the services' declarations: every text field of CONTACT_TEXT /
+# COMPANY_TEXT (length, required message, e-mail and web rule), the services' lists and choices. A
+# field declared there is accepted, answered and published here without a second declaration.
 
 def _master(fields: tuple[TextField, ...], name: str, **extra: Any) -> Prop:
     """The API's prop for a service-declared text field: length, required and rules from the service."""
     rule = next(f for f in fields if f.name == name)
+    extra.setdefault("description", rule.label)
     return Prop(name, "text", required=bool(rule.required), max_length=rule.max_length,
                 min_length=1 if rule.required else None, rule=rule, **extra)
+
+
+def _texts(fields: tuple[TextField, ...], **examples: Any) -> tuple[Prop, ...]:
+    return tuple(_master(fields, f.name, **({"example": examples[f.name]} if f.name in examples else {}))
+                 for f in fields)
+
+
+_POINT_LIMIT = column_limits(ContactPoint)["value"]
+_ADDRESS_LIMITS = column_limits(PostalAddress)
+_LIST_HELP = {
+    "emails": "E-Mail-Adressen", "phones": "Telefonnummern", "websites": "Webadressen", "addresses": "Anschriften",
+}
+_LIST_ITEM = {"emails": "EmailEntry", "phones": "PhoneEntry", "websites": "WebsiteEntry"}
+_PREFERRED = Prop("preferred", "boolean", description="Der bevorzugte Eintrag (höchstens einer; sonst der erste).")
+
+ADDRESS_ENTRY = Model(
+    "AddressEntry",
+    (
+        Prop("kind", "string", enum=points.KINDS["address"]),
+        *(Prop(key, "text", max_length=_ADDRESS_LIMITS[key], description=points.ADDRESS_LABELS[key])
+          for key in points.ADDRESS_TEXT),
+        _PREFERRED,
+    ),
+    description="Eine Anschrift; die bevorzugte steht auch in street/postal_code/city/country.",
+)
+
+
+def _service_list_check(key: str) -> Callable[[Any], dict[str, str]]:
+    """The services' check of one list (``points.clean_lists``): every entry's errors at once, in its words."""
+
+    def check(value: Any) -> dict[str, str]:
+        errors: dict[str, str] = {}
+        points.clean_lists({key: value}, errors)
+        return {k.removeprefix(key).removeprefix("."): v for k, v in errors.items()}
+
+    return check
+
+
+def _list_prop(key: str) -> Prop:
+    """One of the services' lists (``points.LIST_KEYS``): a given list replaces the stored one."""
+    if key == "addresses":
+        item = ADDRESS_ENTRY
+    else:
+        channel = points.CHANNELS[key]
+        item = Model(_LIST_ITEM[key], (
+            Prop("value", "text", required=True, max_length=_POINT_LIMIT),
+            Prop("kind", "string", enum=points.KINDS[channel]),
+            _PREFERRED,
+        ), description=f"Ein Eintrag; der bevorzugte steht auch in {points.SCALAR_OF[channel]}.")
+    return Prop(key, "array", items=Prop(key, "object", model=item), service_rule=_service_list_check(key),
+                description=f"{_LIST_HELP[key]}; eine angegebene Liste ersetzt die gespeicherte. "
+                            "Fehler je Eintrag z. B. unter emails.1.value.")
+
+
+def _birthday_check(value: Any) -> dict[str, str]:
+    problem = clean_birthday(value)[1]
+    return {"": problem} if problem else {}
 
 
 # Shared keyword options for Prop(...); typed as Any-valued so a splat type-checks against every parameter.
@@ -410,69 +551,42 @@ COMPANY = Model(
     "Company",
     (
         Prop("id", "id", **_ts),
-        _master(COMPANY_TEXT, "name", example="DOCHOUSE GmbH"),
-        *(_master(COMPANY_TEXT, name) for name in ("street", "postal_code", "city", "country", "phone", "email", "web")),
+        *_texts(COMPANY_TEXT, name="DOCHOUSE GmbH"),
         Prop("account_manager_id", "id", nullable=True, description="Interner Betreuer (Benutzer-ID)."),
+        *(_list_prop(key) for key in COMPANY_LISTS),
         Prop("created_at", "datetime", **_ts),
         Prop("updated_at", "datetime", **_ts),
     ),
     description="Ein Unternehmen (Stammdaten, für alle aktiven Benutzer sichtbar).",
 )
 
-COMPANY_SUMMARY = Model(
-    "CompanySummary",
-    (
-        Prop("id", "id", **_ts),
-        Prop("name", "string", **_ts),
-        Prop("street", "string", **_ts),
-        Prop("postal_code", "string", **_ts),
-        Prop("city", "string", **_ts),
-        Prop("phone", "string", **_ts),
-        Prop("email", "string", **_ts),
-        Prop("account_manager_id", "id", nullable=True, **_ts),
-    ),
-)
+COMPANY_SUMMARY = COMPANY.subset(
+    "CompanySummary", ("id", "name", "street", "postal_code", "city", "phone", "email", "account_manager_id"))
 
 CONTACT = Model(
     "Contact",
     (
         Prop("id", "id", **_ts),
         Prop("gender", "string", enum=CHOICES["gender"]),
-        _master(CONTACT_TEXT, "title"),
-        _master(CONTACT_TEXT, "first_name"),
-        _master(CONTACT_TEXT, "last_name", example="Müller"),
-        _master(CONTACT_TEXT, "salutation_override"),
+        *_texts(CONTACT_TEXT, last_name="Müller"),
         Prop("language", "string", enum=CHOICES["language"]),
         Prop("company_id", "id", nullable=True),
-        _master(CONTACT_TEXT, "position"),
-        _master(CONTACT_TEXT, "email"),
-        _master(CONTACT_TEXT, "phone"),
         Prop("use_company_address", "boolean",
              description="Wenn true, wird die Anschrift des Unternehmens übernommen (und mitgeführt)."),
-        *(_master(CONTACT_TEXT, name) for name in ("street", "postal_code", "city", "country")),
         Prop("account_manager_id", "id", nullable=True),
+        Prop("birthday", "date", nullable=True, description="Geburtstag (JJJJ-MM-TT).", service_rule=_birthday_check),
+        *(_list_prop(key) for key in CONTACT_LISTS),
         Prop("created_at", "datetime", **_ts),
         Prop("updated_at", "datetime", **_ts),
     ),
     description="Ein Kontakt (Stammdaten, für alle aktiven Benutzer sichtbar).",
 )
 
-CONTACT_SUMMARY = Model(
+CONTACT_SUMMARY = CONTACT.subset(
     "ContactSummary",
-    (
-        Prop("id", "id", **_ts),
-        Prop("title", "string", **_ts),
-        Prop("first_name", "string", **_ts),
-        Prop("last_name", "string", **_ts),
-        Prop("position", "string", **_ts),
-        Prop("email", "string", **_ts),
-        Prop("phone", "string", **_ts),
-        Prop("postal_code", "string", **_ts),
-        Prop("city", "string", **_ts),
-        Prop("company_id", "id", nullable=True, **_ts),
-        Prop("company_name", "string", nullable=True, **_ts),
-        Prop("account_manager_id", "id", nullable=True, **_ts),
-    ),
+    ("id", "title", "first_name", "last_name", "position", "email", "phone", "postal_code", "city", "company_id",
+     "account_manager_id"),
+    Prop("company_name", "string", nullable=True, read_only=True),
 )
 
 _FILTER_TEXT: dict[str, Any] = {"max_length": 200}
@@ -599,6 +713,55 @@ def document_update_model(doctype: DocumentType | None) -> Model:
         description="Geänderte Felder eines Dokuments; nicht genannte Felder bleiben unverändert.",
     )
 
+
+# -- answers: documents, attachments, folders ------------------------------------------------------
+# What the API answers with, declared once: ``Model.output`` builds the answer, ``Model.schema(read=True)``
+# its OpenAPI schema. A document's answer reuses the input props (``DOCUMENT_INPUT_PROPS``); its
+# ``data`` follows the document type's declared fields (``data_model(..., output=True)``).
+
+_LINKS: dict[str, Any] = {"read_only": True, "extra_schema": {"additionalProperties": {"type": "string"}}}
+
+ATTACHMENT = Model(
+    "Attachment",
+    (
+        Prop("id", "id", **_ts),
+        Prop("document_id", "id", **_ts),
+        Prop("filename", "string", **_ts),
+        Prop("mime_type", "string", **_ts),
+        Prop("size", "integer", minimum=0, **_ts),
+        Prop("sha256", "string", **_ts),
+        Prop("inline", "boolean", **_ts),
+        Prop("created_at", "datetime", **_ts),
+        Prop("links", "object", **_LINKS),
+    ),
+)
+
+FOLDER = Model("Folder", (Prop("id", "id", **_ts), Prop("name", "string", **_ts),
+                          Prop("parent_id", "id", nullable=True, **_ts)))
+
+# Input props that answer with "" rather than null (an empty status or content reads as empty text).
+_NEVER_NULL = ("status", "content")
+
+DOCUMENT = Model(
+    "Document",
+    (
+        Prop("id", "id", **_ts),
+        Prop("type", "string", **_ts),  # per type: a constant (openapi.document_schema)
+        *(replace(p, nullable=p.nullable and p.name not in _NEVER_NULL, read_only=True) for p in DOCUMENT_INPUT_PROPS),
+        Prop("author_id", "id", nullable=True, **_ts),
+        Prop("data", "object", **_ts),  # per type: data_model(type, output=True)
+        Prop("amount", "string", nullable=True, description="Gespiegelter Betrag (Dezimaltext).", **_ts),
+        Prop("due_date", "date", nullable=True, **_ts),
+        Prop("archive_due", "date", nullable=True, **_ts),
+        Prop("archived_at", "datetime", nullable=True, **_ts),
+        Prop("archived", "boolean", **_ts),
+        Prop("version", "integer", minimum=1, **_ts),
+        Prop("created_at", "datetime", **_ts),
+        Prop("updated_at", "datetime", **_ts),
+        Prop("attachments", "array", items=Prop("attachment", "object", ref="Attachment"), **_ts),
+        Prop("links", "object", **_LINKS),
+    ),
+)
 
 DOCUMENT_FILTERS = (
     Param(Prop("type", "text", max_length=60, description="Dokumenttyp (Schlüssel).")),
