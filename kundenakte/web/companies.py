@@ -41,7 +41,7 @@ def _filter_from_args(args: Mapping[str, str]) -> CompanyFilter:
         return (args.get(name) or "").strip()[:200]
 
     return CompanyFilter(name=text("name"), postal_code=text("plz"), city=text("ort"),
-                         account_manager_id=parse_user_id(args.get("betreuer")))
+                         account_manager_id=parse_user_id(args.get("betreuer")), email_phone=text("erreichbar"))
 
 
 @bp.route("/unternehmen")

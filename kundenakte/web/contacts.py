@@ -111,6 +111,7 @@ def _filter_from_args(args: Mapping[str, str]) -> ContactFilter:
         company=text("unternehmen"),
         city=text("ort"),
         account_manager_id=parse_user_id(args.get("betreuer")),
+        email_phone=text("erreichbar"),
     )
 
 
