@@ -54,6 +54,8 @@ EMAIL = DocumentType(
         Field("cc", "text", "Cc", "Cc", computed=True),
     ),
     statuses=EMAIL_STATUSES, status_managed=True, retention_days=RETENTION, icon="mail", menu_order=110,
+    # Names the contact address the mail goes to and offers the contact's others (recipients.py).
+    form_template="communication/recipient_choices.html",
 )
 LETTER = DocumentType(
     key="letter", label="Brief", label_en="Letter", category="communication",
