@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from flask_babel import gettext as _
@@ -167,6 +167,10 @@ def list_views(specs: Sequence[ListSpec], rows: Mapping[str, list[dict[str, Any]
         for i in range(count):
             n = len(entries) + i
             shown.append(RowView(n, spec.blank(), {}, spare=True, focus=bool(added == spec.key and i == count - 1)))
+        if not any(r.values.get("preferred") for r in shown):
+            # The service takes the first entry then; the page says so, and one checked radio is
+            # what makes a radio group reachable with Tab (its arrows move the choice).
+            shown[0] = replace(shown[0], values=dict(shown[0].values, preferred=True))
         views.append(ListView(spec, shown, errors.get(spec.key, ""), kind_choices(spec.channel)))
     return views
 
