@@ -211,9 +211,8 @@ def point_condition(owner: Any, pattern: str, name: str, *, ranged: bool = False
     if not wildcard:
         return Condition("points-eq", points(lambda: key.in_([_bind(ek, email), _bind(pk, phone)])),
                          {ek: email, pk: phone, **channel_params})
-    prefixes = (_literal_prefix(email), _literal_prefix(phone)) if ranged else (None, None)
-    if prefixes[0] and prefixes[1]:
-        e_lo, p_lo = prefixes
+    e_lo, p_lo = (_literal_prefix(email), _literal_prefix(phone)) if ranged else (None, None)
+    if e_lo and p_lo:
         params = {ek: email, pk: phone, f"{ek}_lo": e_lo, f"{ek}_hi": e_lo + _TOP, f"{pk}_lo": p_lo, f"{pk}_hi": p_lo + _TOP,
                   **channel_params}
 

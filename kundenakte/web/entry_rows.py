@@ -17,7 +17,7 @@ it again, because the page shows exactly the rows that were sent.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -83,11 +83,18 @@ def stored_rows(owner: Contact | Company, specs: Sequence[ListSpec]) -> dict[str
             value = getattr(owner, single, "") or ""
             if value:
                 entries = [{"value": value, "kind": spec.default_kind, "preferred": True}]
-        elif not entries and isinstance(owner, Company) and any((owner.street, owner.postal_code, owner.city)):
-            entries = [{"kind": "work", "street": owner.street or "", "extra": "", "postal_code": owner.postal_code or "",
+        elif not entries and _own_columns(owner):
+            entries = [{"kind": "work" if isinstance(owner, Company) else spec.default_kind, "street": owner.street or "", "extra": "", "postal_code": owner.postal_code or "",
                         "city": owner.city or "", "country": owner.country or "", "preferred": True}]
         rows[spec.key] = entries
     return rows
+
+
+def _own_columns(owner: Contact | Company) -> bool:
+    """Whether the owner's address columns hold its own address (not a copy of its company's)."""
+    if isinstance(owner, Contact) and owner.use_company_address and owner.company_id is not None:
+        return False
+    return any((owner.street, owner.postal_code, owner.city))
 
 
 def read_rows(form: Mapping[str, str], specs: Sequence[ListSpec]) -> dict[str, list[dict[str, Any]]]:

@@ -262,3 +262,34 @@ def test_company_form_with_lists_and_register_data(client: Any, people: Any, wor
     assert post(client, f"/unternehmen/{ident}/bearbeiten", fields).status_code == 302
     with people.ka.db.read() as s:
         assert points_of(s.get(Company, ident)) == lists
+
+
+def test_edit_of_a_contact_with_only_address_columns_keeps_the_address(client: Any, people: Any, world: Any) -> None:
+    """An own address written before the lists (columns only) is a row of the form, so saving keeps it."""
+    with people.ka.db.write() as s:
+        s.add(Contact(first_name="Alt", last_name="Bestand", use_company_address=False, street="Alter Weg 3",
+                      postal_code="10115", city="Berlin", phone="030 1234"))
+    login(client, "owner")
+    with people.ka.db.read() as s:
+        ident = s.scalar(select(Contact.id).where(Contact.last_name == "Bestand"))
+    fields = _form_fields(client.get(f"/kontakte/{ident}/bearbeiten").get_data(as_text=True))
+    assert (fields["addresses-0-street"], fields["addresses-0-city"], fields["phones-0-value"]) == ("Alter Weg 3", "Berlin", "030 1234")
+    assert post(client, f"/kontakte/{ident}/bearbeiten", fields).status_code == 302
+    with people.ka.db.read() as s:
+        contact = s.get(Contact, ident)
+        assert (contact.street, contact.postal_code, contact.city, contact.phone) == ("Alter Weg 3", "10115", "Berlin", "030 1234")
+
+
+def test_list_filter_email_phone_on_the_page(client: Any, people: Any, world: Any) -> None:
+    with people.ka.db.write() as s:
+        services.create_contact(s, {"last_name": "Zweitnummer", "phones": [
+            {"value": "0171 1", "kind": "mobile", "preferred": True}, {"value": "+49 751 555-12", "kind": "fax"}]}, by=None)
+        services.create_company(s, {"name": "Faxfirma", "phones": [{"value": "0751 1", "preferred": True},
+                                                                   {"value": "0751 555 12", "kind": "fax"}]}, by=None)
+    login(client, "owner")
+    page = client.get("/kontakte?erreichbar=0751%2055512").get_data(as_text=True)
+    assert "Zweitnummer" in page and "Müller" not in page and "1 Kontakt gefunden" in page
+    assert 'href="tel:01711">0171 1</a>' in page  # the list shows the preferred number
+    assert 'value="0751 55512"' in page
+    page = client.get("/unternehmen?erreichbar=075155512").get_data(as_text=True)
+    assert "Faxfirma" in page and "DOCHOUSE" not in page

@@ -23,8 +23,8 @@ def _contact_id(raw: Any) -> int | None:
 
 def describe(preferred: bool, kind: str) -> str:
     """ "bevorzugt, geschäftlich" or "privat": how the form names one address."""
-    label = _(kind_label(kind).msgid)
-    return _("bevorzugt, %(kind)s", kind=label) if preferred else label
+    label = str(_(kind_label(kind).msgid))
+    return str(_("bevorzugt, %(kind)s", kind=label)) if preferred else label
 
 
 def recipient_choices(session: Any, values: dict[str, Any]) -> dict[str, Any] | None:

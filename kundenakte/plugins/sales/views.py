@@ -109,13 +109,13 @@ def address_note(contact_id: Any, company_id: Any) -> str:
     party = letter_address(contact, company)
     kind = _(kind_label(party.kind).msgid) if party.kind else ""
     if party.source == "own":
-        return _("Anschrift: bevorzugte Adresse (%(kind)s) von %(name)s", kind=kind, name=party.source_name)
+        return str(_("Anschrift: bevorzugte Adresse (%(kind)s) von %(name)s", kind=kind, name=party.source_name))
     if party.source == "company":
         if contact is not None and contact.use_company_address:
-            return _("Anschrift: Firmenadresse von %(company)s (%(name)s verwendet die Adresse des Unternehmens)",
-                     company=party.source_name, name=contact.full_name)
-        return _("Anschrift: Firmenadresse von %(company)s", company=party.source_name)
-    return _("Anschrift: keine Adresse gespeichert")
+            return str(_("Anschrift: Firmenadresse von %(company)s (%(name)s verwendet die Adresse des Unternehmens)",
+                         company=party.source_name, name=contact.full_name))
+        return str(_("Anschrift: Firmenadresse von %(company)s", company=party.source_name))
+    return str(_("Anschrift: keine Adresse gespeichert"))
 
 
 @bp.app_context_processor
