@@ -11,6 +11,7 @@ the product and is benchmarked against raw SQL (bench/web_bench.py).
 
 from __future__ import annotations
 
+import re
 from collections import namedtuple
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -19,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import ColumnElement, Integer, Select, String, and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from kundenakte.core.models import Company, Contact, User
+from kundenakte.core.models import Company, Contact, ContactPoint, User
+from kundenakte.core.services.points import phone_key
 from kundenakte.core.text import LIKE_ESCAPE, fold, has_wildcard, wildcard_to_like
 
 if TYPE_CHECKING:
@@ -38,11 +40,13 @@ class ContactFilter:
     company: str = ""
     city: str = ""
     account_manager_id: int | None = None
+    # Any of the contact's e-mail addresses or phone numbers (not only the preferred one).
+    email_phone: str = ""
 
     @property
     def empty(self) -> bool:
         return not (self.name.strip() or self.postal_code.strip() or self.company.strip() or self.city.strip()
-                    or self.account_manager_id)
+                    or self.account_manager_id or self.email_phone.strip())
 
 
 @dataclass(frozen=True)
@@ -51,10 +55,12 @@ class CompanyFilter:
     postal_code: str = ""
     city: str = ""
     account_manager_id: int | None = None
+    email_phone: str = ""
 
     @property
     def empty(self) -> bool:
-        return not (self.name.strip() or self.postal_code.strip() or self.city.strip() or self.account_manager_id)
+        return not (self.name.strip() or self.postal_code.strip() or self.city.strip() or self.account_manager_id
+                    or self.email_phone.strip())
 
 
 def parse_user_id(raw: Any) -> int | None:
@@ -153,6 +159,71 @@ def person_name_condition(column: Any, pattern: str, name: str) -> Condition | N
         lambda: or_(column.like(_bind(name, like), escape=LIKE_ESCAPE), column.like(_bind(word, "% " + like), escape=LIKE_ESCAPE)),
         {name: like, word: "% " + like},
     )
+
+
+def _like_escaped(text: str) -> str:
+    return text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
+
+
+def point_keys(pattern: str) -> tuple[str, str, bool] | None:
+    """The stored ``value_key`` forms of a typed e-mail or phone pattern: (e-mail, phone, wildcard).
+
+    E-mail keys are casefolded, phone keys digits only in national form (``points.phone_key``),
+    each part between two ``*`` normalised on its own ("+49 751*" gives "0751%"). A pattern without
+    digits has no phone form: the e-mail form stands for both. None when it filters nothing.
+    """
+    text = pattern.strip()
+    if not text or not text.replace("*", "").strip():
+        return None
+    mail_only = "@" in text  # "info123@example.de" is no phone number 123
+    if "*" not in text:
+        email = text.casefold()
+        return email, (phone_key(text) if not mail_only else "") or email, False
+    parts = text.split("*")
+    email = "%".join(_like_escaped(p.casefold()) for p in parts)
+    digits = [phone_key(p) if i == 0 else re.sub(r"\D", "", p) for i, p in enumerate(parts)]
+    phone = "%".join(digits) if any(digits) and not mail_only else email
+    return email, phone, True
+
+
+def point_condition(owner: Any, pattern: str, name: str, *, ranged: bool = False) -> Condition | None:
+    """Owners with ANY e-mail address or phone number matching ``pattern`` (``contact_points.value_key``).
+
+    A subquery on the indexed ``value_key``: an exact value is two index probes, a prefix
+    ("0751*") two index ranges on SQLite (binary collation, as for the other filters); the
+    planner then reads the few matching owners by primary key.
+    """
+    keys = point_keys(pattern)
+    if keys is None:
+        return None
+    email, phone, wildcard = keys
+    owner_column = ContactPoint.contact_id if owner is Contact else ContactPoint.company_id
+    owner_id = Contact.id if owner is Contact else Company.id
+    ek, pk = f"{name}_e", f"{name}_p"
+    # Every value is a named parameter (the cached statement binds them by name); websites are no match.
+    channel_params = {f"{name}_mail": "email", f"{name}_phone": "phone"}
+
+    def points(match: Callable[[], ColumnElement[bool]]) -> Callable[[], ColumnElement[bool]]:
+        return lambda: owner_id.in_(select(owner_column).where(
+            owner_column.is_not(None), ContactPoint.channel.in_([_bind(k, v) for k, v in channel_params.items()]), match()))
+
+    key = ContactPoint.value_key
+    if not wildcard:
+        return Condition("points-eq", points(lambda: key.in_([_bind(ek, email), _bind(pk, phone)])),
+                         {ek: email, pk: phone, **channel_params})
+    e_lo, p_lo = (_literal_prefix(email), _literal_prefix(phone)) if ranged else (None, None)
+    if e_lo and p_lo:
+        params = {ek: email, pk: phone, f"{ek}_lo": e_lo, f"{ek}_hi": e_lo + _TOP, f"{pk}_lo": p_lo, f"{pk}_hi": p_lo + _TOP,
+                  **channel_params}
+
+        def ranges() -> ColumnElement[bool]:
+            return or_(*(and_(key >= _bind(f"{k}_lo", params[f"{k}_lo"]), key < _bind(f"{k}_hi", params[f"{k}_hi"]),
+                              key.like(_bind(k, params[k]), escape=LIKE_ESCAPE)) for k in (ek, pk)))
+
+        return Condition("points-range", points(ranges), params)
+    return Condition("points-like", points(lambda: or_(key.like(_bind(ek, email), escape=LIKE_ESCAPE),
+                                                        key.like(_bind(pk, phone), escape=LIKE_ESCAPE))),
+                     {ek: email, pk: phone, **channel_params})
 
 
 def match_folded(column: Any, pattern: str, *, ranged: bool = False) -> ColumnElement[bool] | None:
@@ -262,6 +333,7 @@ def contact_conditions(f: ContactFilter, ranged: bool) -> list[Condition]:
         postal,
         folded_condition(Contact.city_folded, f.city, "city", ranged=ranged),
         person_name_condition(Contact.name_folded, f.name, "name"),
+        point_condition(Contact, f.email_phone, "point", ranged=ranged),
     ]
     if f.account_manager_id:
         manager = f.account_manager_id
@@ -342,6 +414,7 @@ def company_conditions(f: CompanyFilter, ranged: bool) -> list[Condition]:
         folded_condition(Company.name_folded, f.name, "name", ranged=ranged),
         folded_condition(Company.city_folded, f.city, "city", ranged=ranged),
         postal_condition(Company.postal_code, f.postal_code, "plz", ranged=ranged),
+        point_condition(Company, f.email_phone, "point", ranged=ranged),
     ]
     if f.account_manager_id:
         manager = f.account_manager_id

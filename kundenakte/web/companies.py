@@ -20,7 +20,7 @@ from kundenakte.core.directory import (
 )
 from kundenakte.core.models import Company, Contact, Document
 from kundenakte.core.services import COMPANY_TEXT, ValidationError, clean_company, create_company, update_company
-from kundenakte.web import pickers
+from kundenakte.web import entry_rows, pickers
 from kundenakte.web.contacts import action_groups, readable_documents
 from kundenakte.web.context import current_ka, db, login_required, viewer
 from kundenakte.web.errors import field_messages
@@ -31,7 +31,9 @@ bp = Blueprint("companies", __name__)
 
 PER_PAGE = 50
 CONTACTS_PER_PAGE = 50
-TEXT_FIELDS = tuple(f.name for f in COMPANY_TEXT if f.name not in ("vat_id", "register_court", "register_number", "notes"))
+# The single columns that copy the preferred entry are not inputs: the form sends the lists.
+_COPIES = {"email", "phone", "web", "street", "postal_code", "city", "country"}
+TEXT_FIELDS = tuple(f.name for f in COMPANY_TEXT if f.name not in _COPIES)
 
 
 def _filter_from_args(args: Mapping[str, str]) -> CompanyFilter:
@@ -39,7 +41,7 @@ def _filter_from_args(args: Mapping[str, str]) -> CompanyFilter:
         return (args.get(name) or "").strip()[:200]
 
     return CompanyFilter(name=text("name"), postal_code=text("plz"), city=text("ort"),
-                         account_manager_id=parse_user_id(args.get("betreuer")))
+                         account_manager_id=parse_user_id(args.get("betreuer")), email_phone=text("erreichbar"))
 
 
 @bp.route("/unternehmen")
@@ -95,6 +97,7 @@ def view(company_id: int) -> ResponseReturnValue:
         archived=archived,
         menu=action_groups("company_actions", company=company),
         types={t.key: t for t in current_ka().types.all()},
+        entries=entry_rows.view_entries(company, entry_rows.COMPANY_LISTS),
     )
 
 
@@ -114,25 +117,50 @@ def _company_contacts(company_id: int, page: int) -> tuple[list[Any], int]:
 
 
 def company_values(company: Company | None) -> dict[str, Any]:
+    """The form's values: every text field, the account manager and the lists' rows."""
     if company is None:
-        return {k: "" for k in TEXT_FIELDS} | {"country": "Deutschland", "account_manager_id": ""}
-    return {k: getattr(company, k) or "" for k in TEXT_FIELDS} | {"account_manager_id": company.account_manager_id or ""}
+        return {k: "" for k in TEXT_FIELDS} | {"account_manager_id": "", "rows": {
+            spec.key: [] for spec in entry_rows.COMPANY_LISTS}}
+    return {k: getattr(company, k) or "" for k in TEXT_FIELDS} | {
+        "account_manager_id": company.account_manager_id or "", "rows": entry_rows.stored_rows(company, entry_rows.COMPANY_LISTS)}
 
 
-def check_company_form(form: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
-    """The form as typed, the values cleaned by the company service, and every error at once."""
+def read_company_form(form: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The form as typed (to show again) and the values for the company service."""
     shown: dict[str, Any] = {k: (form.get(k) or "").strip() for k in TEXT_FIELDS}
     manager = form.get("account_manager_id") or ""
     shown["account_manager_id"] = parse_user_id(manager) if parse_user_id(manager) is not None else (manager or None)
+    shown["rows"] = entry_rows.read_rows(form, entry_rows.COMPANY_LISTS)
+    values = {k: v for k, v in shown.items() if k != "rows"} | entry_rows.service_lists(shown["rows"])
+    return shown, values
+
+
+def check_company_form(form: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
+    """The form as typed, the values cleaned by the company service, and every error at once.
+
+    The form shows every field of the company, so every field is sent (a list replaces the stored one).
+    """
+    shown, values = read_company_form(form)
     try:
-        return shown, {k: v for k, v in clean_company(db(), shown).items() if k in shown}, {}
+        return shown, {k: v for k, v in clean_company(db(), values).items() if k in values}, {}
     except ValidationError as exc:
-        return shown, shown, field_messages(exc.errors)
+        return shown, values, field_messages(exc.errors)
 
 
-def _form_page(company: Company | None, values: dict[str, Any], errors: dict[str, str]) -> ResponseReturnValue:
-    return render_template("companies/form.html", company=company, values=values, errors=errors,
+def _form_page(company: Company | None, values: dict[str, Any], errors: dict[str, str], *,
+               added: str = "") -> ResponseReturnValue:
+    lists = {view.key: view for view in entry_rows.list_views(entry_rows.COMPANY_LISTS, values["rows"], errors, added=added)}
+    return render_template("companies/form.html", company=company, values=values, errors=errors, lists=lists,
                            users=account_managers(db())), (422 if errors else 200)
+
+
+def _post(company: Company | None, write: Any, done: Any) -> ResponseReturnValue:
+    """Save the posted form, or (its "weitere …" button) show it again with one more empty row."""
+    added = request.form.get("add_row", "")
+    if added:
+        shown, _values = read_company_form(request.form)
+        return _form_page(company, shown, {}, added=added)
+    return save_form(check_company_form, _form_page, company, write, done, "companies.view", "company_id")
 
 
 @bp.route("/unternehmen/neu", methods=["GET", "POST"])
@@ -142,8 +170,8 @@ def new() -> ResponseReturnValue:
         abort(403)
     if request.method == "GET":
         return _form_page(None, company_values(None), {})
-    return save_form(check_company_form, _form_page, None, lambda values: create_company(db(), values, by=viewer().user_id),
-                     lambda company: _("Unternehmen %(name)s angelegt.", name=company.name), "companies.view", "company_id")
+    return _post(None, lambda values: create_company(db(), values, by=viewer().user_id),
+                 lambda company: _("Unternehmen %(name)s angelegt.", name=company.name))
 
 
 @bp.route("/unternehmen/<int:company_id>/bearbeiten", methods=["GET", "POST"])
@@ -152,9 +180,8 @@ def edit(company_id: int) -> ResponseReturnValue:
     company = load_company(company_id)
     if request.method == "GET":
         return _form_page(company, company_values(company), {})
-    return save_form(check_company_form, _form_page, company,
-                     lambda values: update_company(db(), company, values, by=viewer().user_id),
-                     lambda _company: _("Unternehmen gespeichert."), "companies.view", "company_id")
+    return _post(company, lambda values: update_company(db(), company, values, by=viewer().user_id),
+                 lambda _company: _("Unternehmen gespeichert."))
 
 
 # -- type-ahead ------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from kundenakte.core.models import GENDERS, Company, Contact, Document
 from kundenakte.core.services import ValidationError, clean_contact, create_contact, update_contact
 from kundenakte.core.services.contacts import CONTACT_FIELDS, CONTACT_TEXT
 from kundenakte.core.text import fold
-from kundenakte.web import pickers
+from kundenakte.web import entry_rows, pickers
 from kundenakte.web.context import current_ka, db, language, login_required, viewer
 from kundenakte.web.errors import field_messages
 from kundenakte.web.master_forms import save_form
@@ -111,6 +111,7 @@ def _filter_from_args(args: Mapping[str, str]) -> ContactFilter:
         company=text("unternehmen"),
         city=text("ort"),
         account_manager_id=parse_user_id(args.get("betreuer")),
+        email_phone=text("erreichbar"),
     )
 
 
@@ -180,22 +181,31 @@ def view(contact_id: int) -> ResponseReturnValue:
         menu=action_groups("contact_actions", contact=contact),
         types={t.key: t for t in current_ka().types.all()},
         gender_labels=GENDER_LABELS,
+        entries=entry_rows.view_entries(contact, entry_rows.CONTACT_LISTS),
+        company_address=entry_rows.company_address(contact.company) if contact.company else None,
     )
 
 
 # -- create / edit ---------------------------------------------------------------------------------
 
-TEXT_FIELDS = tuple(f.name for f in CONTACT_TEXT if f.name not in ("nickname", "department", "notes"))
+# The single columns that copy the preferred entry (email, phone, street, …) are not inputs: the
+# form sends the lists, and the service copies the preferred entry into them.
+_COPIES = {"email", "phone", "street", "postal_code", "city", "country"}
+TEXT_FIELDS = tuple(f.name for f in CONTACT_TEXT if f.name not in _COPIES)
 
 
 def contact_values(contact: Contact | None) -> dict[str, Any]:
+    """The form's values: every text field, the choices, the birthday as ISO text and the lists' rows."""
     if contact is None:
         return {"gender": "unknown", "language": "de", "use_company_address": True, "company": "", "company_id": "",
-                "account_manager_id": ""} | {k: "" for k in TEXT_FIELDS}
+                "account_manager_id": "", "birthday": "", "rows": {spec.key: [] for spec in entry_rows.CONTACT_LISTS}
+                } | {k: "" for k in TEXT_FIELDS}
     values: dict[str, Any] = {k: getattr(contact, k) or "" for k in TEXT_FIELDS}
     values.update(gender=contact.gender, language=contact.language, use_company_address=contact.use_company_address,
                   company=contact.company.name if contact.company else "", company_id=contact.company_id or "",
-                  account_manager_id=contact.account_manager_id or "")
+                  account_manager_id=contact.account_manager_id or "",
+                  birthday=contact.birthday.isoformat() if contact.birthday else "",
+                  rows=entry_rows.stored_rows(contact, entry_rows.CONTACT_LISTS))
     return values
 
 
@@ -221,13 +231,15 @@ def read_contact_form(form: Mapping[str, str]) -> tuple[dict[str, Any], dict[str
     """The form as typed (to show again), the values for the contact service, and the form's own errors.
 
     The rules are the service's (``core/services/contacts.py``); the form only turns a typed company
-    name into its id and a chosen user into an id.
+    name into its id, a chosen user into an id and its rows into the service's lists.
     """
     shown: dict[str, Any] = {k: (form.get(k) or "").strip() for k in TEXT_FIELDS}
     shown["gender"] = form.get("gender") if form.get("gender") in GENDERS else "unknown"
     shown["language"] = form.get("language") if form.get("language") in ("de", "en") else "de"
     shown["use_company_address"] = bool(form.get("use_company_address"))
     shown["company"] = (form.get("company") or "").strip()
+    shown["birthday"] = (form.get("birthday") or "").strip()
+    shown["rows"] = entry_rows.read_rows(form, entry_rows.CONTACT_LISTS)
     errors: dict[str, str] = {}
     shown["company_id"], company_error = resolve_company(shown["company"], form.get("company_id"))
     if company_error:
@@ -237,6 +249,7 @@ def read_contact_form(form: Mapping[str, str]) -> tuple[dict[str, Any], dict[str
     if manager and shown["account_manager_id"] is None:
         shown["account_manager_id"] = manager  # the service refuses it as an unknown user
     values = {k: shown[k] for k in CONTACT_FIELDS if k in shown}
+    values.update(entry_rows.service_lists(shown["rows"]))
     if company_error:
         values["company_id"] = None
         values["use_company_address"] = False
@@ -244,7 +257,11 @@ def read_contact_form(form: Mapping[str, str]) -> tuple[dict[str, Any], dict[str
 
 
 def check_contact_form(form: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
-    """Typed values, cleaned values and every error (the form's and the service's) at once."""
+    """Typed values, cleaned values and every error (the form's and the service's) at once.
+
+    The form shows every field of the contact, so every field is sent: what the form shows is
+    what gets stored (a list replaces the stored one).
+    """
     shown, values, errors = read_contact_form(form)
     try:
         given = set(values)
@@ -254,16 +271,28 @@ def check_contact_form(form: Mapping[str, str]) -> tuple[dict[str, Any], dict[st
     return shown, values, errors
 
 
-def _form_page(contact: Contact | None, values: dict[str, Any], errors: dict[str, str]) -> ResponseReturnValue:
+def _form_page(contact: Contact | None, values: dict[str, Any], errors: dict[str, str], *,
+               added: str = "") -> ResponseReturnValue:
     return render_template(
         "contacts/form.html",
         contact=contact,
         values=values,
         errors=errors,
+        lists={view.key: view for view in entry_rows.list_views(entry_rows.CONTACT_LISTS, values["rows"], errors,
+                                                                   added=added)},
         users=account_managers(db()),
         genders=[(g, GENDER_LABELS[g]) for g in GENDERS],
         languages=LANGUAGES,
     ), (422 if errors else 200)
+
+
+def _post(contact: Contact | None, write: Any, done: Any) -> ResponseReturnValue:
+    """Save the posted form, or (its "weitere Zeile" button) show it again with one more empty row."""
+    added = request.form.get("add_row", "")
+    if added:
+        shown, _values, _errors = read_contact_form(request.form)
+        return _form_page(contact, shown, {}, added=added)
+    return save_form(check_contact_form, _form_page, contact, write, done, "contacts.view", "contact_id")
 
 
 @bp.route("/kontakte/neu", methods=["GET", "POST"])
@@ -278,8 +307,8 @@ def new() -> ResponseReturnValue:
         if company is not None:
             values.update(company=company.name, company_id=company.id, account_manager_id=company.account_manager_id or "")
         return _form_page(None, values, {})
-    return save_form(check_contact_form, _form_page, None, lambda values: create_contact(db(), values, by=viewer().user_id),
-                     lambda contact: _("Kontakt %(name)s angelegt.", name=contact.full_name), "contacts.view", "contact_id")
+    return _post(None, lambda values: create_contact(db(), values, by=viewer().user_id),
+                 lambda contact: _("Kontakt %(name)s angelegt.", name=contact.full_name))
 
 
 @bp.route("/kontakte/<int:contact_id>/bearbeiten", methods=["GET", "POST"])
@@ -288,9 +317,8 @@ def edit(contact_id: int) -> ResponseReturnValue:
     contact = load_contact(contact_id)
     if request.method == "GET":
         return _form_page(contact, contact_values(contact), {})
-    return save_form(check_contact_form, _form_page, contact,
-                     lambda values: update_contact(db(), contact, values, by=viewer().user_id),
-                     lambda _contact: _("Kontakt gespeichert."), "contacts.view", "contact_id")
+    return _post(contact, lambda values: update_contact(db(), contact, values, by=viewer().user_id),
+                 lambda _contact: _("Kontakt gespeichert."))
 
 
 # -- type-ahead ------------------------------------------------------------------------------------

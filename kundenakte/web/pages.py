@@ -16,7 +16,7 @@ from werkzeug.routing import BuildError
 
 from kundenakte.core import acl
 from kundenakte.core.models import Document
-from kundenakte.web import formats
+from kundenakte.web import entry_rows, formats
 from kundenakte.web.context import current_ka, db, login_required, viewer
 
 bp = Blueprint("pages", __name__)
@@ -115,6 +115,7 @@ def _helpers() -> dict[str, Any]:
 
 for _name, _filter in formats.FILTERS.items():
     bp.add_app_template_filter(_filter, _name)
+bp.add_app_template_filter(entry_rows.tel_href, "tel_href")
 
 
 def recent_documents(limit: int = 10) -> list[Document]:

@@ -35,11 +35,13 @@ def test_company_page_contacts_documents_and_menu(client, people, world):  # typ
 
 def test_create_and_edit_company_propagates_address(client, people, world):  # type: ignore[no-untyped-def]
     login(client, "owner")
-    response = post(client, "/unternehmen/neu", {"name": "", "email": "x@", "web": "nicht da", "city": "Ulm"})
+    response = post(client, "/unternehmen/neu", {"name": "", "emails-0-value": "x@", "websites-0-value": "nicht da",
+                                               "addresses-0-city": "Ulm"})
     page = response.get_data(as_text=True)
     assert response.status_code == 422 and "Bitte einen Namen angeben." in page and 'value="Ulm"' in page
     assert "Bitte eine gültige E-Mail-Adresse angeben." in page and "Bitte eine gültige Webadresse angeben." in page
-    response = post(client, "/unternehmen/neu", {"name": "Müller & Söhne", "city": "Ulm", "postal_code": "89073"})
+    response = post(client, "/unternehmen/neu", {"name": "Müller & Söhne", "addresses-0-city": "Ulm",
+                                               "addresses-0-postal_code": "89073"})
     assert response.status_code == 302
     with people.ka.db.read() as s:
         created = s.scalar(select(Company).where(Company.name == "Müller & Söhne"))
@@ -48,8 +50,8 @@ def test_create_and_edit_company_propagates_address(client, people, world):  # t
         s.get(Contact, world.lea).use_company_address = True
         s.get(Contact, world.jonas).use_company_address = False
     response = post(client, f"/unternehmen/{world.dochouse}/bearbeiten", {
-        "name": "DOCHOUSE GmbH", "street": "Neue Straße 1", "postal_code": "88214", "city": "Ravensburg",
-        "country": "Deutschland", "account_manager_id": str(people.users["owner"])})
+        "name": "DOCHOUSE GmbH", "addresses-0-street": "Neue Straße 1", "addresses-0-postal_code": "88214",
+        "addresses-0-city": "Ravensburg", "addresses-0-country": "Deutschland", "account_manager_id": str(people.users["owner"])})
     assert response.status_code == 302
     with people.ka.db.read() as s:
         assert s.get(Contact, world.lea).postal_code == "88214"

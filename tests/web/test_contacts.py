@@ -60,7 +60,7 @@ def test_action_menu_groups_plugins_and_fallback(client, people, world):  # type
 def test_create_contact_keeps_input_on_errors(client, people, world):  # type: ignore[no-untyped-def]
     login(client, "owner")
     assert client.get("/kontakte/neu").status_code == 200
-    response = post(client, "/kontakte/neu", {"first_name": "Karl", "last_name": "", "email": "kein-mail",
+    response = post(client, "/kontakte/neu", {"first_name": "Karl", "last_name": "", "emails-0-value": "kein-mail",
                                               "company": "Gibt es nicht", "position": "Einkauf <b>"})
     page = response.get_data(as_text=True)
     assert response.status_code == 422
@@ -68,7 +68,7 @@ def test_create_contact_keeps_input_on_errors(client, people, world):  # type: i
     assert "Dieses Unternehmen gibt es nicht" in page
     assert 'value="Karl"' in page and 'value="kein-mail"' in page and 'value="Einkauf &lt;b&gt;"' in page
     response = post(client, "/kontakte/neu", {"first_name": "Karl", "last_name": "Weiß", "company": "dochouse gmbh",
-                                              "use_company_address": "1", "email": "karl@example.org",
+                                              "use_company_address": "1", "emails-0-value": "karl@example.org",
                                               "account_manager_id": str(people.users["reader"])})
     assert response.status_code == 302
     with people.ka.db.read() as s:
@@ -84,8 +84,8 @@ def test_edit_contact(client, people, world):  # type: ignore[no-untyped-def]
     page = client.get(f"/kontakte/{world.jonas}/bearbeiten").get_data(as_text=True)
     assert 'value="Öztürk"' in page and 'value="DOCHOUSE GmbH"' in page
     response = post(client, f"/kontakte/{world.jonas}/bearbeiten", {
-        "first_name": "Jonas", "last_name": "Öztürk", "company": "", "street": "Marktplatz 1", "postal_code": "10115",
-        "city": "Berlin", "position": "Leitung Einkauf"})
+        "first_name": "Jonas", "last_name": "Öztürk", "company": "", "addresses-0-street": "Marktplatz 1",
+        "addresses-0-postal_code": "10115", "addresses-0-city": "Berlin", "position": "Leitung Einkauf"})
     assert response.status_code == 302
     with people.ka.db.read() as s:
         jonas = s.get(Contact, world.jonas)

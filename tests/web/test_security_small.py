@@ -55,7 +55,7 @@ def test_csrf_tokens_last_a_working_day(app: Any, client: Any, people: Any) -> N
 
 def test_an_expired_form_keeps_what_was_typed(app: Any, client: Any, ka: Any, people: Any) -> None:
     login(client, "owner")
-    typed = {"first_name": "Jörg", "last_name": "Spät & Söhne <b>", "email": "joerg@example.org", "city": "Ulm"}
+    typed = {"first_name": "Jörg", "last_name": "Spät & Söhne <b>", "emails-0-value": "joerg@example.org", "addresses-0-city": "Ulm"}
     response = client.post("/kontakte/neu", data={"csrf_token": _token_aged(app, client, 13), **typed})
     page = response.get_data(as_text=True)
     assert response.status_code == 400

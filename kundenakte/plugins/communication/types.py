@@ -57,6 +57,8 @@ EMAIL = DocumentType(
     ),
     statuses=EMAIL_STATUSES, status_managed=True, retention_days=RETENTION, icon="mail", menu_order=110,
     mail=MailFields(to_email="to_email", to_name="to_name", subject="subject"),
+    # Names the contact address the mail goes to and offers the contact's others (recipients.py).
+    form_template="communication/recipient_choices.html",
 )
 LETTER = DocumentType(
     key="letter", label="Brief", label_en="Letter", category="communication",

@@ -44,6 +44,14 @@ def _composition_help() -> dict[str, str]:
     return {"automatic_parts_help": AUTOMATIC_PARTS_HELP}
 
 
+@bp.app_context_processor
+def _recipient_choices() -> dict[str, Any]:
+    # For the mail form's form_template: the contact's addresses, looked up only when it is drawn.
+    from kundenakte.plugins.communication.recipients import recipient_choices
+
+    return {"communication_recipients": lambda values: recipient_choices(db(), values)}
+
+
 BASE_TYPE_LABELS = {"email": "E-Mail", "letter": "Brief", "short_letter": "Kurzbrief"}
 LIST_FIELDS = ("folders", "doc_readers", "doc_editors", "readers", "editors")
 

@@ -8,12 +8,13 @@ so the printed totals and the XML totals cannot differ: both are the stored line
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from kundenakte.core.models import Contact, Document
+from kundenakte.core.models import Company, Contact, Document, PostalAddress
 from kundenakte.plugins.sales.numbering import VOUCHER_TYPES
 from kundenakte.plugins.sales.service import load_lines
 from kundenakte.plugins.sales.settings import CompanyDetails, company_details
@@ -48,6 +49,11 @@ class Party:
     country: str = ""  # as typed
     email: str = ""
     vat_id: str = ""  # the buyer's USt-IdNr. (the company's), "" when not known
+    extra: str = ""  # Adresszusatz (c/o, Gebäude): above the street, as DIN 5008 places it
+    # Which stored address this is (``letter_address``): "company", "own" or "" (none stored).
+    source: str = ""
+    kind: str = ""  # the address entry's kind (work, home, other)
+    source_name: str = ""  # whose address: the company's or the contact's name
 
     @property
     def country_code(self) -> str | None:
@@ -58,7 +64,7 @@ class Party:
         lines = [self.name]
         if self.contact and self.contact != self.name:
             lines.append(self.contact)
-        lines += [self.street, f"{self.postcode} {self.city}".strip()]
+        lines += [self.extra, self.street, f"{self.postcode} {self.city}".strip()]
         if self.country_code not in (None, "DE"):
             lines.append(self.country.upper())
         return [line for line in lines if line]
@@ -104,22 +110,54 @@ def _date(raw: object) -> dt.date | None:
     return dt.date.fromisoformat(str(raw)) if raw else None
 
 
-def _buyer(document: Document) -> Party:
-    company = document.company
-    contact: Contact | None = document.contact
+def _preferred(addresses: Sequence[PostalAddress]) -> PostalAddress | None:
+    return next((a for a in addresses if a.preferred), addresses[0] if addresses else None)
+
+
+def _address_of(owner: Contact | Company) -> dict[str, str] | None:
+    """The owner's address for letters: its preferred entry, else its (copied) columns, else None."""
+    chosen = _preferred(owner.addresses)
+    if chosen is not None:
+        return {"street": chosen.street, "extra": chosen.extra, "postcode": chosen.postal_code, "city": chosen.city,
+                "country": chosen.country, "kind": chosen.kind}
+    if any((owner.street, owner.postal_code, owner.city)):
+        return {"street": owner.street, "extra": "", "postcode": owner.postal_code, "city": owner.city,
+                "country": owner.country, "kind": "work"}
+    return None
+
+
+def letter_address(contact: Contact | None, company: Company | None) -> Party:
+    """The address block of a voucher for this contact and company, saying which address it is.
+
+    A contact that uses its company's address gets the company's (preferred) address; otherwise its
+    own preferred address; a contact without one falls back to the company's. With a company the
+    block names the company and the contact below it.
+    """
     if contact is not None and company is None:
         company = contact.company
+    chosen: dict[str, str] | None = None
+    source, source_name = "", ""
+    if contact is not None and not (contact.use_company_address and company is not None):
+        chosen = _address_of(contact)
+        source, source_name = ("own", contact.full_name) if chosen else ("", "")
+    if chosen is None and company is not None:
+        chosen = _address_of(company)
+        source, source_name = ("company", company.name) if chosen else ("", "")
+    address = chosen or {"street": "", "extra": "", "postcode": "", "city": "", "country": "", "kind": ""}
     if company is not None:
-        use_own = contact is not None and not contact.use_company_address and contact.street
-        src = contact if use_own else company
-        assert src is not None
-        return Party(name=company.name, contact=contact.full_name if contact else "", street=src.street,
-                     postcode=src.postal_code, city=src.city, country=src.country or company.country,
-                     email=(contact.email if contact else "") or company.email, vat_id=company.vat_id or "")
+        return Party(name=company.name, contact=contact.full_name if contact else "", street=address["street"],
+                     extra=address["extra"], postcode=address["postcode"], city=address["city"],
+                     country=address["country"] or company.country, email=(contact.email if contact else "") or company.email,
+                     source=source, kind=address["kind"], source_name=source_name, vat_id=company.vat_id or "")
     if contact is not None:
-        return Party(name=contact.full_name, street=contact.street, postcode=contact.postal_code, city=contact.city,
-                     country=contact.country, email=contact.email)
+        return Party(name=contact.full_name, street=address["street"], extra=address["extra"], postcode=address["postcode"],
+                     city=address["city"], country=address["country"], email=contact.email, source=source,
+                     kind=address["kind"], source_name=source_name)
     return Party(name="")
+
+
+def _buyer(document: Document) -> Party:
+    return letter_address(document.contact, document.company)
 
 
 def voucher_print(ka: Kundenakte, session: Session, document: Document) -> VoucherPrint:

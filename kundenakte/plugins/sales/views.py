@@ -89,9 +89,38 @@ def editor_context(doc: Document | None) -> dict[str, Any]:
             "totals": totals, "units": COMMON_UNITS, "vat_choices": VAT_CHOICES, "marker": FORM_MARKER}
 
 
+def _id(raw: Any) -> int | None:
+    text = str(raw or "").strip()
+    return int(text) if text.isdigit() and len(text) < 12 else None
+
+
+def address_note(contact_id: Any, company_id: Any) -> str:
+    """Which address the voucher prints ("Anschrift: bevorzugte Adresse (privat) von Anna Vogel")."""
+    from kundenakte.core.models import Company, Contact
+    from kundenakte.core.services.points import kind_label
+    from kundenakte.plugins.sales.printdata import letter_address
+
+    s = db()
+    contact_key, company_key = _id(contact_id), _id(company_id)
+    contact = s.get(Contact, contact_key) if contact_key else None
+    company = s.get(Company, company_key) if company_key else None
+    if contact is None and company is None:
+        return ""
+    party = letter_address(contact, company)
+    kind = _(kind_label(party.kind).msgid) if party.kind else ""
+    if party.source == "own":
+        return str(_("Anschrift: bevorzugte Adresse (%(kind)s) von %(name)s", kind=kind, name=party.source_name))
+    if party.source == "company":
+        if contact is not None and contact.use_company_address:
+            return str(_("Anschrift: Firmenadresse von %(company)s (%(name)s verwendet die Adresse des Unternehmens)",
+                         company=party.source_name, name=contact.full_name))
+        return str(_("Anschrift: Firmenadresse von %(company)s", company=party.source_name))
+    return str(_("Anschrift: keine Adresse gespeichert"))
+
+
 @bp.app_context_processor
 def _editor_helpers() -> dict[str, Any]:
-    return {"sales_editor": editor_context, "sales_voucher_view": voucher_view_context}
+    return {"sales_editor": editor_context, "sales_voucher_view": voucher_view_context, "sales_address_note": address_note}
 
 
 def apply_form_lines(session: Session, document: Document) -> None:
