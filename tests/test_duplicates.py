@@ -13,9 +13,10 @@ from sqlalchemy import func, select
 
 from kundenakte.core import acl, services
 from kundenakte.core.documents import DocumentInput, create_document
-from kundenakte.core.models import AuditEntry, Contact, Document, IndexQueue, User
+from kundenakte.core.models import AuditEntry, Contact, ContactPoint, Document, IndexQueue, PostalAddress, User
 from kundenakte.core.services import duplicates
 from kundenakte.core.services.duplicates import find_duplicates, find_matches, person
+from kundenakte.core.services.points import points_of
 from kundenakte.core.services.merge import (
     MergeError,
     merge_contacts,
@@ -169,7 +170,8 @@ def _state(ka: Any, w: dict[str, Any]) -> dict[str, Any]:
         docs = {d.id: (d.contact_id, d.company_id, d.author_id, d.responsible_id,
                        sorted((a.principal, a.role) for a in d.acl), (d.data or {}).get("person"))
                 for d in s.scalars(select(Document))}
-        contacts = {c.id: {k: v for k, v in row_snapshot(c).items() if k != "updated_at"} for c in s.scalars(select(Contact))}
+        contacts = {c.id: {k: v for k, v in row_snapshot(c).items() if k != "updated_at"} | points_of(c)
+                    for c in s.scalars(select(Contact))}
     return {"docs": docs, "contacts": contacts}
 
 
@@ -199,7 +201,8 @@ def test_merge_moves_everything_keeps_access_and_undo_restores(ka: Any, people: 
         entry = merge_entry(s, result.audit_id)
         assert entry.details["removed"]["last_name"] == "Meyer" and entry.details["removed"]["id"] == w["remove"]
         assert entry.details["removed"]["street"] == "Weg 2" and entry.details["removed"]["title"] == "Dr."
-        assert entry.details["before"]["phone"] == "" and entry.details["after"]["phone"] == "+49 221 123"
+        assert entry.details["before"]["phones"] == []
+        assert entry.details["after"]["phones"] == [{"value": "+49 221 123", "kind": "work", "preferred": True}]
         assert sorted(entry.details["documents"]) == sorted(i for k, i in w["docs"].items() if k not in ("keep_private", "talk"))
         assert entry.details["data_fields"] == [[w["docs"]["talk"], "person"]]
         assert entry.details["choices"]["title"] == "remove" and entry.details["choices"]["last_name"] == "keep"
@@ -233,7 +236,7 @@ def test_undo_leaves_later_changes_alone(ka: Any, people: Any) -> None:
                                  DocumentInput(contact_id=None, given={"contact_id"}), expected_version=None)
     with ka.db.write() as s:
         undone = undo_merge(ka, s, result.audit_id, viewer=people.viewer("admin"))
-    assert undone.conflicts == ["Telefon des verbleibenden Kontakts wurde seitdem geändert und bleibt.",
+    assert undone.conflicts == ["Seit der Zusammenführung am verbleibenden Kontakt geändert und daher belassen: Telefonnummern.",
                                 "1 Dokument(e) wurden seitdem gelöscht oder einem anderen Kontakt zugeordnet und bleiben dort."]
     with ka.db.read() as s:
         assert s.get(Contact, w["keep"]).phone == "0221 999"
@@ -263,3 +266,63 @@ def test_who_may_merge(ka: Any, people: Any) -> None:
         with pytest.raises(services.ValidationError) as info:
             merge_contacts(ka, s, w["keep"], w["remove"], {"fax": "keep", "title": "beide"}, viewer=people.viewer("admin"))
         assert info.value.errors == {"fax": "Unbekanntes Feld."}
+
+
+# -- several e-mails, phones and addresses (contact_points, postal_addresses) -----------------------------
+
+
+def test_every_email_phone_and_address_is_matched_and_merged_without_duplicates(ka: Any, people: Any) -> None:
+    owner = people.users["owner"]
+    with ka.db.write() as s:
+        keep = _contact(s, owner, first_name="Lea", last_name="Schäfer", use_company_address=False,
+                        emails=[{"value": "lea@work.example", "kind": "work", "preferred": True},
+                                {"value": "lea@home.example", "kind": "home"}],
+                        phones=[{"value": "+49 30 1234567", "kind": "work"}],
+                        addresses=[{"kind": "home", "street": "Gartenweg 3", "postal_code": "10115", "city": "Berlin"}])
+        remove = _contact(s, owner, first_name="Lea", last_name="Schaefer", use_company_address=False,
+                          emails=[{"value": "LEA@HOME.example", "kind": "home", "preferred": True},
+                                  {"value": "lea@other.example", "kind": "other"}],
+                          phones=[{"value": "030 1234567", "kind": "work"}, {"value": "0171 7654321", "kind": "mobile"}],
+                          addresses=[{"kind": "work", "street": "Allee 9", "postal_code": "20095", "city": "Hamburg"}])
+        phone_only = _contact(s, owner, first_name="L.", last_name="Schaefer", phones=[{"value": "0171/7654321"}])
+        switchboard = _contact(s, owner, first_name="Max", last_name="Weber", phones=[{"value": "030 1234567"}])
+        removed_points = sorted(p.id for p in s.get(Contact, remove).points)
+    with ka.db.read() as s:
+        (group,) = find_duplicates(s)
+        assert group.contact_ids == sorted((keep, remove, phone_only))  # the shared office number alone: no duplicate
+        assert switchboard not in group.contact_ids
+        reasons = {(p.a, p.b): p.reasons for p in group.pairs}
+        assert reasons[(keep, remove)][0] == "gleiche E-Mail"  # the second address of one, the preferred of the other
+        assert "ähnlicher Name, gleiche Telefonnummer" in reasons[(keep, remove)]
+        assert reasons[(remove, phone_only)] == ("ähnlicher Name, gleiche Telefonnummer",)
+        found = find_matches(s, {"last_name": "Schäfer", "emails": [{"value": "lea@OTHER.example"}]})
+        assert [m.contact_id for m in found] == [remove]
+        found = find_matches(s, {"first_name": "Lea", "last_name": "Schaefer", "addresses": [{"postal_code": "20095"}]})
+        assert [m.contact_id for m in found] == [remove]
+        state_before = {i: points_of(s.get(Contact, i)) for i in (keep, remove)}
+        columns_before = {i: row_snapshot(s.get(Contact, i)) for i in (keep, remove)}
+
+    with ka.db.write() as s:
+        result = merge_contacts(ka, s, keep, remove, {"email": "remove", "address": "remove"}, viewer=people.viewer("admin"))
+    with ka.db.read() as s:
+        merged = s.get(Contact, keep)
+        lists = points_of(merged)
+        assert [(e["value"], e["preferred"]) for e in lists["emails"]] == [
+            ("lea@work.example", False), ("lea@home.example", True), ("lea@other.example", False)]
+        assert [(e["value"], e["preferred"]) for e in lists["phones"]] == [("+49 30 1234567", True), ("0171 7654321", False)]
+        assert [(a["city"], a["preferred"]) for a in lists["addresses"]] == [("Berlin", False), ("Hamburg", True)]
+        assert (merged.email, merged.phone, merged.city) == ("lea@home.example", "+49 30 1234567", "Hamburg")
+        assert s.scalar(select(func.count()).select_from(ContactPoint).where(ContactPoint.contact_id == remove)) == 0
+        children = merge_entry(s, result.audit_id).details["removed_children"]
+        assert sorted(p["id"] for p in children["points"]) == removed_points and len(children["addresses"]) == 1
+
+    with ka.db.write() as s:
+        assert undo_merge(ka, s, result.audit_id, viewer=people.viewer("admin")).conflicts == []
+    with ka.db.read() as s:
+        assert {i: points_of(s.get(Contact, i)) for i in (keep, remove)} == state_before
+        assert sorted(p.id for p in s.get(Contact, remove).points) == removed_points  # under their old ids
+        assert s.scalar(select(func.count()).select_from(PostalAddress).where(PostalAddress.contact_id == remove)) == 1
+        columns_after = {i: row_snapshot(s.get(Contact, i)) for i in (keep, remove)}
+        for i in (keep, remove):
+            columns_after[i].pop("updated_at"), columns_before[i].pop("updated_at")
+        assert columns_after == columns_before

@@ -20,6 +20,7 @@ from kundenakte.core.models import Company, Contact, Document, User
 from kundenakte.core.services import Forbidden, NotFound, ValidationError
 from kundenakte.core.services.duplicates import find_duplicates
 from kundenakte.core.services.merge import (
+    BOTH,
     KEEP,
     MERGE_FIELDS,
     REMOVE,
@@ -28,6 +29,7 @@ from kundenakte.core.services.merge import (
     merge_contacts,
     merge_entry,
     merge_plan,
+    merged_lists,
     merges_of,
     undo_entry,
     undo_merge,
@@ -45,7 +47,9 @@ LANGUAGE_LABELS = {"de": N_("Deutsch"), "en": N_("Englisch")}
 # The merge fields' labels (core/services/merge.py) as msgids, so the catalogue has them all.
 FIELD_LABELS = (N_("Geschlecht"), N_("Titel"), N_("Vorname"), N_("Nachname"), N_("Briefanrede"), N_("Sprache"), N_("Firma"),
                 N_("Position"), N_("E-Mail"), N_("Telefon"), N_("Anschrift"), N_("Kundenbetreuer"), N_("Straße"), N_("PLZ"),
-                N_("Ort"), N_("Land"), N_("Firmenadresse verwenden"))
+                N_("Ort"), N_("Land"), N_("Firmenadresse verwenden"), N_("Spitzname"), N_("Geburtstag"), N_("Abteilung"),
+                N_("Notizen"), N_("Bevorzugte E-Mail"), N_("Bevorzugtes Telefon"), N_("E-Mail-Adressen"),
+                N_("Telefonnummern"), N_("Adressen"))
 
 
 def _require_user() -> acl.Viewer:
@@ -89,6 +93,8 @@ def _display(choice: FieldChoice, value: Any) -> str:
         return str(_(GENDER_LABELS.get(value, str(value))))
     if choice.name == "language":
         return str(_(LANGUAGE_LABELS.get(value, str(value))))
+    if choice.name == "birthday":
+        return value.strftime("%d.%m.%Y") if value else ""
     if choice.name == "address":
         lines = [value["street"], " ".join(x for x in (value["postal_code"], value["city"]) if x), value["country"]]
         text = ", ".join(x for x in lines if x)
@@ -109,7 +115,7 @@ def _pair() -> tuple[Contact, Contact]:
 
 
 def _posted_choices() -> dict[str, str]:
-    return {name: request.form[name] for name, _c, _l in MERGE_FIELDS if request.form.get(name) in (KEEP, REMOVE)}
+    return {name: request.form[name] for name, _c, _l in MERGE_FIELDS if request.form.get(name) in (KEEP, REMOVE, BOTH)}
 
 
 def _document_count(contact_id: int) -> int:
@@ -144,10 +150,11 @@ def merge() -> ResponseReturnValue:
     except ValidationError:
         abort(400)
     rows = [(line, _display(line, line.keep_value), _display(line, line.remove_value)) for line in lines]
+    lists = merged_lists(keep, remove, {line.name: line.choice for line in lines})
     allowed = may_merge(current_ka(), db(), current, remove.id)
     preview = action in ("vorschau", "zusammenfuehren") and not error
     return render_template(
-        "duplicates/merge.html", keep=keep, remove=remove, rows=rows, preview=preview, error=error, allowed=allowed,
+        "duplicates/merge.html", keep=keep, remove=remove, rows=rows, lists=lists, preview=preview, error=error, allowed=allowed,
         documents=_document_count(remove.id), companies=_company_names({keep.company_id, remove.company_id}),
     ), (422 if error else 200)
 

@@ -17,9 +17,11 @@ def _pair(ka: Any, people: Any) -> tuple[int, int, int]:
     owner = people.users["owner"]
     with ka.db.write() as s:
         company = services.create_company(s, {"name": "Süßwaren Groß KG", "postal_code": "97070", "city": "Würzburg"}, by=owner).id
-        keep = services.create_contact(s, {"first_name": "Jörg", "last_name": "Maier", "company_id": company}, by=owner).id
+        keep = services.create_contact(s, {"first_name": "Jörg", "last_name": "Maier", "company_id": company,
+                                           "notes": "Kunde seit 2019", "email": "joerg@gross.example"}, by=owner).id
         remove = services.create_contact(s, {"first_name": "Joerg", "last_name": "Meyer", "company_id": company,
-                                             "phone": "0931 12345", "title": "Dr."}, by=owner).id
+                                             "phone": "0931 12345", "title": "Dr.", "notes": "Mag keine Anrufe",
+                                             "emails": [{"value": "j.meyer@privat.example", "kind": "home"}]}, by=owner).id
     with ka.db.write() as s:  # a document only its author (the editor) and admins may touch
         doc = create_document(ka, s, people.viewer("editor"), "testnote",
                               DocumentInput(title="Vertraulich", contact_id=remove, data={"subject": "x"}))
@@ -41,6 +43,7 @@ def test_list_dialog_preview_merge_and_undo(ka: Any, people: Any, client: Any) -
     assert re.search(r'name="title" value="remove" checked', page)
     assert re.search(r'name="first_name" value="keep" checked', page)
     assert 'name="aktion" value="vorschau"' in page and 'value="zusammenfuehren"' not in page
+    assert re.search(r'name="notes" value="both" checked', page)  # two different notes: both kept by default
 
     choices = {"title": "remove", "first_name": "remove", "last_name": "keep", "phone": "remove"}
     response = post(client, url, {**choices, "aktion": "vorschau"})
@@ -48,6 +51,7 @@ def test_list_dialog_preview_merge_and_undo(ka: Any, people: Any, client: Any) -
     assert response.status_code == 200
     assert "<strong>Joerg</strong>" in page and "<strong>Maier</strong>" in page and "<strong>0931 12345</strong>" in page
     assert 'name="first_name" value="remove"' in page and 'value="zusammenfuehren"' in page
+    assert "joerg@gross.example" in page and "j.meyer@privat.example" in page  # the united list in the preview
     with ka.db.read() as s:
         assert s.get(Contact, remove) is not None  # a preview writes nothing
 
@@ -58,6 +62,8 @@ def test_list_dialog_preview_merge_and_undo(ka: Any, people: Any, client: Any) -
         assert s.get(Contact, remove) is None
         survivor = s.get(Contact, keep)
         assert (survivor.first_name, survivor.last_name, survivor.title, survivor.phone) == ("Joerg", "Maier", "Dr.", "0931 12345")
+        assert survivor.notes == "Kunde seit 2019\n\nMag keine Anrufe" and survivor.email == "joerg@gross.example"
+        assert sorted(p.value for p in survivor.emails) == ["j.meyer@privat.example", "joerg@gross.example"]
         assert s.get(Document, doc_id).contact_id == keep
         audit_id = s.scalar(select(AuditEntry.id).where(AuditEntry.action == "merged"))
     assert result_url.endswith(f"/kontakte/zusammenfuehrung/{audit_id}")
@@ -71,6 +77,8 @@ def test_list_dialog_preview_merge_and_undo(ka: Any, people: Any, client: Any) -
     with ka.db.read() as s:
         assert s.get(Contact, remove).title == "Dr."
         assert s.get(Contact, keep).first_name == "Jörg" and s.get(Contact, keep).phone == ""
+        assert s.get(Contact, keep).notes == "Kunde seit 2019" and [p.value for p in s.get(Contact, keep).emails] == [
+            "joerg@gross.example"]
         assert s.get(Document, doc_id).contact_id == remove
     page = client.get(result_url).get_data(as_text=True)
     assert "rückgängig gemacht" in page and "Rückgängig machen</button>" not in page

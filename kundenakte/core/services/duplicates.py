@@ -3,9 +3,12 @@
 Two contacts are compared only when they share a *blocking key*, so the work grows with the
 number of contacts, not with its square:
 
-* ``e:<address>`` – an e-mail address, casefolded (every e-mail of the contact);
+* ``e:<address>`` – an e-mail address, casefolded (every e-mail of the contact: its contact points'
+  ``value_key`` and the single column);
 * ``c:<company id>:<code>`` – the Kölner Phonetik of the folded last name and the company;
-* ``p:<postal code>:<code>`` – the same code and the postal code.
+* ``p:<postal code>:<code>`` – the same code and a postal code (of any of its addresses);
+* ``t:<phone digits>:<code>`` – the same code and a phone number (a company's switchboard
+  number alone makes no duplicates).
 
 Inside a block a pair counts when the e-mail is the same, or when the last names sound alike
 (same code: Meier/Meyer/Maier, Müller/Mueller, Strauß/Strauss) and the first names are compatible
@@ -33,7 +36,8 @@ import cologne_phonetics
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from kundenakte.core.models import Company, Contact
+from kundenakte.core.models import Company, Contact, ContactPoint, PostalAddress
+from kundenakte.core.services.points import phone_key
 from kundenakte.core.text import fold
 from kundenakte.core.validation import N_
 
@@ -43,7 +47,8 @@ SAME_NAME_COMPANY = N_("gleicher Name, gleiches Unternehmen")
 SIMILAR_NAME_COMPANY = N_("ähnlicher Name, gleiches Unternehmen")
 SAME_NAME_POSTCODE = N_("gleicher Name, gleiche PLZ")
 SIMILAR_NAME_POSTCODE = N_("ähnlicher Name, gleiche PLZ")
-REASONS = (SAME_EMAIL, SAME_NAME_COMPANY, SIMILAR_NAME_COMPANY, SAME_NAME_POSTCODE, SIMILAR_NAME_POSTCODE)
+SAME_PHONE = N_("ähnlicher Name, gleiche Telefonnummer")
+REASONS = (SAME_EMAIL, SAME_NAME_COMPANY, SIMILAR_NAME_COMPANY, SAME_NAME_POSTCODE, SIMILAR_NAME_POSTCODE, SAME_PHONE)
 
 # A block larger than this is split further by the first digit of the first name's code (contacts
 # without a usable first name are compared with every sub-block): a thousand "Müller" at one
@@ -75,8 +80,9 @@ class Person:
     last_name: str
     emails: frozenset[str]
     company_ids: frozenset[int]
-    postal_code: str
-    street: str = ""
+    postal_codes: frozenset[str]
+    streets: frozenset[str] = frozenset()
+    phones: frozenset[str] = frozenset()
 
     @property
     def last_code(self) -> str:
@@ -89,18 +95,28 @@ class Person:
         if code:
             for company in self.company_ids:
                 yield f"c:{company}:{code}"
-            if self.postal_code:
-                yield f"p:{self.postal_code}:{code}"
+            for postal_code in self.postal_codes:
+                yield f"p:{postal_code}:{code}"
+            for phone in self.phones:
+                yield f"t:{phone}:{code}"
+
+
+# Shorter digit strings are extensions or typing errors, not a number two people could share by chance.
+MIN_PHONE_DIGITS = 6
 
 
 def person(ident: int | None, first_name: str | None, last_name: str | None, emails: Iterable[str | None] = (),
-           company_ids: Iterable[int | None] = (), postal_code: str | None = "", street: str | None = "") -> Person:
-    """A :class:`Person` with every value normalised (e-mails casefolded, empty ones dropped)."""
+           company_ids: Iterable[int | None] = (), postal_codes: Iterable[str | None] = (), streets: Iterable[str | None] = (),
+           phones: Iterable[str | None] = ()) -> Person:
+    """A :class:`Person` with every value normalised (e-mails casefolded, phones as digits, empty ones dropped)."""
+    phone_keys = (phone_key(p) for p in phones if p)
     return Person(
         id=ident, first_name=(first_name or "").strip(), last_name=(last_name or "").strip(),
         emails=frozenset(e.strip().casefold() for e in emails if e and e.strip()),
         company_ids=frozenset(c for c in company_ids if c is not None),
-        postal_code=_postal_key(postal_code or ""), street=fold(street or ""),
+        postal_codes=frozenset(k for k in (_postal_key(c or "") for c in postal_codes) if k),
+        streets=frozenset(k for k in (fold(x or "") for x in streets) if k),
+        phones=frozenset(k for k in phone_keys if len(k) >= MIN_PHONE_DIGITS),
     )
 
 
@@ -148,9 +164,11 @@ def compare(x: Person, y: Person) -> tuple[int, tuple[str, ...]]:
         same_name = same_last and same_first
         if x.company_ids & y.company_ids:
             reasons.append((70 + bonus, SAME_NAME_COMPANY if same_name else SIMILAR_NAME_COMPANY))
-        elif x.postal_code and x.postal_code == y.postal_code:  # (a company's contacts share its postcode)
-            street = 10 if x.street and x.street == y.street else 0
+        elif x.postal_codes & y.postal_codes:  # (a company's contacts share its postcode)
+            street = 10 if x.streets & y.streets else 0
             reasons.append((60 + bonus + street, SAME_NAME_POSTCODE if same_name else SIMILAR_NAME_POSTCODE))
+        if x.phones & y.phones:
+            reasons.append((75 + bonus, SAME_PHONE))
     if not reasons:
         return 0, ()
     reasons.sort(key=lambda r: -r[0])
@@ -257,13 +275,32 @@ def group_pairs(pairs: Iterable[Pair]) -> list[DuplicateGroup]:
 
 # -- reading contacts ------------------------------------------------------------------------------
 
-_COLUMNS = (Contact.id, Contact.first_name, Contact.last_name, Contact.email, Contact.company_id,
+_COLUMNS = (Contact.id, Contact.first_name, Contact.last_name, Contact.email, Contact.phone, Contact.company_id,
             Contact.postal_code, Contact.street)
 
 
-def _extra_emails(session: Session, ids: list[int] | None) -> dict[int, list[str]]:
-    """Further e-mail addresses per contact (the contact points, once the model has them)."""
-    return {}
+def _children(session: Session, ids: list[int] | None) -> tuple[dict[int, list[tuple[str, str]]], dict[int, list[tuple[str, str]]]]:
+    """Per contact: (channel, value key) of its e-mails and phones, (postal code, street) of its addresses.
+
+    ``ids`` None reads every contact's (the finder); otherwise only those contacts' (in chunks).
+    """
+    points: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    addresses: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    point_query = select(ContactPoint.contact_id, ContactPoint.channel, ContactPoint.value_key).where(
+        ContactPoint.contact_id.is_not(None), ContactPoint.channel.in_(("email", "phone")))
+    address_query = select(PostalAddress.contact_id, PostalAddress.postal_code, PostalAddress.street).where(
+        PostalAddress.contact_id.is_not(None))
+    chunks: list[list[int] | None] = [None] if ids is None else [ids[i:i + 900] for i in range(0, len(ids), 900)]
+    for chunk in chunks:
+        pq = point_query if chunk is None else point_query.where(ContactPoint.contact_id.in_(chunk))
+        for contact_id, channel, key in session.execute(pq):
+            if contact_id is not None:
+                points[contact_id].append((channel, key))
+        aq = address_query if chunk is None else address_query.where(PostalAddress.contact_id.in_(chunk))
+        for contact_id, postal_code, street in session.execute(aq):
+            if contact_id is not None:
+                addresses[contact_id].append((postal_code, street))
+    return points, addresses
 
 
 def _people(session: Session, where: Any = None) -> list[Person]:
@@ -271,9 +308,16 @@ def _people(session: Session, where: Any = None) -> list[Person]:
     if where is not None:
         query = query.where(where)
     rows = session.execute(query).all()
-    extra = _extra_emails(session, [r.id for r in rows] if where is not None else None)
-    return [person(r.id, r.first_name, r.last_name, [r.email, *extra.get(r.id, ())], [r.company_id], r.postal_code, r.street)
-            for r in rows]
+    points, addresses = _children(session, [r.id for r in rows] if where is not None else None)
+    people = []
+    for r in rows:
+        mine, places = points.get(r.id, ()), addresses.get(r.id, ())
+        people.append(person(
+            r.id, r.first_name, r.last_name, [r.email, *(k for c, k in mine if c == "email")], [r.company_id],
+            [r.postal_code, *(p for p, _s in places)], [r.street, *(st for _p, st in places)],
+            [r.phone, *(k for c, k in mine if c == "phone")],
+        ))
+    return people
 
 
 def find_duplicates(session: Session, *, min_score: int = 1) -> list[DuplicateGroup]:
@@ -299,18 +343,24 @@ def _get(record: Any, name: str) -> Any:
 def person_of(session: Session, record: Any) -> Person:
     """A record (mapping or object with contact field names) as a :class:`Person`.
 
-    Understood: ``first_name``, ``last_name``, ``email``, ``emails`` (strings or ``{"value": …}``),
-    ``company_id`` or ``company_name`` (every company of that folded name), ``postal_code``, ``street``.
+    Understood: ``first_name``, ``last_name``, ``email``/``phone`` and the lists ``emails``/``phones``
+    (strings or ``{"value": …}``), ``company_id`` or ``company_name`` (every company of that folded
+    name), ``postal_code``, ``street`` and ``addresses`` (``{"postal_code": …, "street": …}``).
+    A ``Contact`` fits too (its lists are its contact points and addresses).
     """
-    emails: list[str] = [_get(record, "email") or ""]
-    for entry in _get(record, "emails") or ():
-        emails.append(entry.get("value", "") if isinstance(entry, Mapping) else str(entry or ""))
+    def values(single: str, many: str, part: str = "value") -> list[str]:
+        out = [str(_get(record, single) or "")]
+        for entry in _get(record, many) or ():
+            out.append(str((entry.get(part) if isinstance(entry, Mapping) else getattr(entry, part, entry)) or ""))
+        return out
+
     company_ids: list[int | None] = [_get(record, "company_id")]
     company_name = _get(record, "company_name")
     if company_ids[0] is None and company_name and fold(company_name):
         company_ids = list(session.scalars(select(Company.id).where(Company.name_folded == fold(company_name))))
-    return person(_get(record, "id"), _get(record, "first_name"), _get(record, "last_name"), emails, company_ids,
-                  _get(record, "postal_code"), _get(record, "street"))
+    return person(_get(record, "id"), _get(record, "first_name"), _get(record, "last_name"), values("email", "emails"),
+                  company_ids, values("postal_code", "addresses", "postal_code"), values("street", "addresses", "street"),
+                  values("phone", "phones"))
 
 
 def find_matches(session: Session, record_like: Any, *, min_score: int = 50, limit: int = 10) -> list[Match]:
@@ -318,18 +368,24 @@ def find_matches(session: Session, record_like: Any, *, min_score: int = 50, lim
 
     For the importer's "update existing" and for a warning on a new contact: ``record_like`` is a
     mapping or an object with the contact's field names (see :func:`person_of`; ``ContactRecord``
-    and ``Contact`` both fit). Reads only the candidates: contacts with one of its e-mail addresses,
-    of its company or with its postal code. A record with an ``id`` never matches that contact.
+    and ``Contact`` both fit). Reads only the candidates: contacts with one of its e-mail
+    addresses or phone numbers, of its company or with one of its postal codes. A record with an
+    ``id`` never matches that contact.
     """
     me = person_of(session, record_like)
     conditions = []
+    keys = sorted(me.emails | me.phones)
+    if keys:
+        conditions.append(Contact.id.in_(select(ContactPoint.contact_id).where(ContactPoint.value_key.in_(keys))))
     if me.emails:
-        conditions.append(func.lower(Contact.email).in_(sorted(me.emails)))
+        conditions.append(func.lower(Contact.email).in_(sorted(me.emails)))  # a value only in the single column
     if me.last_code:
         if me.company_ids:
             conditions.append(Contact.company_id.in_(sorted(me.company_ids)))
-        if me.postal_code:
-            conditions.append(Contact.postal_code.in_(sorted({me.postal_code, _postal_display(me.postal_code)})))
+        if me.postal_codes:
+            codes = sorted(me.postal_codes | {_postal_display(c) for c in me.postal_codes})
+            conditions.append(Contact.postal_code.in_(codes))
+            conditions.append(Contact.id.in_(select(PostalAddress.contact_id).where(PostalAddress.postal_code.in_(codes))))
     if not conditions:
         return []
     matches = []

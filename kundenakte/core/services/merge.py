@@ -37,32 +37,42 @@ from sqlalchemy.orm import Session
 
 from kundenakte.core import acl
 from kundenakte.core.documents import after_commit
-from kundenakte.core.models import AuditEntry, Company, Contact, Document, User, utcnow
-from kundenakte.core.services.contacts import CONTACT_FIELDS, LABELS, update_contact
+from kundenakte.core.models import AuditEntry, Company, Contact, ContactPoint, Document, PostalAddress, User, utcnow
+from kundenakte.core.services import points
+from kundenakte.core.services.contacts import CONTACT_FIELDS, CONTACT_LISTS, LABELS, update_contact
 from kundenakte.core.services.errors import Forbidden, NotFound
 from kundenakte.core.validation import N_, Message, ValidationError
 
 if TYPE_CHECKING:
     from kundenakte.core.runtime import Kundenakte
 
-KEEP, REMOVE = "keep", "remove"
+KEEP, REMOVE, BOTH = "keep", "remove", "both"
 ADDRESS_COLUMNS = ("use_company_address", "street", "postal_code", "city", "country")
-# (choice name, columns it sets, German label); the order of the merge dialog.
+# (choice name, columns it sets, German label); the order of the merge dialog. "email", "phone" and
+# "address" choose the preferred entry: the lists themselves are always united.
 MERGE_FIELDS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("gender", ("gender",), LABELS["gender"]),
     ("title", ("title",), LABELS["title"]),
     ("first_name", ("first_name",), LABELS["first_name"]),
     ("last_name", ("last_name",), LABELS["last_name"]),
+    ("nickname", ("nickname",), LABELS["nickname"]),
     ("salutation_override", ("salutation_override",), LABELS["salutation_override"]),
     ("language", ("language",), LABELS["language"]),
+    ("birthday", ("birthday",), LABELS["birthday"]),
     ("company_id", ("company_id",), LABELS["company_id"]),
+    ("department", ("department",), LABELS["department"]),
     ("position", ("position",), LABELS["position"]),
-    ("email", ("email",), LABELS["email"]),
-    ("phone", ("phone",), LABELS["phone"]),
+    ("email", ("email",), "Bevorzugte E-Mail"),
+    ("phone", ("phone",), "Bevorzugtes Telefon"),
     ("address", ADDRESS_COLUMNS, "Anschrift"),
     ("account_manager_id", ("account_manager_id",), LABELS["account_manager_id"]),
+    ("notes", ("notes",), LABELS["notes"]),
 )
 FIELD_COLUMNS = {name: columns for name, columns, _label in MERGE_FIELDS}
+# Fields whose two texts may both be kept, one after the other (nothing of either is lost).
+JOINABLE = frozenset({"notes"})
+# The survivor's columns a merge may change and an undo sets back (the lists separately).
+SCALARS = tuple(c for c in CONTACT_FIELDS if c not in CONTACT_LISTS and c not in ("email", "phone", *ADDRESS_COLUMNS[1:]))
 # Values that count as "nothing there": the other contact's value fills them by default.
 _EMPTY: tuple[Any, ...] = (None, "", "unknown")
 
@@ -122,11 +132,14 @@ def _is_empty(name: str, value: Any) -> bool:
 
 
 def default_choices(keep: Contact, remove: Contact) -> dict[str, str]:
-    """The survivor's value, except where it has none and the other contact has one."""
+    """The survivor's value, except where it has none and the other contact has one; two notes are both kept."""
     choices = {}
     for name, _cols, _label in MERGE_FIELDS:
         mine, theirs = _value(keep, name), _value(remove, name)
-        choices[name] = REMOVE if _is_empty(name, mine) and not _is_empty(name, theirs) else KEEP
+        if name in JOINABLE and not _is_empty(name, mine) and not _is_empty(name, theirs) and mine != theirs:
+            choices[name] = BOTH
+        else:
+            choices[name] = REMOVE if _is_empty(name, mine) and not _is_empty(name, theirs) else KEEP
     return choices
 
 
@@ -144,6 +157,10 @@ class FieldChoice:
     def differs(self) -> bool:
         return bool(self.keep_value != self.remove_value)
 
+    @property
+    def joinable(self) -> bool:
+        return self.name in JOINABLE
+
 
 def merge_plan(session: Session, keep: Contact, remove: Contact, choices: Mapping[str, str] | None = None) -> list[FieldChoice]:
     """The dialog's lines: both values per field and the current choice (defaults filled in)."""
@@ -153,14 +170,88 @@ def merge_plan(session: Session, keep: Contact, remove: Contact, choices: Mappin
 
 
 def clean_choices(choices: Mapping[str, str]) -> dict[str, str]:
-    """``choices`` checked: known fields, "keep" or "remove"; MergeError otherwise."""
+    """``choices`` checked: known fields, "keep" or "remove" ("both" for notes); ValidationError otherwise."""
     unknown = sorted(set(choices) - set(FIELD_COLUMNS))
     if unknown:
         raise ValidationError({k: N_("Unbekanntes Feld.") for k in unknown})
-    bad = sorted(k for k, v in choices.items() if v not in (KEEP, REMOVE))
+    bad = sorted(k for k, v in choices.items() if v not in (KEEP, REMOVE) and not (v == BOTH and k in JOINABLE))
     if bad:
         raise ValidationError({k: N_("Bitte einen der angebotenen Werte wählen.") for k in bad})
     return dict(choices)
+
+
+def lists_of(contact: Contact) -> dict[str, list[dict[str, Any]]]:
+    """The contact's e-mails, phones and addresses in the service's input shape.
+
+    A value only in the single column (a bulk import wrote no list entry for it) counts as the
+    preferred entry, so a merge carries it over like any other.
+    """
+    current = points.points_of(contact)
+    out: dict[str, list[dict[str, Any]]] = {}
+    for key, channel in (("emails", "email"), ("phones", "phone")):
+        entries = [dict(e) for e in current[key]]
+        scalar = (getattr(contact, channel) or "").strip()
+        if scalar and all(points.value_key(channel, e["value"]) != points.value_key(channel, scalar) for e in entries):
+            entries = [{"value": scalar, "kind": "work", "preferred": True}] + [dict(e, preferred=False) for e in entries]
+        out[key] = entries
+    addresses = [dict(a) for a in current["addresses"]]
+    if not addresses and not contact.use_company_address and any((contact.street, contact.postal_code, contact.city)):
+        addresses = [{"kind": "work" if contact.company_id else "home", "street": contact.street or "", "extra": "",
+                      "postal_code": contact.postal_code or "", "city": contact.city or "", "country": contact.country or "",
+                      "preferred": True}]
+    out["addresses"] = addresses
+    return out
+
+
+def _entry_key(key: str, entry: Mapping[str, Any]) -> str:
+    if key == "addresses":
+        return "|".join(str(entry.get(k, "")).strip().casefold() for k in points.ADDRESS_TEXT)
+    return points.value_key(points.CHANNELS[key], entry["value"])
+
+
+def united_lists(keep: Mapping[str, list[dict[str, Any]]], remove: Mapping[str, list[dict[str, Any]]],
+                 preferred_from: Mapping[str, str]) -> dict[str, list[dict[str, Any]]]:
+    """Both contacts' lists as one, each value once (the survivor's first); ``preferred_from`` per list
+    key names whose preferred entry stays preferred ("keep" or "remove")."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for key in CONTACT_LISTS:
+        entries: dict[str, dict[str, Any]] = {}
+        for entry in [*keep.get(key, []), *remove.get(key, [])]:
+            entries.setdefault(_entry_key(key, entry), dict(entry, preferred=False))
+        side = remove if preferred_from.get(key) == REMOVE else keep
+        chosen = points.preferred_of(side.get(key, [])) or points.preferred_of(keep.get(key, []) or remove.get(key, []))
+        if chosen is not None:
+            entries[_entry_key(key, chosen)]["preferred"] = True
+        out[key] = list(entries.values())
+    return out
+
+
+def merged_lists(keep: Contact, remove: Contact, wanted: Mapping[str, str]) -> dict[str, list[dict[str, Any]]]:
+    """The survivor's e-mails, phones and addresses after the merge (the dialog's preview shows them)."""
+    preferred_from = {"emails": wanted.get("email", KEEP), "phones": wanted.get("phone", KEEP),
+                      "addresses": wanted.get("address", KEEP)}
+    return united_lists(lists_of(keep), lists_of(remove), preferred_from)
+
+
+def _merged_values(keep: Contact, remove: Contact, wanted: Mapping[str, str]) -> dict[str, Any]:
+    """The survivor's new values (only what changes) for ``update_contact``."""
+    values: dict[str, Any] = {}
+    for name, columns, _label in MERGE_FIELDS:
+        if name in ("email", "phone"):
+            continue  # the lists below carry them
+        for column in columns:
+            if column not in SCALARS:
+                continue
+            mine, theirs = getattr(keep, column), getattr(remove, column)
+            if wanted[name] == BOTH and mine and theirs and mine != theirs:
+                values[column] = f"{mine}\n\n{theirs}"
+            elif wanted[name] == REMOVE and mine != theirs:
+                values[column] = theirs
+    before, merged = lists_of(keep), merged_lists(keep, remove, wanted)
+    for key in CONTACT_LISTS:
+        if merged[key] != before[key]:
+            values[key] = merged[key]
+    return values
 
 
 def contact_fields(ka: Kundenakte) -> dict[str, tuple[str, ...]]:
@@ -237,6 +328,12 @@ def _load_pair(session: Session, keep_id: int, remove_id: int) -> tuple[Contact,
     return rows[keep_id], rows[remove_id]
 
 
+def _survivor_state(contact: Contact) -> dict[str, Any]:
+    state = {k: v for k, v in row_snapshot(contact).items() if k in SCALARS}
+    state.update(lists_of(contact))
+    return state
+
+
 def merge_contacts(ka: Kundenakte, session: Session, keep_id: int, remove_id: int, choices: Mapping[str, str] | None = None,
                    *, viewer: acl.Viewer) -> MergeResult:
     """Merge contact ``remove_id`` into ``keep_id`` (see the module docstring); the caller commits."""
@@ -247,13 +344,9 @@ def merge_contacts(ka: Kundenakte, session: Session, keep_id: int, remove_id: in
     by = viewer.user_id
 
     snapshot = row_snapshot(remove)
-    before = row_snapshot(keep)
-    values: dict[str, Any] = {}
-    for name, columns, _label in MERGE_FIELDS:
-        if wanted[name] == REMOVE:
-            for column in columns:
-                if getattr(keep, column) != getattr(remove, column):
-                    values[column] = getattr(remove, column)
+    children = {"points": [row_snapshot(p) for p in remove.points], "addresses": [row_snapshot(a) for a in remove.addresses]}
+    before = _survivor_state(keep)
+    values = _merged_values(keep, remove, wanted)
     if values:
         update_contact(session, keep, values, by=by, via="merge")
 
@@ -265,8 +358,8 @@ def merge_contacts(ka: Kundenakte, session: Session, keep_id: int, remove_id: in
         doc.data = dict(doc.data or {}, **{name: keep.id})
         doc.updated_at = now
     session.flush()  # the documents point to the survivor before the other contact goes
-    after = row_snapshot(keep)
-    changed = sorted(k for k in CONTACT_FIELDS if after[k] != before[k])
+    after = _survivor_state(keep)
+    changed = sorted(k for k in after if after[k] != before[k])
     details = {
         "name": keep.full_name,
         "removed_id": remove.id,
@@ -276,6 +369,7 @@ def merge_contacts(ka: Kundenakte, session: Session, keep_id: int, remove_id: in
         "before": {k: before[k] for k in changed},
         "after": {k: after[k] for k in changed},
         "removed": snapshot,
+        "removed_children": children,
         "documents": [d.id for d in by_contact],
         "data_fields": [[d.id, name] for d, name in in_data],
     }
@@ -290,7 +384,7 @@ def merge_contacts(ka: Kundenakte, session: Session, keep_id: int, remove_id: in
                                details={"fields": ["contact"], "via": "merge", "merge_entry": entry.id,
                                         "from_contact": remove.id, "to_contact": keep.id}))
         after_commit(ka, session, "document_saved", document_id=doc_id, created=False, user_id=by)
-    session.delete(remove)
+    session.delete(remove)  # its contact points and addresses go with it (ON DELETE CASCADE)
     session.flush()
     return MergeResult(audit_id=entry.id, survivor_id=keep.id, removed_id=remove_id, documents=touched)
 
@@ -325,6 +419,47 @@ def undo_entry(session: Session, entry: AuditEntry) -> AuditEntry | None:
     return None
 
 
+def _restore_removed(session: Session, details: Mapping[str, Any], now: dt.datetime, conflicts: list[str]) -> Contact:
+    values = _from_snapshot(Contact, details["removed"])
+    if values.get("company_id") is not None and session.get(Company, values["company_id"]) is None:
+        values["company_id"] = None
+        values["use_company_address"] = False
+        conflicts.append(N_("Das Unternehmen des Kontakts gibt es nicht mehr."))
+    if values.get("account_manager_id") is not None and session.get(User, values["account_manager_id"]) is None:
+        values["account_manager_id"] = None
+    values["updated_at"] = now
+    restored = Contact(**values)
+    children = details.get("removed_children", {})
+    # Under their old ids too: nothing else can have taken them (NEVER_REUSE_IDS).
+    restored.points = [ContactPoint(**_from_snapshot(ContactPoint, p)) for p in children.get("points", [])]
+    restored.addresses = [PostalAddress(**_from_snapshot(PostalAddress, a)) for a in children.get("addresses", [])]
+    session.add(restored)
+    session.flush()
+    return restored
+
+
+def _reset_survivor(session: Session, survivor: Contact, details: Mapping[str, Any], by: int | None,
+                    conflicts: list[str]) -> None:
+    before, after = details.get("before", {}), details.get("after", {})
+    current = _survivor_state(survivor)
+    reset: dict[str, Any] = {}
+    for key in details.get("changed", []):
+        if current.get(key) == after.get(key):
+            reset[key] = before.get(key)
+        else:
+            conflicts.append(N_("Seit der Zusammenführung am verbleibenden Kontakt geändert und daher belassen: %(field)s.",
+                                field=LABELS.get(key, key)))
+    lists = {k: reset.pop(k) for k in CONTACT_LISTS if k in reset}
+    reset = _from_snapshot(Contact, reset)
+    if reset.get("company_id") is not None and session.get(Company, reset["company_id"]) is None:
+        reset.pop("company_id")
+    if reset.get("account_manager_id") is not None and session.get(User, reset["account_manager_id"]) is None:
+        reset.pop("account_manager_id")
+    reset.update(lists)
+    if reset:
+        update_contact(session, survivor, reset, by=by, via="merge-undo")
+
+
 def undo_merge(ka: Kundenakte, session: Session, audit_id: int, *, viewer: acl.Viewer) -> UndoResult:
     """Undo the merge recorded in ``audit_id`` (see the module docstring); the caller commits."""
     entry = merge_entry(session, audit_id)
@@ -337,50 +472,24 @@ def undo_merge(ka: Kundenakte, session: Session, audit_id: int, *, viewer: acl.V
     doc_ids = [int(i) for i in details.get("documents", [])]
     data_fields = [(int(i), str(name)) for i, name in details.get("data_fields", [])]
     wanted_ids = sorted(set(doc_ids) | {i for i, _ in data_fields})
-    docs = {d.id: d for d in session.scalars(select(Document).where(Document.id.in_(wanted_ids)))}
+    docs = {d.id: d for d in session.scalars(select(Document).where(Document.id.in_(wanted_ids)))} if wanted_ids else {}
     back = [docs[i] for i in doc_ids if i in docs and docs[i].contact_id == survivor_id]
     back_data = [(docs[i], name) for i, name in data_fields if i in docs and _same_id((docs[i].data or {}).get(name), survivor_id)]
     _require_rights(session, viewer, {d.id for d in back} | {d.id for d, _ in back_data})
     by = viewer.user_id
     conflicts: list[str] = []
+    now = ka.clock.now()
 
-    values = _from_snapshot(Contact, details["removed"])
-    if values.get("company_id") is not None and session.get(Company, values["company_id"]) is None:
-        values["company_id"] = None
-        values["use_company_address"] = False
-        conflicts.append(N_("Das Unternehmen des Kontakts gibt es nicht mehr."))
-    if values.get("account_manager_id") is not None and session.get(User, values["account_manager_id"]) is None:
-        values["account_manager_id"] = None
-    values["updated_at"] = ka.clock.now()
-    restored = Contact(**values)
-    session.add(restored)
-    session.flush()
-
+    restored = _restore_removed(session, details, now, conflicts)
     if survivor is None:
         conflicts.append(N_("Den verbleibenden Kontakt gibt es nicht mehr; seine Werte wurden nicht zurückgesetzt."))
     else:
-        before, after = details.get("before", {}), details.get("after", {})
-        current = row_snapshot(survivor)
-        reset: dict[str, Any] = {}
-        for column in details.get("changed", []):
-            if current.get(column) == after.get(column):
-                reset[column] = before.get(column)
-            else:
-                conflicts.append(N_("%(field)s des verbleibenden Kontakts wurde seitdem geändert und bleibt.",
-                                    field=LABELS.get(column, column)))
-        reset = _from_snapshot(Contact, reset)
-        if reset.get("company_id") is not None and session.get(Company, reset["company_id"]) is None:
-            reset.pop("company_id")
-        if reset.get("account_manager_id") is not None and session.get(User, reset["account_manager_id"]) is None:
-            reset.pop("account_manager_id")
-        if reset:
-            update_contact(session, survivor, reset, by=by, via="merge-undo")
+        _reset_survivor(session, survivor, details, by, conflicts)
     moved_elsewhere = len(set(doc_ids)) - len(back)
     if moved_elsewhere:
         conflicts.append(N_("%(n)s Dokument(e) wurden seitdem gelöscht oder einem anderen Kontakt zugeordnet und bleiben dort.",
                             n=moved_elsewhere))
 
-    now = ka.clock.now()
     for doc in back:
         doc.contact_id = removed_id
         doc.updated_at = now
@@ -410,8 +519,3 @@ def merges_of(session: Session, contact_id: int) -> list[AuditEntry]:
         or_(AuditEntry.action == "merged", AuditEntry.action == "merge_undone")).order_by(AuditEntry.id.desc())))
     undone = {(e.details or {}).get("merge_entry") for e in entries if e.action == "merge_undone"}
     return [e for e in entries if e.action == "merged" and e.id not in undone]
-
-
-__all__ = ["KEEP", "MERGE_FIELDS", "REMOVE", "FieldChoice", "MergeError", "MergeResult", "UndoResult",
-           "default_choices", "may_merge", "merge_contacts", "merge_entry", "merge_plan", "merges_of", "undo_entry",
-           "undo_merge"]
