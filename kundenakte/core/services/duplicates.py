@@ -58,10 +58,14 @@ _INITIAL_RE = re.compile(r"^[^\W\d_]\.?$")
 _WORDS_RE = re.compile(r"[^\W\d_]+")
 
 
+# Names repeat a lot in a contact list; folding them is the finder's hot spot otherwise.
+_fold = lru_cache(maxsize=1 << 16)(fold)
+
+
 @lru_cache(maxsize=1 << 16)
 def phonetic(text: str) -> str:
     """Kölner Phonetik of a (folded) name, all words as one code; "" for a name without letters."""
-    words = " ".join(_WORDS_RE.findall(fold(text)))
+    words = " ".join(_WORDS_RE.findall(_fold(text)))
     if not words:
         return ""
     return "".join(code for _word, code in cologne_phonetics.encode(words.replace(" ", "-"), concat=True))
@@ -115,14 +119,14 @@ def person(ident: int | None, first_name: str | None, last_name: str | None, ema
         emails=frozenset(e.strip().casefold() for e in emails if e and e.strip()),
         company_ids=frozenset(c for c in company_ids if c is not None),
         postal_codes=frozenset(k for k in (_postal_key(c or "") for c in postal_codes) if k),
-        streets=frozenset(k for k in (fold(x or "") for x in streets) if k),
+        streets=frozenset(x.strip() for x in streets if x and x.strip()),  # folded only when compared
         phones=frozenset(k for k in phone_keys if len(k) >= MIN_PHONE_DIGITS),
     )
 
 
 def _first_names_compatible(a: str, b: str) -> tuple[bool, bool]:
     """(compatible, equal): may "a" and "b" be one person's first name, and are they the same name?"""
-    fa, fb = fold(a), fold(b)
+    fa, fb = _fold(a), _fold(b)
     if not fa or not fb:
         return True, False
     if fa == fb:
@@ -154,7 +158,7 @@ def compare(x: Person, y: Person) -> tuple[int, tuple[str, ...]]:
         reasons.append((95 if compatible and x.last_code == y.last_code else 80, SAME_EMAIL))
     code = x.last_code
     if code and code == y.last_code and compatible:
-        same_last = fold(x.last_name) == fold(y.last_name)
+        same_last = _fold(x.last_name) == _fold(y.last_name)
         # Full names spelled alike count more; a missing first name or an initial less.
         bonus = (10 if same_last else 0) + (10 if same_first else 0)
         if not x.first_name or not y.first_name:
@@ -165,7 +169,7 @@ def compare(x: Person, y: Person) -> tuple[int, tuple[str, ...]]:
         if x.company_ids & y.company_ids:
             reasons.append((70 + bonus, SAME_NAME_COMPANY if same_name else SIMILAR_NAME_COMPANY))
         elif x.postal_codes & y.postal_codes:  # (a company's contacts share its postcode)
-            street = 10 if x.streets & y.streets else 0
+            street = 10 if {_fold(a) for a in x.streets} & {_fold(b) for b in y.streets} else 0
             reasons.append((60 + bonus + street, SAME_NAME_POSTCODE if same_name else SIMILAR_NAME_POSTCODE))
         if x.phones & y.phones:
             reasons.append((75 + bonus, SAME_PHONE))
@@ -177,7 +181,7 @@ def compare(x: Person, y: Person) -> tuple[int, tuple[str, ...]]:
 
 
 def _first_bucket(p: Person) -> str:
-    folded = fold(p.first_name)
+    folded = _fold(p.first_name)
     if not folded or _INITIAL_RE.match(folded):
         return ""
     code = phonetic(folded)
