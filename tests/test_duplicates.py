@@ -116,6 +116,11 @@ def test_find_matches_for_a_record(ka: Any, people: Any) -> None:
         assert [m.contact_id for m in found] == [mail]
         assert find_matches(s, {"last_name": "Niemand", "email": "x@example.org"}) == []
         assert find_matches(s, s.get(Contact, meier)) == []  # a contact is no duplicate of itself
+        index = duplicates.ContactIndex(s)  # the same answers from memory (an import's many records)
+        for record in ({"first_name": "Hans", "last_name": "Meyer", "company_name": "MUELLER BAU"},
+                       {"last_name": "Anders", "email": "EVA@example.org"}, {"last_name": "Niemand", "email": "x@example.org"},
+                       s.get(Contact, meier)):
+            assert index.match(record) == find_matches(s, record)
 
 
 # -- merge -------------------------------------------------------------------------------------------
@@ -297,8 +302,13 @@ def test_every_email_phone_and_address_is_matched_and_merged_without_duplicates(
         assert reasons[(remove, phone_only)] == ("ähnlicher Name, gleiche Telefonnummer",)
         found = find_matches(s, {"last_name": "Schäfer", "emails": [{"value": "lea@OTHER.example"}]})
         assert [m.contact_id for m in found] == [remove]
-        found = find_matches(s, {"first_name": "Lea", "last_name": "Schaefer", "addresses": [{"postal_code": "20095"}]})
+        by_address = {"first_name": "Lea", "last_name": "Schaefer", "addresses": [{"postal_code": "20095"}]}
+        found = find_matches(s, by_address)
         assert [m.contact_id for m in found] == [remove]
+        by_phone = {"first_name": "Lea", "last_name": "Schäfer", "phones": ["+49 171 7654321"]}
+        assert {m.contact_id for m in find_matches(s, by_phone)} == {remove, phone_only}
+        index = duplicates.ContactIndex(s)
+        assert index.match(by_address) == found and index.match(by_phone) == find_matches(s, by_phone)
         state_before = {i: points_of(s.get(Contact, i)) for i in (keep, remove)}
         columns_before = {i: row_snapshot(s.get(Contact, i)) for i in (keep, remove)}
 

@@ -20,7 +20,8 @@ The phonetic code is the one of the ``cologne-phonetics`` package (MIT, pure Pyt
 has no Kölner Phonetik and abydos has seen no release since 2020 and pulls in numpy.
 
 :func:`find_duplicates` scans the whole table (the "Dubletten" page); :func:`find_matches` answers
-for one record (an import row, a new contact) with the same rules, reading only the candidates.
+for one record (a new contact, an API client) with the same rules, reading only the candidates;
+:class:`ContactIndex` answers for many records (an import's "update existing") from memory.
 """
 
 from __future__ import annotations
@@ -344,13 +345,14 @@ def _get(record: Any, name: str) -> Any:
     return getattr(record, name, None)
 
 
-def person_of(session: Session, record: Any) -> Person:
+def person_of(session: Session | None, record: Any, *, company_ids: Iterable[int] | None = None) -> Person:
     """A record (mapping or object with contact field names) as a :class:`Person`.
 
     Understood: ``first_name``, ``last_name``, ``email``/``phone`` and the lists ``emails``/``phones``
     (strings or ``{"value": …}``), ``company_id`` or ``company_name`` (every company of that folded
     name), ``postal_code``, ``street`` and ``addresses`` (``{"postal_code": …, "street": …}``).
-    A ``Contact`` fits too (its lists are its contact points and addresses).
+    A ``Contact`` fits too (its lists are its contact points and addresses). ``company_ids``, when
+    given, are the ids ``company_name`` stands for (the caller resolved it; no query then).
     """
     def values(single: str, many: str, part: str = "value") -> list[str]:
         out = [str(_get(record, single) or "")]
@@ -358,12 +360,14 @@ def person_of(session: Session, record: Any) -> Person:
             out.append(str((entry.get(part) if isinstance(entry, Mapping) else getattr(entry, part, entry)) or ""))
         return out
 
-    company_ids: list[int | None] = [_get(record, "company_id")]
+    companies: list[int | None] = [_get(record, "company_id")]
     company_name = _get(record, "company_name")
-    if company_ids[0] is None and company_name and fold(company_name):
-        company_ids = list(session.scalars(select(Company.id).where(Company.name_folded == fold(company_name))))
+    if company_ids is not None:
+        companies += list(company_ids)
+    elif companies[0] is None and company_name and fold(company_name) and session is not None:
+        companies = list(session.scalars(select(Company.id).where(Company.name_folded == fold(company_name))))
     return person(_get(record, "id"), _get(record, "first_name"), _get(record, "last_name"), values("email", "emails"),
-                  company_ids, values("postal_code", "addresses", "postal_code"), values("street", "addresses", "street"),
+                  companies, values("postal_code", "addresses", "postal_code"), values("street", "addresses", "street"),
                   values("phone", "phones"))
 
 
@@ -401,6 +405,49 @@ def find_matches(session: Session, record_like: Any, *, min_score: int = 50, lim
             matches.append(Match(other.id, score, reasons))
     matches.sort(key=lambda m: (-m.score, m.contact_id))
     return matches[:limit]
+
+
+class ContactIndex:
+    """Every contact's blocking keys in memory, to match many records at one query's cost (an import).
+
+    ``ContactIndex(session)`` reads the contacts as :func:`find_duplicates` does; ``match(record)``
+    answers what :func:`find_matches` would, without a query per record. Records of the same file
+    can be added with ``add(person_of(...))`` so that later ones meet earlier ones.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self._blocks: dict[str, list[Person]] = defaultdict(list)
+        self._companies: dict[str, list[int]] = defaultdict(list)
+        for ident, folded in session.execute(select(Company.id, Company.name_folded).order_by(Company.id)):
+            self._companies[folded].append(ident)
+        for p in _people(session):
+            self.add(p)
+
+    def add(self, p: Person) -> None:
+        for key in set(p.keys()):
+            self._blocks[key].append(p)
+
+    def person(self, record: Any) -> Person:
+        """``record`` as a :class:`Person`, its company name resolved from memory."""
+        name = _get(record, "company_name")
+        if _get(record, "company_id") is None and name:
+            return person_of(None, record, company_ids=self._companies.get(fold(name), []))
+        return person_of(None, record)
+
+    def match(self, record: Any, *, min_score: int = 50, limit: int = 10) -> list[Match]:
+        me = record if isinstance(record, Person) else self.person(record)
+        seen: set[int] = set()
+        matches = []
+        for key in set(me.keys()):
+            for other in self._blocks.get(key, ()):
+                if other.id is None or other.id == me.id or other.id in seen:
+                    continue
+                seen.add(other.id)
+                score, reasons = compare(me, other)
+                if score >= min_score:
+                    matches.append(Match(other.id, score, reasons))
+        matches.sort(key=lambda m: (-m.score, m.contact_id))
+        return matches[:limit]
 
 
 def _postal_display(key: str) -> str:
