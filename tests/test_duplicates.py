@@ -49,6 +49,13 @@ def test_first_names_must_be_compatible() -> None:
     assert score("Philipp", "Filip") > 0 and score("Hans", "Hans-Peter") > 0 and score("", "Anna") > 0
     assert score("Hans", "Anna") == 0 and score("A.", "Hans") == 0
 
+    def mail_score(a: tuple[str, str], b: tuple[str, str]) -> int:
+        return duplicates.compare(person(1, *a, emails=["info@firma.example"]), person(2, *b, emails=["INFO@firma.example"]))[0]
+
+    # One address for two people of other names is more likely a shared mailbox than a duplicate.
+    assert mail_score(("Eva", "Meier"), ("Eva", "Meyer")) > mail_score(("Eva", "Meier"), ("Eva", "Schulz")) > mail_score(
+        ("Eva", "Meier"), ("Otto", "Schulz")) > 0
+
 
 def test_blocks_split_when_large_without_losing_pairs() -> None:
     """A block above SPLIT_BLOCK is split by first name; every compatible pair is still found."""
@@ -336,3 +343,38 @@ def test_every_email_phone_and_address_is_matched_and_merged_without_duplicates(
         for i in (keep, remove):
             columns_after[i].pop("updated_at"), columns_before[i].pop("updated_at")
         assert columns_after == columns_before
+
+
+def test_the_search_index_follows_merge_and_undo(ka: Any, people: Any) -> None:
+    owner = people.users["owner"]
+    with ka.db.write() as s:
+        keep = _contact(s, owner, first_name="Greta", last_name="Zwetschgenbaum", postal_code="79098")
+        remove = _contact(s, owner, first_name="Greta", last_name="Zwetschgenbaumm", postal_code="79098")
+        doc = create_document(ka, s, people.viewer("owner"), "testnote",
+                              DocumentInput(title="Protokoll Kirschblüte", contact_id=remove, data={"subject": "x"}))
+        doc_id = doc.id
+
+    def contacts_found() -> set[int]:
+        hits = ka.search.backend.search("zwetschgenbaum*", principals=None, kinds=("contact",), limit=10).hits
+        return {int(h.id.partition(":")[2]) for h in hits}
+
+    def document_contact() -> str:
+        """The contact name the document's index entry carries (it is found by it)."""
+        with ka.db.read() as s:
+            found = {name for name in ("Zwetschgenbaum", "Zwetschgenbaumm")
+                     if [h.document.id for h in ka.search.search(s, people.viewer("owner"), f"Kirschblüte {name}").hits] == [doc_id]}
+        assert len(found) == 1, found
+        return found.pop()
+
+    ka.search.flush()
+    assert contacts_found() == {keep, remove} and document_contact() == "Zwetschgenbaumm"
+    with ka.db.write() as s:
+        result = merge_contacts(ka, s, keep, remove, viewer=people.viewer("admin"))
+    ka.search.flush()
+    assert contacts_found() == {keep} and document_contact() == "Zwetschgenbaum"
+    with ka.db.write() as s:
+        undo_merge(ka, s, result.audit_id, viewer=people.viewer("admin"))
+    ka.search.flush()
+    assert contacts_found() == {keep, remove} and document_contact() == "Zwetschgenbaumm"
+    with ka.db.read() as s:
+        assert s.get(Document, doc_id).contact_id == remove

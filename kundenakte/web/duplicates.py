@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from kundenakte.core import acl
+from kundenakte.core.documents import MAX_ID
 from kundenakte.core.models import Company, Contact, Document, User
 from kundenakte.core.services import Forbidden, NotFound, ValidationError
 from kundenakte.core.services.duplicates import find_duplicates
@@ -106,7 +107,7 @@ def _display(choice: FieldChoice, value: Any) -> str:
 
 def _pair() -> tuple[Contact, Contact]:
     keep_id, remove_id = request.values.get("behalten", type=int), request.values.get("entfernen", type=int)
-    if keep_id is None or remove_id is None or keep_id == remove_id:
+    if keep_id is None or remove_id is None or keep_id == remove_id or not (0 < keep_id <= MAX_ID and 0 < remove_id <= MAX_ID):
         abort(404)
     keep, remove = db().get(Contact, keep_id), db().get(Contact, remove_id)
     if keep is None or remove is None:

@@ -100,6 +100,7 @@ def test_a_user_without_rights_on_the_documents_cannot_merge(ka: Any, people: An
         assert s.get(Contact, remove) is not None
     assert client.get("/kontakte/zusammenfuehren?behalten=1&entfernen=999999").status_code == 404
     assert client.get("/kontakte/zusammenfuehrung/999999").status_code == 404
+    assert client.get(f"/kontakte/zusammenfuehren?behalten={keep}&entfernen={2**70}").status_code == 404  # no overflow
 
 
 def test_the_pages_speak_english(ka: Any, people: Any, client: Any) -> None:

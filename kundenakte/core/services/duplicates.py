@@ -156,7 +156,8 @@ def compare(x: Person, y: Person) -> tuple[int, tuple[str, ...]]:
     reasons: list[tuple[int, str]] = []
     compatible, same_first = _first_names_compatible(x.first_name, y.first_name)
     if x.emails & y.emails:
-        reasons.append((95 if compatible and x.last_code == y.last_code else 80, SAME_EMAIL))
+        # Alike names: one person; other first names: more likely a shared mailbox (info@…) than a duplicate.
+        reasons.append((95 if compatible and x.last_code == y.last_code else 80 if compatible else 50, SAME_EMAIL))
     code = x.last_code
     if code and code == y.last_code and compatible:
         same_last = _fold(x.last_name) == _fold(y.last_name)
