@@ -2,9 +2,12 @@
 
 ``merge_contacts`` keeps one contact (the *survivor*) and removes the other:
 
-* per field the caller picks whose value wins (``choices``: field name -> "keep" or "remove";
-  fields not named keep the survivor's value, or take the other's where the survivor has none);
-  the address is one choice (street, postal code, city, country and "company address" together);
+* per field the caller picks whose value wins (``choices``: field name -> "keep" or "remove",
+  for notes also "both"; fields not named keep the survivor's value, or take the other's where
+  the survivor has none, and two different notes are both kept);
+* e-mail addresses, phone numbers and postal addresses of both are united, each value once
+  (``points.value_key``); the choices "email", "phone" and "address" say whose preferred entry
+  stays preferred ("address" also whose "company address" setting wins);
 * every reference to the removed contact moves to the survivor: each document's ``contact_id``
   and each contact field of a document's type (``Field(kind="contact")`` in ``Document.data``).
   Plugins keep no contact ids of their own (their rows refer to documents). A document keeps
@@ -12,11 +15,11 @@
   per document (core/acl.py), so moving it changes nobody's access;
 * the removed contact is deleted; one audit entry ``merged`` on the survivor holds everything
   needed to undo: the removed contact's full row, the survivor's values before and after, the
-  choices, the moved documents and data fields. A second entry ``merged_away`` on the removed
-  id points to it.
+  choices, the moved documents and data fields, and the removed contact's contact points and
+  postal addresses. A second entry ``merged_away`` on the removed id points to it.
 
-``undo_merge`` restores the removed contact under its old id (ids are never reused:
-``NEVER_REUSE_IDS`` in core/models.py), moves its documents back and gives the survivor its old
+``undo_merge`` restores the removed contact and its entries under their old ids (ids are never
+reused: ``NEVER_REUSE_IDS`` in core/models.py), moves its documents back and gives the survivor its old
 values – each only where nobody changed it since (what was changed is listed as a conflict and
 left as it is). The index follows through the mapper events (core/models.py) as for every write.
 
