@@ -117,13 +117,13 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, ka: Kundenakte |
 
     from kundenakte.web.context import db
 
-    from kundenakte.web import (auth, companies, contact_import, contacts, context, documents, errors, overview, pages, search,
-                               settings as settings_pages)
+    from kundenakte.web import (auth, companies, contact_import, contacts, context, documents, duplicates, errors, overview, pages,
+                               search, settings as settings_pages)
 
     auth.init_app(app)
     context.init_app(app)
     errors.init_app(app)
-    for module in (pages, contacts, companies, overview, documents, search, settings_pages, contact_import):
+    for module in (pages, contacts, companies, overview, documents, search, settings_pages, contact_import, duplicates):
         app.register_blueprint(module.bp)
 
     from kundenakte.web.api import register as register_api
