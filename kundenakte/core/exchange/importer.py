@@ -22,6 +22,20 @@ Addresses of foreign files (``use_company_address`` not given)
     same address: the contact uses the company address. Company with another address: the contact
     keeps its own address.
 
+Records without a last name (the services require one), in this order of rules
+    * a first name only: the first name becomes the last name ("Anna" -> Nachname "Anna");
+    * no person name but an organisation (an ORG-only card, vCard ``KIND:org``, a CSV row with only a
+      company): a *company* is created (action ``company``) with the record's e-mails, phones,
+      websites and addresses – no contact; an existing company of that name is left alone;
+    * else the nickname, else the e-mail address, else the phone number becomes the last name;
+    * nothing of these: skipped ("Nachname: Bitte einen Nachnamen angeben.").
+    Each rule applied is a warning of the record in the dry run and the report.
+
+Not kept
+    What a record's file carried but Kundenakte does not keep (``record.not_kept``: "PHOTO",
+    "X-ANNIVERSARY", "Kategorien") is listed per record ("nicht übernommen: PHOTO, X-ANNIVERSARY") in
+    the dry run, the CLI and the web report.
+
 Validation
     Every record is checked by the contact and company services' own rules
     (``core/services``: lengths from the columns, the e-mail and web rules, the required last
@@ -50,7 +64,8 @@ from typing import Any, Literal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kundenakte.core.exchange import ContactRecord
+from kundenakte.core import models
+from kundenakte.core.exchange import Address, ContactRecord, Point, preferred_of
 from kundenakte.core.models import Company, Contact, User, utcnow
 from kundenakte.core.services.companies import company_errors, insert_companies
 from kundenakte.core.services.contacts import LABELS, contact_errors, insert_contacts, update_contacts
@@ -59,7 +74,12 @@ from kundenakte.core.text import fold as _fold
 # Names, cities and companies repeat a lot in a contact list; fold() is the planner's hot spot.
 fold = lru_cache(maxsize=1 << 16)(_fold)
 
-Action = Literal["create", "update", "skip"]
+Action = Literal["create", "update", "skip", "company"]
+# The contact model of issue 17 (lists of e-mails, phones, websites and addresses) is in place: the
+# importer writes the lists; before it, only the single columns.
+MODEL_LISTS = hasattr(models, "ContactPoint")
+LIST_LABELS = {"emails": "E-Mail", "phones": "Telefon", "websites": "Website", "addresses": "Adresse"}
+EXTRA_LABELS = {"birthday": "Geburtstag", "nickname": "Spitzname", "department": "Abteilung", "notes": "Notizen"}
 
 TEXT_FIELDS = ("title", "first_name", "last_name", "salutation_override", "position", "email", "phone",
                "street", "postal_code", "city", "country")
@@ -86,12 +106,20 @@ class PlanItem:
     changes: list[str] = field(default_factory=list)  # labels of changed fields (updates)
     warnings: list[str] = field(default_factory=list)
 
+    @property
+    def not_kept(self) -> list[str]:
+        """The file's properties/columns of this record that are not kept."""
+        return self.record.not_kept
+
     def describe(self) -> str:
-        name = " ".join(x for x in (self.record.first_name, self.record.last_name) if x) or "(ohne Namen)"
-        verb = {"create": "neu", "update": "aktualisieren", "skip": "überspringen"}[self.action]
+        rec = self.record
+        name = (" ".join(x for x in (rec.first_name, rec.last_name) if x) or rec.company_name or "(ohne Namen)")
+        verb = {"create": "neu", "update": "aktualisieren", "skip": "überspringen", "company": "neue Firma"}[self.action]
         text = f"{self.source}: {name}: {verb} – {self.reason}"
         if self.warnings:
             text += " (" + "; ".join(self.warnings) + ")"
+        if self.not_kept:
+            text += " – nicht übernommen: " + ", ".join(self.not_kept)
         return text
 
 
@@ -107,8 +135,10 @@ class ImportPlan:
 
     def summary(self) -> str:
         c = self.counts
-        return (f"{len(self.items)} Datensätze: {c['create']} neu, {c['update']} aktualisieren, "
+        text = (f"{len(self.items)} Datensätze: {c['create']} neu, {c['update']} aktualisieren, "
                 f"{c['skip']} überspringen; {len(self.new_companies)} neue Firma(en).")
+        lossy = sum(1 for item in self.items if item.not_kept)
+        return text + (f" {lossy} Datensatz/-sätze mit nicht übernommenen Angaben." if lossy else "")
 
 
 @dataclass
@@ -134,11 +164,92 @@ def _same_address(a: tuple[str, str, str, str], b: tuple[str, str, str, str]) ->
 
 def _row_errors(errors: dict[str, str], labels: dict[str, str]) -> str:
     """Every field error of a record, labelled, in the services' words."""
-    return " ".join(f"{labels.get(key, key)}: {message}" for key, message in errors.items())
+    return " ".join(f"{_label(key, labels)}: {message}" for key, message in errors.items())
+
+
+def _plan_company(item: PlanItem, companies: dict[str, tuple[int, tuple[str, str, str, str]]], plan: ImportPlan,
+                  now: Any) -> None:
+    """An organisation-only record: a new company, unless one of that name exists (then left alone)."""
+    rec = item.record
+    key = fold(rec.company_name)
+    if key in companies:
+        item.reason = f"Firma „{rec.company_name}“ gibt es schon (#{companies[key][0]}) – nicht geändert"
+        return
+    if key in plan.new_companies:
+        item.reason = f"Firma „{rec.company_name}“ kommt in dieser Datei schon vor"
+        return
+    values = _company_from_record(rec)
+    problem = _row_errors(company_errors(values, partial=True)[1], {k: v for k, v in COMPANY_LABELS.items()})
+    if problem:
+        item.reason = problem
+        return
+    values.update(account_manager_id=None, created_at=now, updated_at=now)
+    plan.new_companies[key] = values
+    item.company_key = key
+    item.action, item.reason = "company", "Firma ohne Ansprechpartner – wird als Firma angelegt"
 
 
 def _compatible(email_a: str, email_b: str) -> bool:
     return not (email_a and email_b and email_a.casefold() != email_b.casefold())
+
+
+def apply_name_rule(rec: ContactRecord) -> str:
+    """Give a record without a last name one by the documented rules (module doc); the warning or ""."""
+    if rec.last_name:
+        return ""
+    if rec.first_name:
+        rec.last_name, rec.first_name = rec.first_name, ""
+        return "kein Nachname: Vorname als Nachname übernommen"
+    if rec.company_name:
+        rec.is_company = True
+        return ""
+    for value, what in ((rec.nickname, "Spitzname"), (rec.email, "E-Mail-Adresse"), (rec.phone, "Telefonnummer")):
+        if value:
+            rec.last_name = value
+            return f"kein Name: {what} als Nachname übernommen"
+    return ""
+
+
+def _points(items: list[Point]) -> list[dict[str, Any]]:
+    best = preferred_of(items)
+    return [{"value": p.value, "kind": p.kind, "preferred": p is best} for p in items]
+
+
+def _addresses(items: list[Address]) -> list[dict[str, Any]]:
+    best = preferred_of(items)
+    return [{"kind": a.kind, "street": a.street, "extra": a.extra, "postal_code": a.postal_code, "city": a.city,
+             "country": a.country, "preferred": a is best} for a in items]
+
+
+def _company_candidate(rec: ContactRecord) -> Address | None:
+    """The record's address that may be its company's: the first business one, else the first untyped."""
+    return next((a for a in rec.addresses if a.kind == "work"), None) or next(
+        (a for a in rec.addresses if a.kind == "other"), None)
+
+
+def _label(key: str, labels: dict[str, str]) -> str:
+    """"emails.1.value" -> "E-Mail 2"; plain keys by ``labels``."""
+    head, _, rest = key.partition(".")
+    if head in LIST_LABELS and rest:
+        number, _, _part = rest.partition(".")
+        return f"{LIST_LABELS[head]} {int(number) + 1}" if number.isdigit() else LIST_LABELS[head]
+    return labels.get(key, EXTRA_LABELS.get(key, key))
+
+
+def _company_from_record(rec: ContactRecord) -> dict[str, Any]:
+    """A company's column values (and lists) from an organisation-only record."""
+    address = preferred_of(rec.addresses)
+    street, code, city, country = address.parts() if address else ("", "", "", "")
+    web = preferred_of(rec.websites)
+    values: dict[str, Any] = {"name": rec.company_name, "street": street, "postal_code": code, "city": city,
+                              "country": country or "Deutschland", "phone": rec.phone, "email": rec.email,
+                              "web": web.value if web else ""}
+    if MODEL_LISTS:
+        values.update(emails=_points(rec.emails), phones=_points(rec.phones), websites=_points(rec.websites),
+                      addresses=_addresses(rec.addresses), notes=rec.notes)
+        if rec.company_vat_id:
+            values["vat_id"] = rec.company_vat_id
+    return values
 
 
 def plan_import(session: Session, records: Iterable[ContactRecord], *, update_existing: bool = True) -> ImportPlan:
@@ -174,6 +285,12 @@ def plan_import(session: Session, records: Iterable[ContactRecord], *, update_ex
         item = PlanItem(number=number, source=raw.source or f"Datensatz {number}", record=rec, action="skip",
                         reason="")
         plan.items.append(item)
+        rule = apply_name_rule(rec)
+        if rule:
+            item.warnings.append(rule)
+        if rec.is_company and not rec.last_name:
+            _plan_company(item, companies, plan, now)
+            continue
         if not rec.last_name:
             item.reason = _row_errors(contact_errors({"last_name": ""}, partial=True)[1], LABELS)
             continue
@@ -189,6 +306,9 @@ def plan_import(session: Session, records: Iterable[ContactRecord], *, update_ex
             continue
         # -- values
         values: dict[str, Any] = {k: getattr(rec, k) for k in TEXT_FIELDS}
+        own_addresses = list(rec.addresses)
+        if MODEL_LISTS:
+            values.update(nickname=rec.nickname, department=rec.department, notes=rec.notes, birthday=rec.birthday)
         values["gender"] = rec.gender or "unknown"
         values["language"] = rec.language or "de"
         manager_id = None
@@ -198,7 +318,8 @@ def plan_import(session: Session, records: Iterable[ContactRecord], *, update_ex
                 item.warnings.append(f"Kundenbetreuer „{rec.account_manager}“ unbekannt – nicht zugeordnet")
         values["account_manager_id"] = manager_id
         company_key = fold(rec.company_name)
-        own = (rec.street, rec.postal_code, rec.city, rec.country)
+        candidate = _company_candidate(rec)
+        own = candidate.parts() if candidate else ("", "", "", "")
         company_values: dict[str, Any] | None = None
         if company_key:
             if company_key in companies:
@@ -207,10 +328,15 @@ def plan_import(session: Session, records: Iterable[ContactRecord], *, update_ex
                 company_address = planned_company_address[company_key]
             else:
                 company_values = {col: getattr(rec, attr) for attr, col in COMPANY_FIELDS.items()}
-                if rec.use_company_address is None and not rec.has_company_address():
-                    # a foreign file: the contact's address seeds the new company
-                    company_values.update(street=rec.street, postal_code=rec.postal_code, city=rec.city,
-                                          country=rec.country or "Deutschland")
+                if MODEL_LISTS and rec.company_vat_id:
+                    company_values["vat_id"] = rec.company_vat_id
+                if rec.use_company_address is None and not rec.has_company_address() and candidate is not None:
+                    # a foreign file: the contact's business address seeds the new company
+                    company_values.update(street=own[0], postal_code=own[1], city=own[2],
+                                          country=own[3] or "Deutschland")
+                site = next((w for w in rec.websites if w.kind == "work"), None)
+                if not company_values["web"] and site is not None:
+                    company_values["web"] = site.value  # Outlook's "Web Page" of a business contact
                 company_address = (company_values["street"], company_values["postal_code"], company_values["city"],
                                    company_values["country"])
         else:
@@ -218,14 +344,20 @@ def plan_import(session: Session, records: Iterable[ContactRecord], *, update_ex
         if rec.use_company_address is None:
             if not company_key:
                 use_company = False
-            elif not rec.has_own_address() or _same_address(own, company_address):
+            elif not rec.has_own_address() or (candidate is not None and _same_address(own, company_address)):
                 use_company = True
-                values.update(street="", postal_code="", city="", country="")
+                if candidate is not None:
+                    own_addresses.remove(candidate)  # it is the company's address
             else:
                 use_company = False
         else:
             use_company = rec.use_company_address
         values["use_company_address"] = use_company
+        if use_company:
+            values.update(street="", postal_code="", city="", country="")
+        if MODEL_LISTS:
+            values.update(emails=_points(rec.emails), phones=_points(rec.phones), websites=_points(rec.websites),
+                          addresses=_addresses(own_addresses))
         errors = contact_errors(values, partial=True)[1]
         if company_values is not None:
             errors |= {f"company_{k}": v for k, v in company_errors(company_values, partial=True)[1].items()}
@@ -273,10 +405,14 @@ def _plan_updates(session: Session, matches: list[tuple[PlanItem, int, str]],
         item.contact_id = cid
         changes: dict[str, Any] = {}
         for key in TEXT_FIELDS:
+            if MODEL_LISTS and key in SINGLE_COPIES:
+                continue  # copies of the lists' preferred entries: the lists are compared below
             new = item.values[key]
             old = getattr(contact, key) or ""
             if new and (fold(new) != fold(old) if key in LOOSE_FIELDS else new != old):
                 changes[key] = new
+        if MODEL_LISTS:
+            changes.update(_list_changes(contact, item.values))
         if rec.gender and rec.gender != "unknown" and rec.gender != contact.gender:
             changes["gender"] = rec.gender
         if rec.language and rec.language != contact.language:
@@ -294,12 +430,48 @@ def _plan_updates(session: Session, matches: list[tuple[PlanItem, int, str]],
         if not changes:
             item.action, item.reason = "skip", f"{base} – keine Änderungen"
             continue
-        item.changes = [LABELS[k] for k in changes]
+        item.changes = [LABELS.get(k) or LIST_LABELS.get(k) or EXTRA_LABELS.get(k, k) for k in changes]
         if not update_existing:
             item.action, item.reason = "skip", f"{base} – nicht aktualisiert ({', '.join(item.changes)})"
             continue
         item.values = changes
         item.action, item.reason = "update", f"{base} – ändert {', '.join(item.changes)}"
+
+
+SINGLE_COPIES = {"email", "phone", "street", "postal_code", "city", "country"}
+
+
+def _entry_key(key: str, entry: dict[str, Any]) -> tuple[str, ...]:
+    if key == "addresses":
+        return (fold(entry.get("street") or ""), (entry.get("postal_code") or "").replace(" ", ""),
+                fold(entry.get("city") or ""))
+    value = entry.get("value") or ""
+    if key == "phones":
+        return ("".join(ch for ch in value if ch.isdigit()),)
+    return (value.casefold(),)
+
+
+def _list_changes(contact: Contact, values: dict[str, Any]) -> dict[str, Any]:
+    """An update adds what the record brings and the contact lacks; it never removes an entry.
+
+    A given list replaces the stored one (service rule), so the stored entries go first, unchanged.
+    Scalars (birthday, nickname, department, notes) change only when the record has a value.
+    """
+    from kundenakte.core.services.points import points_of
+
+    stored = points_of(contact)
+    changes: dict[str, Any] = {}
+    for key in ("emails", "phones", "websites", "addresses"):
+        have = list(stored.get(key, []))
+        known = {_entry_key(key, e) for e in have}
+        new = [dict(e, preferred=False) for e in values.get(key, []) if _entry_key(key, e) not in known]
+        if new:
+            changes[key] = have + new
+    for key in ("birthday", "nickname", "department", "notes"):
+        new = values.get(key)
+        if new and new != getattr(contact, key, None):
+            changes[key] = new
+    return changes
 
 
 def apply_import(ka: Any, plan: ImportPlan, *, progress: bool = False, chunk_size: int = 1000) -> ImportResult:
