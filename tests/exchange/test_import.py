@@ -39,17 +39,22 @@ def test_dry_run_changes_nothing_and_explains(ka) -> None:  # type: ignore[no-un
     plan = _plan(ka, read_records((DATA / "outlook_de.csv").read_bytes()))
     assert _counts(ka) == before
     actions = [(i.action, i.reason) for i in plan.items]
-    assert actions[3] == ("skip", "Nachname: Bitte einen Nachnamen angeben.")
-    assert [a for a, _ in actions] == ["create", "create", "create", "skip", "create"]
+    # no person name, only a company and its e-mail address: a company, not a contact
+    assert actions[3] == ("company", "Firma ohne Ansprechpartner – wird als Firma angelegt")
+    assert [a for a, _ in actions] == ["create", "create", "create", "company", "create"]
     assert "Firma „Müller & Söhne GmbH“ wird angelegt" in actions[0][1]
-    assert len(plan.new_companies) == 2
-    assert plan.summary() == "5 Datensätze: 4 neu, 0 aktualisieren, 1 überspringen; 2 neue Firma(en)."
+    assert len(plan.new_companies) == 3
+    # what the file says but Kundenakte does not keep is named per record
+    assert plan.items[0].not_kept == ["Region geschäftlich"]
+    assert plan.items[0].describe().endswith("– nicht übernommen: Region geschäftlich")
+    assert plan.summary() == ("5 Datensätze: 4 neu, 0 aktualisieren, 0 überspringen; 3 neue Firma(en). "
+                              "1 Datensatz/-sätze mit nicht übernommenen Angaben.")
 
 
 def test_outlook_import_companies_addresses_index_queue(ka) -> None:  # type: ignore[no-untyped-def]
     plan, result = _import_file(ka, "outlook_de.csv")
-    assert (result.created, result.updated, result.skipped, result.companies_created) == (4, 0, 1, 2)
-    assert _counts(ka) == (4, 2, 6)  # one queue row per new contact and company
+    assert (result.created, result.updated, result.skipped, result.companies_created) == (4, 0, 0, 3)
+    assert _counts(ka) == (4, 3, 7)  # one queue row per new contact and company
     with ka.db.read() as s:
         contacts = {c.last_name: c for c in s.scalars(select(Contact))}
         weiss, gross, oeztuerk = contacts["Weiß"], contacts["Groß"], contacts["Öztürk"]
@@ -129,6 +134,7 @@ def test_validation_and_unknown_manager(ka) -> None:  # type: ignore[no-untyped-
         ContactRecord(last_name="Kurz", company_name="F" * 201),
         ContactRecord(last_name="Leer", account_manager="niemand", email="kaputt"),
         ContactRecord(first_name="Nur Vorname"),
+        ContactRecord(),
     ])
     # The services' rules and words (core/services), as in the web form and the API.
     assert plan.items[0].reason == "Nachname: Höchstens 120 Zeichen."
@@ -136,7 +142,10 @@ def test_validation_and_unknown_manager(ka) -> None:  # type: ignore[no-untyped-
     assert plan.items[2].action == "skip"
     assert plan.items[2].reason == "E-Mail: Bitte eine gültige E-Mail-Adresse angeben."
     assert plan.items[2].warnings == ["Kundenbetreuer „niemand“ unbekannt – nicht zugeordnet"]
-    assert plan.items[3].reason == "Nachname: Bitte einen Nachnamen angeben."
+    # a first name only: it becomes the last name (documented rule), with a warning
+    assert plan.items[3].action == "create" and plan.items[3].record.last_name == "Nur Vorname"
+    assert plan.items[3].warnings == ["kein Nachname: Vorname als Nachname übernommen"]
+    assert plan.items[4].reason == "Nachname: Bitte einen Nachnamen angeben."
 
 
 def test_every_field_error_of_a_record_at_once(ka) -> None:  # type: ignore[no-untyped-def]
@@ -193,7 +202,7 @@ def _snapshot(ka) -> list[ContactRecord]:  # type: ignore[no-untyped-def]
         return sorted(iter_records(s), key=lambda r: (r.last_name, r.first_name))
 
 
-@pytest.mark.parametrize(("fmt", "version", "suffix"), [("vcard", "3.0", "vcf"), ("vcard", "4.0", "vcf"), ("csv", "4.0", "csv")])
+@pytest.mark.parametrize(("fmt", "version", "suffix"), [("vcard", "3.0", "vcf"), ("vcard", "4.0", "vcf")])
 def test_round_trip_export_wipe_import(ka, tmp_path: Path, fmt: str, version: str, suffix: str) -> None:  # type: ignore[no-untyped-def]
     _people(ka)
     before = _snapshot(ka)
@@ -216,15 +225,18 @@ def test_round_trip_export_wipe_import(ka, tmp_path: Path, fmt: str, version: st
     assert {i.action for i in again.items} == {"skip"}
 
 
-def test_csv_export_neutralises_formulas(ka, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("layout", ["outlook-de", "outlook-en", "google"])
+def test_csv_export_neutralises_formulas_not_phone_numbers(ka, tmp_path: Path, layout: str) -> None:  # type: ignore[no-untyped-def]
     _people(ka)
     target = tmp_path / "k.csv"
-    export_contacts(ka, target, fmt="csv")
+    export_contacts(ka, target, fmt="csv", layout=layout)
     raw = target.read_bytes()
-    assert raw.startswith(b"\xef\xbb\xbf")
-    text = raw.decode("utf-8-sig")
-    assert ";\"'=HYPERLINK(" in text or ";'=HYPERLINK(" in text
-    assert "'+Chef" in text and "'-1" in text and "'@home" in text and "''=apostroph" in text
+    assert not raw.startswith(b"\xef\xbb\xbf")  # neither Outlook nor Google writes a BOM
+    text = raw.decode("cp1252" if layout.startswith("outlook") else "utf-8")
+    assert ",\"'=HYPERLINK(" in text or ",'=HYPERLINK(" in text
+    assert "'+Chef" in text and "'-1" in text and "''=apostroph" in text
+    # phone numbers stay as they are: Outlook and Google would keep an apostrophe in the number
+    assert "+49 931 2" in text and "'+49" not in text
 
 
 def test_cli_dry_run_import_export(ka, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -68,8 +68,8 @@ def record_from_contact(contact: Contact) -> ContactRecord:
         source=f"Kontakt #{contact.id}",
         **_lists(contact),
     )
-    if contact.use_company_address and points_of is None:
-        rec.addresses = []  # before the address lists the columns were empty or the company's copy
+    if contact.use_company_address and company is not None and points_of is None:
+        rec.addresses = []  # before the address lists the columns held the company's copy (or nothing)
     rec.sync()
     if company is not None:
         rec.company_name = company.name or ""

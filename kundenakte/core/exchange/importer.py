@@ -353,7 +353,7 @@ def plan_import(session: Session, records: Iterable[ContactRecord], *, update_ex
         else:
             use_company = rec.use_company_address
         values["use_company_address"] = use_company
-        if use_company:
+        if use_company and company_key:  # the contact's columns hold the company's address (or nothing)
             values.update(street="", postal_code="", city="", country="")
         if MODEL_LISTS:
             values.update(emails=_points(rec.emails), phones=_points(rec.phones), websites=_points(rec.websites),
