@@ -354,7 +354,9 @@ def card_to_record(props: list[Property], source: str = "") -> ContactRecord:
             rec.first_name = " ".join(names[:-1])
             rec.title = rec.title or title
             rec.gender = rec.gender or hint
-    gender = next((p.text for p in take("GENDER", "X-GENDER", "X-KUNDENAKTE-GENDER")), "")
+    genders = take("GENDER", "X-GENDER", "X-KUNDENAKTE-GENDER")
+    gender = genders[0].text if genders else ""
+    not_kept.extend(p.name for p in genders[1:] if p.text != gender)
     if gender:
         # GENDER is "sex;identity text": only the sex letter counts.
         parsed = parse_gender(split_escaped(gender, ";")[0]) or parse_gender(gender)
@@ -362,10 +364,11 @@ def card_to_record(props: list[Property], source: str = "") -> ContactRecord:
     langs = take("LANG", "X-KUNDENAKTE-LANG", "X-LANG")
     lang = next((p for p in langs if p.preferred), langs[0] if langs else None)
     rec.language = parse_language(unescape(lang.value) if lang else "")
+    not_kept.extend(p.name for p in langs if parse_language(p.text) != rec.language)
     titles, roles = take("TITLE"), take("ROLE")
-    rec.position = (titles or roles or [Property("")])[0].text if (titles or roles) else ""
-    if titles and roles and roles[0].text != rec.position:
-        not_kept.append("ROLE")
+    rec.position = (titles or roles)[0].text if (titles or roles) else ""
+    # one position: every further TITLE/ROLE that says something else is reported
+    not_kept.extend(p.name for p in (*titles, *roles) if p.text != rec.position)
     rec.nickname = ", ".join(x for p in take("NICKNAME") for x in (unescape(v).strip() for v in split_escaped(p.value, ",")) if x)
     rec.notes = "\n\n".join(p.text for p in take("NOTE") if p.text)
     for p in take("BDAY"):
@@ -381,6 +384,7 @@ def card_to_record(props: list[Property], source: str = "") -> ContactRecord:
         found = take(name)
         if found:
             setattr(rec, attr, found[0].text)
+            not_kept.extend(p.name for p in found[1:] if p.text != found[0].text)
     flag_props = take("X-KUNDENAKTE-USE-COMPANY-ADDRESS")
     flag = parse_bool(flag_props[0].text) if flag_props else None
     adrs = take("ADR")
