@@ -10,6 +10,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     DateTime,
@@ -121,12 +122,34 @@ class Company(Base):
     phone: Mapped[str] = mapped_column(String(60), default="")
     email: Mapped[str] = mapped_column(String(254), default="")
     web: Mapped[str] = mapped_column(String(254), default="")
+    vat_id: Mapped[str] = mapped_column(String(20), default="", server_default="")  # USt-IdNr.
+    register_court: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    register_number: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    notes: Mapped[str] = mapped_column(String(20000), default="", server_default="")
     account_manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
     account_manager: Mapped[User | None] = relationship()
     contacts: Mapped[list[Contact]] = relationship(back_populates="company")
+    points: Mapped[list[ContactPoint]] = relationship(
+        order_by="ContactPoint.position", cascade="all, delete-orphan", passive_deletes=True,
+        foreign_keys="ContactPoint.company_id")
+    addresses: Mapped[list[PostalAddress]] = relationship(
+        order_by="PostalAddress.position", cascade="all, delete-orphan", passive_deletes=True,
+        foreign_keys="PostalAddress.company_id")
+
+    @property
+    def emails(self) -> list[ContactPoint]:
+        return [p for p in self.points if p.channel == "email"]
+
+    @property
+    def phones(self) -> list[ContactPoint]:
+        return [p for p in self.points if p.channel == "phone"]
+
+    @property
+    def websites(self) -> list[ContactPoint]:
+        return [p for p in self.points if p.channel == "web"]
 
 
 GENDERS = ("female", "male", "diverse", "unknown")
@@ -159,17 +182,84 @@ class Contact(Base):
     city: Mapped[str] = mapped_column(String(120), default="")
     city_folded: Mapped[str] = mapped_column(String(120), default="", index=True)
     country: Mapped[str] = mapped_column(String(80), default="")
+    birthday: Mapped[dt.date | None] = mapped_column(Date)
+    nickname: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    department: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    notes: Mapped[str] = mapped_column(String(20000), default="", server_default="")
     account_manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
     company: Mapped[Company | None] = relationship(back_populates="contacts")
     account_manager: Mapped[User | None] = relationship()
+    points: Mapped[list[ContactPoint]] = relationship(
+        order_by="ContactPoint.position", cascade="all, delete-orphan", passive_deletes=True,
+        foreign_keys="ContactPoint.contact_id")
+    addresses: Mapped[list[PostalAddress]] = relationship(
+        order_by="PostalAddress.position", cascade="all, delete-orphan", passive_deletes=True,
+        foreign_keys="PostalAddress.contact_id")
 
     @property
     def full_name(self) -> str:
         parts = [self.title, self.first_name, self.last_name]
         return " ".join(p for p in parts if p)
+
+    @property
+    def emails(self) -> list[ContactPoint]:
+        return [p for p in self.points if p.channel == "email"]
+
+    @property
+    def phones(self) -> list[ContactPoint]:
+        return [p for p in self.points if p.channel == "phone"]
+
+    @property
+    def websites(self) -> list[ContactPoint]:
+        return [p for p in self.points if p.channel == "web"]
+
+
+# A contact point or address belongs to exactly one contact or one company.
+_ONE_OWNER = "(contact_id IS NULL) <> (company_id IS NULL)"
+
+
+class ContactPoint(Base):
+    """One e-mail address, phone number or website of a contact or a company.
+
+    The preferred one of each channel is copied into the owner's single column (``email``,
+    ``phone``, ``web``) by the services, so filters, the index and salutations read one column.
+    """
+
+    __tablename__ = "contact_points"
+    __table_args__ = (CheckConstraint(_ONE_OWNER, name="one_owner"), NEVER_REUSE_IDS)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(10))  # email, phone, web
+    kind: Mapped[str] = mapped_column(String(20), default="work")
+    value: Mapped[str] = mapped_column(String(254))
+    # For matching (duplicates, inbound mail): e-mail casefolded, phone digits only (core.services.points).
+    value_key: Mapped[str] = mapped_column(String(254), default="", index=True)
+    preferred: Mapped[bool] = mapped_column(Boolean, default=False)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PostalAddress(Base):
+    """A postal address of a contact or a company; the preferred one is the one for letters."""
+
+    __tablename__ = "postal_addresses"
+    __table_args__ = (CheckConstraint(_ONE_OWNER, name="one_owner"), NEVER_REUSE_IDS)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20), default="work")  # work, home, other
+    street: Mapped[str] = mapped_column(String(200), default="")
+    extra: Mapped[str] = mapped_column(String(200), default="")  # Adresszusatz (c/o, Postfach, Gebäude)
+    postal_code: Mapped[str] = mapped_column(String(20), default="")
+    city: Mapped[str] = mapped_column(String(120), default="")
+    country: Mapped[str] = mapped_column(String(80), default="")
+    preferred: Mapped[bool] = mapped_column(Boolean, default=False)
+    position: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Folder(Base):

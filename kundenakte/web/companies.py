@@ -31,7 +31,7 @@ bp = Blueprint("companies", __name__)
 
 PER_PAGE = 50
 CONTACTS_PER_PAGE = 50
-TEXT_FIELDS = tuple(f.name for f in COMPANY_TEXT)
+TEXT_FIELDS = tuple(f.name for f in COMPANY_TEXT if f.name not in ("vat_id", "register_court", "register_number", "notes"))
 
 
 def _filter_from_args(args: Mapping[str, str]) -> CompanyFilter:
@@ -125,7 +125,7 @@ def check_company_form(form: Mapping[str, str]) -> tuple[dict[str, Any], dict[st
     manager = form.get("account_manager_id") or ""
     shown["account_manager_id"] = parse_user_id(manager) if parse_user_id(manager) is not None else (manager or None)
     try:
-        return shown, clean_company(db(), shown), {}
+        return shown, {k: v for k, v in clean_company(db(), shown).items() if k in shown}, {}
     except ValidationError as exc:
         return shown, shown, field_messages(exc.errors)
 

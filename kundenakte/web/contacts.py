@@ -185,7 +185,7 @@ def view(contact_id: int) -> ResponseReturnValue:
 
 # -- create / edit ---------------------------------------------------------------------------------
 
-TEXT_FIELDS = tuple(f.name for f in CONTACT_TEXT)
+TEXT_FIELDS = tuple(f.name for f in CONTACT_TEXT if f.name not in ("nickname", "department", "notes"))
 
 
 def contact_values(contact: Contact | None) -> dict[str, Any]:
@@ -236,7 +236,7 @@ def read_contact_form(form: Mapping[str, str]) -> tuple[dict[str, Any], dict[str
     shown["account_manager_id"] = parse_user_id(manager)
     if manager and shown["account_manager_id"] is None:
         shown["account_manager_id"] = manager  # the service refuses it as an unknown user
-    values = {k: shown[k] for k in CONTACT_FIELDS}
+    values = {k: shown[k] for k in CONTACT_FIELDS if k in shown}
     if company_error:
         values["company_id"] = None
         values["use_company_address"] = False
@@ -247,7 +247,8 @@ def check_contact_form(form: Mapping[str, str]) -> tuple[dict[str, Any], dict[st
     """Typed values, cleaned values and every error (the form's and the service's) at once."""
     shown, values, errors = read_contact_form(form)
     try:
-        values = clean_contact(db(), values)
+        given = set(values)
+        values = {k: v for k, v in clean_contact(db(), values).items() if k in given}
     except ValidationError as exc:
         errors = field_messages(exc.errors) | errors
     return shown, values, errors
