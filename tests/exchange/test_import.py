@@ -203,7 +203,7 @@ def test_round_trip_export_wipe_import(ka, tmp_path: Path, fmt: str, version: st
     assert [i.action for i in plan.items] == ["create"] * 5, [i.reason for i in plan.items]
     apply_import(ka, plan)
     after = _snapshot(ka)
-    for a, b in zip(before, after):
+    for a, b in zip(before, after, strict=True):
         assert a == b
     assert _counts(ka)[:2] == (5, 3)
     # and importing the export once more changes nothing
