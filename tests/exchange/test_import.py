@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -245,6 +246,16 @@ def test_cli_dry_run_import_export(ka, tmp_path: Path) -> None:  # type: ignore[
     assert out.read_text("utf-8").count("BEGIN:VCARD") == 5 and "VERSION:3.0" in out.read_text("utf-8")
     result = runner.invoke(exchange_group, ["import", str(DATA / "google.csv"), "--mapping", "kundenakte"], obj=obj)
     assert result.exit_code != 0 and "keine Namensspalte" in result.output
+    # a real import names every record with fields it does not keep
+    result = runner.invoke(exchange_group, ["import", str(DATA / "outlook_de.csv")], obj=obj)
+    assert result.exit_code == 0, result.output
+    assert "Zeile 2: Jürgen Weiß: neu – neu; Firma „Müller & Söhne GmbH“ wird angelegt – nicht übernommen: Region geschäftlich" in result.output
+    out = tmp_path / "outlook.csv"
+    result = runner.invoke(exchange_group, ["export", str(out), "--layout", "outlook-en"], obj=obj)
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes().startswith(b'"Title","First Name","Middle Name","Last Name"')
+    # what Outlook's layout cannot hold is said per contact (the card with GENDER:O)
+    assert re.search(r"^Kontakt #\d+: nicht im Layout outlook-en: Geschlecht divers$", result.output, re.M), result.output
 
     import click
 
