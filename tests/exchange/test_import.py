@@ -249,7 +249,8 @@ def test_cli_dry_run_import_export(ka, tmp_path: Path) -> None:  # type: ignore[
     # a real import names every record with fields it does not keep
     result = runner.invoke(exchange_group, ["import", str(DATA / "outlook_de.csv")], obj=obj)
     assert result.exit_code == 0, result.output
-    assert "Zeile 2: Jürgen Weiß: neu – neu; Firma „Müller & Söhne GmbH“ wird angelegt – nicht übernommen: Region geschäftlich" in result.output
+    assert ("Zeile 2: Jürgen Weiß: neu – neu; Firma „Müller & Söhne GmbH“ wird angelegt – "
+            "nicht übernommen: Region geschäftlich") in result.output
     out = tmp_path / "outlook.csv"
     result = runner.invoke(exchange_group, ["export", str(out), "--layout", "outlook-en"], obj=obj)
     assert result.exit_code == 0, result.output

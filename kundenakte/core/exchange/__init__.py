@@ -226,7 +226,9 @@ class ContactRecord:
             if v and (v[0].isspace() or v[-1].isspace()):
                 values[name] = v.strip()
         for name in ("emails", "phones", "websites"):
-            values[name] = [Point(p.value.strip(), p.kind, p.preferred) for p in values[name] if p.value.strip()]
+            # entries are shared with the original unless they need stripping (an import's hot path)
+            values[name] = [p if p.value == p.value.strip() else Point(p.value.strip(), p.kind, p.preferred)
+                            for p in values[name] if p.value.strip()]
         values["addresses"] = [
             Address(a.kind, a.street.strip(), a.extra.strip(), a.postal_code.strip(), a.city.strip(),
                     a.country.strip(), a.preferred) for a in values["addresses"] if not a.is_empty()]

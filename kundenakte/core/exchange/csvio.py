@@ -567,8 +567,9 @@ def write_csv(records: Iterable[ContactRecord], out: IO[str], *, layout: str = "
         return n
     if layout not in LAYOUTS:
         raise ValueError(f"Unbekanntes CSV-Layout: {layout} ({', '.join(LAYOUTS)})")
-    quoting = csv.QUOTE_ALL if layout.startswith("outlook") else csv.QUOTE_MINIMAL
-    writer = csv.writer(out, delimiter=",", lineterminator="\r\n", quoting=quoting)
+    # Outlook quotes every field; Google only where needed
+    writer = (csv.writer(out, delimiter=",", lineterminator="\r\n", quoting=csv.QUOTE_ALL) if layout.startswith("outlook")
+              else csv.writer(out, delimiter=",", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL))
     if layout == "google":
         headers = google_headers(google_columns)
         writer.writerow(headers)

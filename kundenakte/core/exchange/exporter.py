@@ -54,8 +54,10 @@ def record_from_contact(contact: Contact) -> ContactRecord:
         department=contact.department or "",
         notes=contact.notes or "",
         source=f"Kontakt #{contact.id}",
-        **_lists(contact),
     )
+    lists = _lists(contact)
+    rec.emails, rec.phones, rec.websites = lists["emails"], lists["phones"], lists["websites"]
+    rec.addresses = lists["addresses"]
     rec.sync()
     if company is not None:
         rec.company_name = company.name or ""

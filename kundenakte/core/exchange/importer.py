@@ -373,8 +373,8 @@ def plan_import(session: Session, records: Iterable[ContactRecord], *, update_ex
         lists = {"emails": _points(rec.emails), "phones": _points(rec.phones), "websites": _points(rec.websites),
                  "addresses": _addresses(own_addresses)}
         values.update({k: v for k, v in lists.items() if k in CONTACT_LIST_KEYS})
-        for key in ("email", "phone"):  # the service copies the preferred entries into these
-            values.pop(key)
+        for single in ("email", "phone"):  # the service copies the preferred entries into these
+            values.pop(single)
         if "websites" not in CONTACT_LIST_KEYS:
             seeded = company_values["web"] if company_values is not None else ""
             if any(w.value != seeded for w in rec.websites):
@@ -505,10 +505,10 @@ def _list_changes(contact: Contact, values: dict[str, Any]) -> dict[str, Any]:
             new = [dict(e, preferred=False) for e in values.get(key, []) if _entry_key(key, e) not in seen]
         if new:
             changes[key] = have + new
-    for key in ("birthday", "nickname", "department", "notes"):
-        new = values.get(key)
-        if new and new != getattr(contact, key, None):
-            changes[key] = new
+    for scalar in ("birthday", "nickname", "department", "notes"):
+        value = values.get(scalar)
+        if value and value != getattr(contact, scalar, None):
+            changes[scalar] = value
     return changes
 
 

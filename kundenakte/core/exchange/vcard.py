@@ -73,14 +73,8 @@ class Property:
     value: str = ""  # raw (still escaped) unless decoded from quoted-printable
     line: int = 0
     group: str = ""  # "item1" of item1.EMAIL (Apple ties X-ABLabel to its entry so)
-
-    @property
-    def types(self) -> set[str]:
-        return {t.lower() for t in self.params.get("TYPE", [])}
-
-    @property
-    def preferred(self) -> bool:
-        return "pref" in self.types or "PREF" in self.params
+    types: set[str] = field(default_factory=set)  # lower case TYPE values, set by parse_property
+    preferred: bool = False  # TYPE=pref (2.1/3.0) or a PREF parameter (4.0)
 
     @property
     def text(self) -> str:
@@ -89,6 +83,8 @@ class Property:
 
 def _split_unquoted(text: str, sep: str) -> list[str]:
     """Split at ``sep`` outside double quotes."""
+    if '"' not in text:  # the common case, and the hot path of a large import
+        return text.split(sep)
     parts: list[str] = []
     buf: list[str] = []
     quoted = False
@@ -106,6 +102,9 @@ def _split_unquoted(text: str, sep: str) -> list[str]:
 
 
 def _find_value_colon(line: str) -> int:
+    first = line.find(":")
+    if first < 0 or '"' not in line[:first]:
+        return first
     quoted = False
     for i, ch in enumerate(line):
         if ch == '"':
@@ -138,8 +137,10 @@ def parse_property(line: str, lineno: int = 0) -> Property | None:
         if key == "TYPE":
             values = [v for raw_v in values for v in raw_v.split(",")]
         params.setdefault(key, []).extend(v for v in values if v)
-    prop = Property(name=name, params=params, value=value, line=lineno, group=group)
-    if "QUOTED-PRINTABLE" in {e.upper() for e in params.get("ENCODING", [])} or "quoted-printable" in prop.types:
+    types = {t.lower() for t in params.get("TYPE", ())}
+    prop = Property(name=name, params=params, value=value, line=lineno, group=group, types=types,
+                    preferred="pref" in types or "PREF" in params)
+    if "quoted-printable" in types or "QUOTED-PRINTABLE" in {e.upper() for e in params.get("ENCODING", ())}:
         charset = (params.get("CHARSET") or ["utf-8"])[0]
         raw_bytes = quopri.decodestring(value.encode("latin-1", errors="replace"))
         try:
@@ -150,6 +151,8 @@ def parse_property(line: str, lineno: int = 0) -> Property | None:
 
 
 def _is_qp_start(line: str) -> bool:
+    if "uoted" not in line and "UOTED" not in line:  # cheap test first: most lines are not quoted-printable
+        return False
     colon = _find_value_colon(line)
     return colon >= 0 and "QUOTED-PRINTABLE" in line[:colon].upper()
 
@@ -180,6 +183,8 @@ def unfold(text: str) -> Iterator[tuple[int, str]]:
 
 
 def unescape(value: str) -> str:
+    if "\\" not in value:
+        return value
     out: list[str] = []
     i = 0
     while i < len(value):
@@ -196,6 +201,8 @@ def unescape(value: str) -> str:
 
 def split_escaped(value: str, sep: str = ";") -> list[str]:
     """Split a raw value at unescaped ``sep``; the parts stay escaped."""
+    if "\\" not in value:
+        return value.split(sep)
     parts: list[str] = []
     buf: list[str] = []
     i = 0
@@ -315,10 +322,15 @@ def card_to_record(props: list[Property], source: str = "") -> ContactRecord:
     used: set[int] = set()
     not_kept: list[str] = []
 
+    by_name: dict[str, list[int]] = {}
+    for i, p in enumerate(props):
+        by_name.setdefault(p.name, []).append(i)
+
     def take(*names: str) -> list[Property]:
-        found = [p for i, p in enumerate(props) if p.name in names and i not in used and p.value.strip()]
-        used.update(i for i, p in enumerate(props) if p in found)
-        return found
+        """The not yet used properties of these names that have a value, in file order; now used."""
+        found = sorted(i for name in names for i in by_name.get(name, ()) if i not in used and props[i].value.strip())
+        used.update(found)
+        return [props[i] for i in found]
 
     new_format = any(p.name == "X-KUNDENAKTE-FORMAT" for p in props)
     take(*META)
