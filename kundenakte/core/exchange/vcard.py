@@ -126,15 +126,15 @@ def parse_property(line: str, lineno: int = 0) -> Property | None:
         group, name = name.rsplit(".", 1)
     params: dict[str, list[str]] = {}
     for p in parts[1:]:
-        if not p.strip():
-            continue
-        if "=" in p:
-            key, _, raw = p.partition("=")
+        key, eq, raw = p.partition("=")
+        if eq:
             key = key.strip().upper()
-            values = [v.strip().strip('"') for v in _split_unquoted(raw, ",")]
+            values = [v.strip().strip('"') for v in _split_unquoted(raw, ",")] if "," in raw or '"' in raw else [raw.strip()]
+        elif not p.strip():
+            continue
         else:  # vCard 2.1 bare parameter: TEL;WORK;VOICE
             key, values = "TYPE", [p.strip()]
-        if key == "TYPE":
+        if key == "TYPE" and any("," in v for v in values):  # TYPE="work,voice"
             values = [v for raw_v in values for v in raw_v.split(",")]
         params.setdefault(key, []).extend(v for v in values if v)
     types = {t.lower() for t in params.get("TYPE", ())}
@@ -239,8 +239,10 @@ def iter_cards(text: str) -> Iterator[tuple[int, list[Property]]]:
     props: list[Property] = []
     start = 0
     for lineno, line in unfold(text):
-        upper = line.strip().upper()
-        if upper.startswith("BEGIN:VCARD") or upper.endswith(":BEGIN:VCARD"):
+        # only the ends of a line can mark a card (a long NOTE is not upper-cased for that)
+        upper = line[:12].lstrip().upper()
+        if upper.startswith("BEGIN:VCARD") or line.rstrip()[-12:].upper() == ":BEGIN:VCARD":
+            upper = line.strip().upper()
             depth += 1
             if depth == 1:
                 props, start = [], lineno
@@ -328,7 +330,10 @@ def card_to_record(props: list[Property], source: str = "") -> ContactRecord:
 
     def take(*names: str) -> list[Property]:
         """The not yet used properties of these names that have a value, in file order; now used."""
-        found = sorted(i for name in names for i in by_name.get(name, ()) if i not in used and props[i].value.strip())
+        if len(names) == 1:
+            found = [i for i in by_name.get(names[0], ()) if i not in used and props[i].value.strip()]
+        else:
+            found = sorted(i for name in names for i in by_name.get(name, ()) if i not in used and props[i].value.strip())
         used.update(found)
         return [props[i] for i in found]
 
