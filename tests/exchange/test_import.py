@@ -150,9 +150,11 @@ def test_validation_and_unknown_manager(ka) -> None:  # type: ignore[no-untyped-
     # The services' rules and words (core/services), as in the web form and the API.
     assert plan.items[0].reason == "Nachname: Höchstens 120 Zeichen."
     assert plan.items[1].reason == "Firma: Höchstens 200 Zeichen."
-    assert plan.items[2].action == "skip"
-    assert plan.items[2].reason == "E-Mail: Bitte eine gültige E-Mail-Adresse angeben."
-    assert plan.items[2].warnings == ["Kundenbetreuer „niemand“ unbekannt – nicht zugeordnet"]
+    # a bad e-mail address costs the address, not the contact: named, with the service's reason
+    assert plan.items[2].action == "create" and plan.items[2].values["emails"] == []
+    assert plan.items[2].warnings == ["Kundenbetreuer „niemand“ unbekannt – nicht zugeordnet",
+                                      "E-Mail „kaputt“ nicht übernommen: Bitte eine gültige E-Mail-Adresse angeben."]
+    assert plan.items[2].not_kept == ["E-Mail „kaputt“"]
     # a first name only: it becomes the last name (documented rule), with a warning
     assert plan.items[3].action == "create" and plan.items[3].record.last_name == "Nur Vorname"
     assert plan.items[3].warnings == ["kein Nachname: Vorname als Nachname übernommen"]
@@ -163,8 +165,9 @@ def test_every_field_error_of_a_record_at_once(ka) -> None:  # type: ignore[no-u
     plan = _plan(ka, [ContactRecord(last_name="Lang", first_name="v" * 121, email="kaputt", phone="1" * 61,
                                     company_name="Neu GmbH", company_email="auch-kaputt")])
     assert plan.items[0].action == "skip"
-    assert plan.items[0].reason == ("Vorname: Höchstens 120 Zeichen. E-Mail: Bitte eine gültige E-Mail-Adresse angeben. "
-                                    "Telefon: Höchstens 60 Zeichen. Firma E-Mail: Bitte eine gültige E-Mail-Adresse angeben.")
+    assert plan.items[0].reason == "Vorname: Höchstens 120 Zeichen. Firma E-Mail: Bitte eine gültige E-Mail-Adresse angeben."
+    assert plan.items[0].warnings == ["E-Mail „kaputt“ nicht übernommen: Bitte eine gültige E-Mail-Adresse angeben.",
+                                      f"Telefon „{'1' * 61}“ nicht übernommen: Höchstens 60 Zeichen."]
     assert not plan.new_companies
 
 
@@ -263,3 +266,41 @@ def test_cli_dry_run_import_export(ka, tmp_path: Path) -> None:  # type: ignore[
     group = click.Group("kundenakte")
     register(group)
     assert group.commands["kontakte"] is exchange_group
+
+
+def test_find_match_seam_for_the_duplicate_finder(ka) -> None:  # type: ignore[no-untyped-def]
+    plan, _ = _import_file(ka, "outlook_de.csv")
+    with ka.db.read() as s:
+        weiss_id = s.scalar(select(Contact.id).where(Contact.last_name == "Weiß"))
+    asked: list[str] = []
+
+    def find_match(session, rec):  # type: ignore[no-untyped-def]
+        asked.append(rec.last_name)
+        return weiss_id if rec.last_name == "Weisz" else None
+
+    plan = _plan(ka, [ContactRecord(last_name="Weisz", first_name="J.", phone="+49 89 777"),
+                      ContactRecord(last_name="Neu", first_name="Nina")], find_match=find_match)
+    assert asked == ["Weisz", "Neu"]
+    assert plan.items[0].action == "update" and plan.items[0].contact_id == weiss_id
+    assert plan.items[0].reason.startswith(f"Dublette: laut Dublettenprüfung derselbe Kontakt wie Kontakt #{weiss_id}")
+    assert plan.items[1].action == "create"
+
+
+def test_organisation_and_email_only_cards_of_real_files(ka) -> None:  # type: ignore[no-untyped-def]
+    corpus = Path(__file__).parent / "corpus" / "vcard"
+    apple = corpus / "roundcube_apple.vcf"
+    plan = _plan(ka, read_records(apple.read_bytes(), filename=apple.name))
+    (item,) = plan.items
+    assert item.action == "company" and "nicht übernommen: X-ABADR, PHOTO, X-ABUID" in item.describe()
+    apply_import(ka, plan)
+    with ka.db.read() as s:
+        company = s.scalar(select(Company).where(Company.name == "Apple Computer AG"))
+        assert company is not None and company.city == "Wallisellen-Zürich" and company.web == "http://www.apple.ch"
+        assert [w.value for w in company.websites] == ["http://www.apple.ch"]
+    assert _counts(ka)[:2] == (0, 1)
+    android = corpus / "ezvcard_John_Doe_ANDROID.vcf"
+    plan = _plan(ka, read_records(android.read_bytes(), filename=android.name))
+    # two cards with nothing but an e-mail address: the address becomes the last name
+    assert [i.record.last_name for i in plan.items[:2]] == ["john.doe@company.com", "jane.doe@company.com"]
+    assert plan.items[0].warnings == ["kein Name: E-Mail-Adresse als Nachname übernommen"]
+    assert all(i.action in ("create", "company") for i in plan.items), [i.describe() for i in plan.items]

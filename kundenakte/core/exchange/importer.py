@@ -54,9 +54,10 @@ Writing
 
 from __future__ import annotations
 
+import re
 import sys
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
@@ -173,6 +174,30 @@ def _row_errors(errors: dict[str, str], labels: dict[str, str]) -> str:
     return " ".join(f"{_label(key, labels)}: {message}" for key, message in errors.items())
 
 
+_ENTRY_ERROR = re.compile(r"^(emails|phones|websites|addresses)\.(\d+)(\.|$)")
+
+
+def _drop_bad_entries(values: dict[str, Any], errors: dict[str, str], item: PlanItem) -> None:
+    bad: dict[str, set[int]] = {}
+    for key, message in errors.items():
+        match = _ENTRY_ERROR.match(key)
+        if match is None:
+            continue
+        name, index = match.group(1), int(match.group(2))
+        if index in bad.setdefault(name, set()):
+            continue
+        bad[name].add(index)
+        entry = values[name][index]
+        shown = entry.get("value") or ", ".join(x for x in (entry.get("street"), entry.get("city")) if x)
+        item.record.not_kept.append(f"{_label(key, {})} „{shown}“")
+        item.warnings.append(f"{_label(key, {})} „{shown}“ nicht übernommen: {message}")
+    for name, indexes in bad.items():
+        kept = [e for i, e in enumerate(values[name]) if i not in indexes]
+        if kept and not any(e.get("preferred") for e in kept):
+            kept[0] = dict(kept[0], preferred=True)
+        values[name] = kept
+
+
 def _plan_company(item: PlanItem, companies: dict[str, tuple[int, tuple[str, str, str, str]]], plan: ImportPlan,
                   now: Any) -> None:
     """An organisation-only record: a new company, unless one of that name exists (then left alone)."""
@@ -269,8 +294,17 @@ def _company_lists(values: dict[str, Any]) -> None:
     values["addresses"] = [address] if any(address[k] for k in ("street", "extra", "postal_code", "city")) else []
 
 
-def plan_import(session: Session, records: Iterable[ContactRecord], *, update_existing: bool = True) -> ImportPlan:
-    """Decide what importing ``records`` would do; reads only (this is the dry run)."""
+FindMatch = Callable[[Session, ContactRecord], "int | None"]
+
+
+def plan_import(session: Session, records: Iterable[ContactRecord], *, update_existing: bool = True,
+                find_match: FindMatch | None = None) -> ImportPlan:
+    """Decide what importing ``records`` would do; reads only (this is the dry run).
+
+    ``find_match`` is the seam for the duplicate finder (issue 17's ``services.duplicates.find_matches``):
+    asked for a record that the fast rules here (same e-mail, same name and company) do not match,
+    it returns the id of the existing contact the record is, or None. Without it only those rules apply.
+    """
     users = {login.casefold(): ident for ident, login in session.execute(select(User.id, User.login))}
     companies: dict[str, tuple[int, tuple[str, str, str, str]]] = {}
     company_folded: dict[int, str] = {}
@@ -380,6 +414,11 @@ def plan_import(session: Session, records: Iterable[ContactRecord], *, update_ex
             if any(w.value != seeded for w in rec.websites):
                 rec.not_kept.append("Website (beim Kontakt nicht speicherbar)")
         cleaned, errors = contact_errors(values, partial=True)
+        if any(_ENTRY_ERROR.match(k) for k in errors):
+            # A bad entry of a list (an odd second e-mail address) costs the entry, not the contact:
+            # it is named as not kept, with the service's reason.
+            _drop_bad_entries(values, errors, item)
+            cleaned, errors = contact_errors(values, partial=True)
         values.update({k: cleaned[k] for k in CONTACT_LIST_KEYS if k in cleaned})  # checked, without repeats
         if company_values is not None:
             _company_lists(company_values)
@@ -409,6 +448,8 @@ def plan_import(session: Session, records: Iterable[ContactRecord], *, update_ex
         if existing is None:
             existing = next((cid for cid, mail in by_name.get(name_key, []) if _compatible(mail, rec.email)), None)
             how = "gleicher Name und gleiche Firma"
+        if existing is None and find_match is not None:
+            existing, how = find_match(session, rec), "laut Dublettenprüfung derselbe Kontakt"
         if existing is not None:
             matches.append((item, existing, how))
             continue
