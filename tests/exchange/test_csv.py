@@ -127,3 +127,29 @@ def test_own_format_round_trip_property(last: str, first: str, city: str, street
     rec = ContactRecord(last_name=last, first_name=first, city=city, street=street, phone=phone, gender="male",
                         language="de", use_company_address=True)
     assert read_csv(_export([rec])) == [rec]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_google_csv_in_utf16_with_and_without_bom(encoding: str) -> None:
+    text = (DATA / "google.csv").read_text("utf-8")
+    records = read_csv(text.encode(encoding))  # "utf-16" writes a BOM, the others none
+    assert records == read_csv((DATA / "google.csv").read_bytes())
+    assert [r.last_name for r in records] == ["Weißenböck", "Groß", "Yılmaz"]
+
+
+def test_every_list_of_an_outlook_row_and_what_is_reported() -> None:
+    header = '"First Name","Last Name","E-mail Address","E-mail Type","E-mail 2 Address","E-mail 2 Type",' \
+             '"Business Phone","Mobile Phone","Primary Phone","Home Street","Home City","Business Street",' \
+             '"Business State","Categories","Priority","Private","Birthday","Anniversary"'
+    row = '"Eva","Groß","/o=ExchangeLabs/ou=Exchange/cn=eva","EX","eva@privat.example","SMTP","+49 30 1",' \
+          '"+49 170 2","+49 170 2","Gartenweg 1","Berlin","Am Markt 2","Berlin","Kunden;VIP","Normal","False",' \
+          '"3/22/1980","0/0/00"'
+    (rec,) = read_csv(f"{header}\r\n{row}\r\n".encode("cp1252"))
+    assert [(p.value, p.kind) for p in rec.emails] == [("eva@privat.example", "home")]
+    assert [(p.value, p.kind, p.preferred) for p in rec.phones] == [("+49 30 1", "work", False),
+                                                                   ("+49 170 2", "mobile", True)]
+    assert rec.phone == "+49 170 2"  # Outlook's "Primary Phone" marks the preferred number
+    assert [(a.kind, a.street) for a in rec.addresses] == [("work", "Am Markt 2"), ("home", "Gartenweg 1")]
+    assert rec.birthday is not None and rec.birthday.isoformat() == "1980-03-22"
+    # the Exchange path is no e-mail address; the region and the categories have no field; defaults are no data
+    assert rec.not_kept == ["E-mail Address", "Business State", "Categories"]
