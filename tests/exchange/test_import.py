@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from sqlalchemy import delete, func, select
 
 from kundenakte.cli_exchange import exchange_group, register
-from kundenakte.core.exchange import ContactRecord, read_records
+from kundenakte.core.exchange import ContactRecord, Point, read_records
 from kundenakte.core.exchange.exporter import export_contacts, iter_records
 from kundenakte.core.exchange.importer import apply_import, plan_import
 from kundenakte.core.models import Company, Contact, IndexQueue
@@ -304,3 +304,16 @@ def test_organisation_and_email_only_cards_of_real_files(ka) -> None:  # type: i
     assert [i.record.last_name for i in plan.items[:2]] == ["john.doe@company.com", "jane.doe@company.com"]
     assert plan.items[0].warnings == ["kein Name: E-Mail-Adresse als Nachname übernommen"]
     assert all(i.action in ("create", "company") for i in plan.items), [i.describe() for i in plan.items]
+
+
+def test_update_compares_entries_as_the_model_does(ka) -> None:  # type: ignore[no-untyped-def]
+    _import_file(ka, "outlook_de.csv")
+    # "089 123456" is Weiß's "+49 89 123456", the e-mail differs in case only: nothing new
+    same = ContactRecord(last_name="Weiß", first_name="Jürgen", email="Juergen.Weiss@Mueller-Soehne.de",
+                         phones=[Point("089 123456", "work", True)])
+    (item,) = _plan(ka, [same]).items
+    assert item.action == "skip" and item.reason.endswith("keine Änderungen"), item.reason
+    other = ContactRecord(last_name="Weiß", first_name="Jürgen", email="juergen.weiss@mueller-soehne.de",
+                          phones=[Point("089 123457", "work", True)])
+    (item,) = _plan(ka, [other]).items
+    assert item.action == "update" and item.changes == ["Telefonnummern"]

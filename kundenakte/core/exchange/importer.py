@@ -75,15 +75,15 @@ from kundenakte.core.services.contacts import (
     insert_contacts,
     update_contacts,
 )
-from kundenakte.core.services.points import points_of
+from kundenakte.core.services.points import CHANNELS, points_of, value_key
 from kundenakte.core.text import fold as _fold
 
 # Names, cities and companies repeat a lot in a contact list; fold() is the planner's hot spot.
 fold = lru_cache(maxsize=1 << 16)(_fold)
 
 Action = Literal["create", "update", "skip", "company"]
-# The lists the contact service stores (websites of a contact it does not take: they are reported
-# as not kept, see ``_plan_contact_lists``).
+# The lists the contact service stores (websites of a contact it does not take: the planner reports
+# them as not kept).
 CONTACT_LIST_KEYS = tuple(k for k in ("emails", "phones", "websites", "addresses") if k in CONTACT_LISTS)
 LIST_LABELS = {"emails": "E-Mail", "phones": "Telefon", "websites": "Website", "addresses": "Adresse"}
 EXTRA_LABELS = {"birthday": "Geburtstag", "nickname": "Spitzname", "department": "Abteilung", "notes": "Notizen"}
@@ -511,10 +511,8 @@ def _entry_key(key: str, entry: dict[str, Any]) -> tuple[str, ...]:
     if key == "addresses":
         return (fold(entry.get("street") or ""), (entry.get("postal_code") or "").replace(" ", ""),
                 fold(entry.get("city") or ""))
-    value = entry.get("value") or ""
-    if key == "phones":
-        return ("".join(ch for ch in value if ch.isdigit()),)
-    return (value.casefold(),)
+    # as the model compares entries: e-mail casefolded, phone "+49 89 1" = "089 1", web without scheme
+    return (value_key(CHANNELS[key], entry.get("value") or ""),)
 
 
 def _company_address(company: Company) -> dict[str, Any]:
