@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kundenakte.core.exchange import ContactRecord, ExchangeError, read_csv, read_records
+from kundenakte.core.exchange import ContactRecord, ExchangeError, Point, read_csv, read_records
 from kundenakte.core.exchange.csvio import KUNDENAKTE_HEADERS, neutralise, restore, sniff_delimiter, write_csv
 
 DATA = Path(__file__).parent / "data"
@@ -153,3 +153,15 @@ def test_every_list_of_an_outlook_row_and_what_is_reported() -> None:
     assert rec.birthday is not None and rec.birthday.isoformat() == "1980-03-22"
     # the Exchange path is no e-mail address; the region and the categories have no field; defaults are no data
     assert rec.not_kept == ["E-mail Address", "Business State", "Categories"]
+
+
+def test_outlook_layout_says_what_it_cannot_hold() -> None:
+    rec = ContactRecord(last_name="Yılmaz", first_name="Fatma", nickname="Fati", source="Kontakt #7",
+                        emails=[Point(f"f{i}@example.de", "work", i == 0) for i in range(4)])
+    out = io.StringIO(newline="")
+    lost: dict[str, list[str]] = {}
+    write_csv([rec], out, layout="outlook-de", lost=lost)
+    rows = list(csv.reader(io.StringIO(out.getvalue(), newline="")))
+    assert rows[1][3] == "Y?lmaz"  # what cp1252 can hold, as Outlook itself would write it
+    assert lost == {"Kontakt #7": ["E-Mail f3@example.de", "Spitzname",
+                                   "Zeichen außerhalb von Windows-1252 (als „?“ geschrieben)"]}
