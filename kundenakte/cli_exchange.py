@@ -26,7 +26,7 @@ def exchange_group() -> None:
 @exchange_group.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["auto", "vcard", "csv"]), default="auto", show_default=True)
-@click.option("--mapping", type=click.Choice(["outlook", "google", "kundenakte"]), default=None,
+@click.option("--mapping", type=click.Choice(["outlook", "google", "thunderbird", "kundenakte"]), default=None,
               help="CSV-Spaltenzuordnung (ohne Angabe: nach den Spaltenköpfen erkannt)")
 @click.option("--dry-run", is_flag=True, help="Nur anzeigen, was geschähe; nichts ändern")
 @click.option("--no-update", is_flag=True, help="Dubletten nicht aktualisieren, nur überspringen")
@@ -35,7 +35,10 @@ def exchange_group() -> None:
 @click.pass_context
 def import_cmd(ctx: click.Context, file: Path, fmt: str, mapping: str | None, dry_run: bool, no_update: bool,
                verbose: bool, no_index: bool) -> None:
-    """Kontakte aus FILE importieren (Dubletten per E-Mail oder Name+Firma erkannt)."""
+    """Kontakte aus FILE importieren (Dubletten per E-Mail oder Name+Firma erkannt).
+
+    Jeder Datensatz mit Angaben, die Kundenakte nicht speichert, wird mit „nicht übernommen: …“ genannt.
+    """
     from kundenakte.core.exchange import ExchangeError, read_records
     from kundenakte.core.exchange.importer import apply_import, plan_import
 
@@ -51,7 +54,7 @@ def import_cmd(ctx: click.Context, file: Path, fmt: str, mapping: str | None, dr
             click.echo(item.describe())
     else:
         for item in plan.items:
-            if item.action == "skip" or item.warnings:
+            if item.action == "skip" or item.warnings or item.not_kept:
                 click.echo(item.describe())
     click.echo(plan.summary())
     if dry_run:
@@ -70,14 +73,19 @@ def import_cmd(ctx: click.Context, file: Path, fmt: str, mapping: str | None, dr
               help="Ohne Angabe nach der Dateiendung (.csv sonst vCard)")
 @click.option("--version", "version", type=click.Choice(["3.0", "4.0"]), default="4.0", show_default=True,
               help="vCard-Version")
+@click.option("--layout", type=click.Choice(["outlook-de", "outlook-en", "google"]), default="outlook-de",
+              show_default=True, help="CSV-Spalten wie Outlook (deutsch/englisch, cp1252) oder Google Kontakte (UTF-8)")
 @click.pass_context
-def export_cmd(ctx: click.Context, file: Path, fmt: str | None, version: str) -> None:
-    """Alle Kontakte nach FILE exportieren."""
+def export_cmd(ctx: click.Context, file: Path, fmt: str | None, version: str, layout: str) -> None:
+    """Alle Kontakte nach FILE exportieren (vCard verlustfrei; CSV nennt, was das Layout nicht fasst)."""
     from kundenakte.core.exchange.exporter import export_contacts
 
     if fmt is None:
         fmt = "csv" if file.suffix.lower() == ".csv" else "vcard"
-    n = export_contacts(_ka(ctx), file, fmt=fmt, version=version)
+    lost: dict[str, list[str]] = {}
+    n = export_contacts(_ka(ctx), file, fmt=fmt, version=version, layout=layout, lost=lost)
+    for source, what in lost.items():
+        click.echo(f"{source}: nicht im Layout {layout}: {', '.join(what)}")
     click.echo(f"{n} Kontakt(e) nach {file} exportiert.")
 
 

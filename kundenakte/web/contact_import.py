@@ -39,7 +39,7 @@ bp = Blueprint("contact_import", __name__, url_prefix="/einstellungen")
 IMPORT_SALT = "kundenakte.contact-import"
 IMPORT_MAX_AGE_S = 24 * 3600
 IMPORT_PREVIEW = 200
-IMPORT_MAPPINGS = ("auto", "outlook", "google", "kundenakte")  # what read_records/--mapping accept
+IMPORT_MAPPINGS = ("auto", "outlook", "google", "thunderbird", "kundenakte")  # what read_records/--mapping accept
 _IMPORT_ID = re.compile(r"^[0-9a-f]{32}$")
 # File starts that no vCard or CSV has: office documents, PDFs, archives, images.
 _BINARY_STARTS = (b"PK\x03\x04", b"%PDF", b"\xd0\xcf\x11\xe0", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"\x1f\x8b",
@@ -69,7 +69,7 @@ def _import_serializer() -> URLSafeTimedSerializer:
 
 def _mapping_choices() -> list[tuple[str, str]]:
     return [("auto", _("automatisch erkennen")), ("outlook", _("Outlook")), ("google", _("Google Kontakte")),
-            ("kundenakte", _("Kundenakte (eigener Export)"))]
+            ("thunderbird", _("Thunderbird")), ("kundenakte", _("Kundenakte (früherer eigener Export)"))]
 
 
 def _looks_binary(data: bytes) -> bool:
@@ -103,7 +103,7 @@ def _parse_contacts(data: bytes, filename: str, mapping: str) -> tuple[list[Cont
         records = read_records(data, fmt="auto", mapping=None if mapping == "auto" else mapping, filename=filename)
     except ExchangeError as exc:
         # The importer's messages are written for the command line; here the option is a select.
-        detail = str(exc).replace("Bitte --mapping outlook, google oder kundenakte angeben.",
+        detail = str(exc).replace("Bitte --mapping outlook, google, thunderbird oder kundenakte angeben.",
                                   _("Bitte wählen Sie die Spaltenzuordnung."))
         return [], _("Die Datei konnte nicht gelesen werden: %(detail)s", detail=detail)
     except (csv.Error, UnicodeError, ValueError):
@@ -131,7 +131,7 @@ def _import_page(mode: str, *, errors: dict[str, str] | None = None, status: int
 
 
 def _action_labels() -> dict[str, str]:
-    return {"create": _("neu"), "update": _("aktualisieren"), "skip": _("überspringen")}
+    return {"create": _("neu"), "update": _("aktualisieren"), "skip": _("überspringen"), "company": _("neue Firma")}
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -172,7 +172,7 @@ def _import_check(folder: Path) -> ResponseReturnValue:
     plan = _plan_contacts(records, bool(values["update_existing"]))
     counts = plan.counts
     token = ""
-    if counts["create"] or counts["update"]:
+    if counts["create"] or counts["update"] or counts["company"]:
         file_id = secrets.token_hex(16)
         fd = os.open(folder / f"{file_id}.upload", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as out:
@@ -182,7 +182,8 @@ def _import_check(folder: Path) -> ResponseReturnValue:
             "h": hashlib.sha256(data).hexdigest(), "c": [counts["create"], counts["update"], counts["skip"]],
         })
     return _import_page("report", values=values, plan=plan, counts=counts, filename=filename, token=token,
-                        items=plan.items[:IMPORT_PREVIEW], labels=_action_labels())
+                        items=plan.items[:IMPORT_PREVIEW], labels=_action_labels(),
+                        lossy_total=sum(1 for item in plan.items if item.not_kept))
 
 
 def _import_apply(folder: Path) -> ResponseReturnValue:
@@ -215,7 +216,10 @@ def _import_apply(folder: Path) -> ResponseReturnValue:
         claimed.unlink(missing_ok=True)
     counts = plan.counts
     changed = [counts["create"], counts["update"], counts["skip"]] != list(ticket.get("c") or [])
-    return _import_page("result", values=values, result=result, filename=str(ticket.get("n", "")), changed=changed)
+    # The report names, per record, what the file carried but Kundenakte does not keep.
+    lossy = [item for item in plan.items if item.not_kept]
+    return _import_page("result", values=values, result=result, filename=str(ticket.get("n", "")), changed=changed,
+                        lossy=lossy[:IMPORT_PREVIEW], lossy_total=len(lossy))
 
 
 @bp.errorhandler(413)

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kundenakte.core.exchange import ContactRecord, ExchangeError, read_csv, read_records
+from kundenakte.core.exchange import ContactRecord, ExchangeError, Point, read_csv, read_records
 from kundenakte.core.exchange.csvio import KUNDENAKTE_HEADERS, neutralise, restore, sniff_delimiter, write_csv
 
 DATA = Path(__file__).parent / "data"
@@ -33,7 +33,9 @@ def test_outlook_german_cp1252_semicolon() -> None:
     assert (weiss.gender, weiss.title, weiss.first_name) == ("male", "Dr.", "Jürgen")  # "Herr Dr."
     assert weiss.company_name == "Müller & Söhne GmbH" and weiss.position == "Einkaufsleiter"
     assert (weiss.street, weiss.postal_code, weiss.city) == ("Hauptstraße 5", "80331", "München")
-    assert weiss.company_phone == "+49 89 1000" and weiss.company_web == "www.mueller-soehne.de"
+    assert weiss.company_phone == "+49 89 1000" and [w.value for w in weiss.websites] == ["www.mueller-soehne.de"]
+    assert weiss.department == "Einkauf" and weiss.notes == "Kennt uns\nseit 2019"
+    assert weiss.not_kept == ["Region geschäftlich"]  # "Bayern": Kundenakte has no region
     assert records[1].phone == "0170 5555"  # mobile when there is no business phone
     assert records[1].gender == "female"
     assert records[4].email == "t.schaefer@privat.example"  # second address when the first is empty
@@ -77,10 +79,12 @@ def test_delimiter_sniffing() -> None:
 
 
 def test_neutralise_and_restore() -> None:
-    for dangerous in ("=1+1", "+49 30 1", "-5", "@SUM(A1)", "\tx", "\rx", INJECTION):
+    for dangerous in ("=1+1", "-5", "-2+3", "+1+1", "+49 30 1=2", "+A1", "@SUM(A1)", "\tx", "\rx", INJECTION):
         assert neutralise(dangerous) == "'" + dangerous
         assert restore(neutralise(dangerous)) == dangerous
-    for harmless in ("Müller", "'quoted", "", "a=b", "'"):
+    # A plausible phone number calls no function and is written as it is: Outlook and Google would
+    # keep a leading apostrophe in the number.
+    for harmless in ("Müller", "'quoted", "", "a=b", "'", "+49 30 1", "+49 (0)89 123-45", "+1/555.123"):
         assert neutralise(harmless) == harmless
         assert restore(harmless) == harmless
     assert neutralise("'=x") == "''=x" and restore("''=x") == "'=x"
@@ -108,7 +112,7 @@ def test_own_format_round_trip_and_no_live_formula(delimiter: str) -> None:
     assert rows[0] == list(KUNDENAKTE_HEADERS.values())
     for row in rows:
         for cell in row:
-            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
+            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")) or cell == "+49 30 123", cell
     assert "'" + INJECTION in rows[1]
     back = read_csv(data)
     assert back == _sample()
@@ -123,3 +127,41 @@ def test_own_format_round_trip_property(last: str, first: str, city: str, street
     rec = ContactRecord(last_name=last, first_name=first, city=city, street=street, phone=phone, gender="male",
                         language="de", use_company_address=True)
     assert read_csv(_export([rec])) == [rec]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_google_csv_in_utf16_with_and_without_bom(encoding: str) -> None:
+    text = (DATA / "google.csv").read_text("utf-8")
+    records = read_csv(text.encode(encoding))  # "utf-16" writes a BOM, the others none
+    assert records == read_csv((DATA / "google.csv").read_bytes())
+    assert [r.last_name for r in records] == ["Weißenböck", "Groß", "Yılmaz"]
+
+
+def test_every_list_of_an_outlook_row_and_what_is_reported() -> None:
+    header = '"First Name","Last Name","E-mail Address","E-mail Type","E-mail 2 Address","E-mail 2 Type",' \
+             '"Business Phone","Mobile Phone","Primary Phone","Home Street","Home City","Business Street",' \
+             '"Business State","Categories","Priority","Private","Birthday","Anniversary"'
+    row = '"Eva","Groß","/o=ExchangeLabs/ou=Exchange/cn=eva","EX","eva@privat.example","SMTP","+49 30 1",' \
+          '"+49 170 2","+49 170 2","Gartenweg 1","Berlin","Am Markt 2","Berlin","Kunden;VIP","Normal","False",' \
+          '"3/22/1980","0/0/00"'
+    (rec,) = read_csv(f"{header}\r\n{row}\r\n".encode("cp1252"))
+    assert [(p.value, p.kind) for p in rec.emails] == [("eva@privat.example", "home")]
+    assert [(p.value, p.kind, p.preferred) for p in rec.phones] == [("+49 30 1", "work", False),
+                                                                   ("+49 170 2", "mobile", True)]
+    assert rec.phone == "+49 170 2"  # Outlook's "Primary Phone" marks the preferred number
+    assert [(a.kind, a.street) for a in rec.addresses] == [("work", "Am Markt 2"), ("home", "Gartenweg 1")]
+    assert rec.birthday is not None and rec.birthday.isoformat() == "1980-03-22"
+    # the Exchange path is no e-mail address; the region and the categories have no field; defaults are no data
+    assert rec.not_kept == ["E-mail Address", "Business State", "Categories"]
+
+
+def test_outlook_layout_says_what_it_cannot_hold() -> None:
+    rec = ContactRecord(last_name="Yılmaz", first_name="Fatma", nickname="Fati", source="Kontakt #7",
+                        emails=[Point(f"f{i}@example.de", "work", i == 0) for i in range(4)])
+    out = io.StringIO(newline="")
+    lost: dict[str, list[str]] = {}
+    write_csv([rec], out, layout="outlook-de", lost=lost)
+    rows = list(csv.reader(io.StringIO(out.getvalue(), newline="")))
+    assert rows[1][3] == "Y?lmaz"  # what cp1252 can hold, as Outlook itself would write it
+    assert lost == {"Kontakt #7": ["E-Mail f3@example.de", "Spitzname",
+                                   "Zeichen außerhalb von Windows-1252 (als „?“ geschrieben)"]}

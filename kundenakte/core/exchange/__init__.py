@@ -23,7 +23,10 @@ Field semantics of a record:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, fields
+from datetime import date
+from typing import Any
 
 GENDER_CODES = {"female": "F", "male": "M", "diverse": "O", "unknown": "U"}
 
@@ -64,6 +67,29 @@ def parse_bool(value: str | None) -> bool | None:
     return None
 
 
+_DATE_FORMATS = (
+    (re.compile(r"^(\d{4})-?(\d{2})-?(\d{2})(?:T.*)?$"), (1, 2, 3)),  # 19800322, 1980-03-22, …T00:00:00Z
+    (re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$"), (3, 2, 1)),  # 22.3.1980 (German Outlook)
+    (re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$"), (3, 1, 2)),  # 3/22/1980 (English Outlook)
+)
+
+
+def parse_date(value: str | None) -> date | None | str:
+    """A birthday: a date, None when empty (also Outlook's "0/0/00"), or the text itself when it is not
+    a full date (e.g. "--0322" without a year), so the caller can report it as not kept."""
+    text = (value or "").strip()
+    if not text or text in ("0/0/00", "0.0.00", "00.00.00", "00.00.0000"):
+        return None
+    for pattern, (y, m, d) in _DATE_FORMATS:
+        match = pattern.match(text)
+        if match:
+            try:
+                return date(int(match.group(y)), int(match.group(m)), int(match.group(d)))
+            except ValueError:
+                return text
+    return text
+
+
 # Prefix words that are a salutation (gender hint), not an academic title.
 SALUTATION_WORDS = {"herr": "male", "herrn": "male", "frau": "female", "mr": "male", "mr.": "male",
                     "mrs": "female", "mrs.": "female", "ms": "female", "ms.": "female"}
@@ -78,9 +104,54 @@ def split_prefix(prefix: str) -> tuple[str, str]:
     return hints[0], " ".join(w for w in words if w.casefold() not in SALUTATION_WORDS)
 
 
+PHONE_KINDS = ("work", "mobile", "home", "fax", "pager", "other")
+PLACE_KINDS = ("work", "home", "other")  # e-mail, web, postal address
+
+
+@dataclass
+class Point:
+    """One e-mail address, phone number or website of a record (channel given by the list holding it)."""
+
+    value: str
+    kind: str = "work"
+    preferred: bool = False
+
+
+@dataclass
+class Address:
+    """One postal address of a record; ``extra`` is the Adresszusatz (c/o, building, PO box)."""
+
+    kind: str = "work"
+    street: str = ""
+    extra: str = ""
+    postal_code: str = ""
+    city: str = ""
+    country: str = ""
+    preferred: bool = False
+
+    def is_empty(self) -> bool:
+        return not any((self.street, self.extra, self.postal_code, self.city, self.country))
+
+    def parts(self) -> tuple[str, str, str, str]:
+        """(street, postal code, city, country): what the old single address columns hold."""
+        street = "\n".join(x for x in (self.street, self.extra) if x)
+        return street, self.postal_code, self.city, self.country
+
+
+def preferred_of(items: list[Any]) -> Any:
+    """The entry marked preferred, else the first; None for an empty list."""
+    return next((x for x in items if x.preferred), items[0] if items else None)
+
+
 @dataclass
 class ContactRecord:
-    """One contact as read from or written to a file, company fields inline."""
+    """One contact as read from or written to a file, company fields inline.
+
+    The lists (``emails``, ``phones``, ``websites``, ``addresses``) hold every entry; the single
+    fields ``email``, ``phone`` and ``street``/``postal_code``/``city``/``country`` are copies of the
+    preferred entry (as in the database), kept in step by :meth:`sync`. Giving only a single field
+    to the constructor creates a one-entry list.
+    """
 
     last_name: str = ""
     first_name: str = ""
@@ -106,27 +177,67 @@ class ContactRecord:
     company_email: str = ""
     company_web: str = ""
     company_account_manager: str = ""
+    company_vat_id: str = ""
+    birthday: date | None = None
+    nickname: str = ""
+    department: str = ""
+    notes: str = ""
+    emails: list[Point] = field(default_factory=list)
+    phones: list[Point] = field(default_factory=list)
+    websites: list[Point] = field(default_factory=list)
+    addresses: list[Address] = field(default_factory=list)  # the contact's own addresses
+    # True: the file describes an organisation, not a person (vCard KIND:org, an ORG-only card);
+    # the importer then creates a company from it.
+    is_company: bool = False
+    # Names of the file's properties/columns this record carried but that are not kept, for the
+    # dry run and the import report ("PHOTO", "X-ANNIVERSARY", "Kategorien"). Not data.
+    not_kept: list[str] = field(default_factory=list, compare=False)
     # Where the record came from ("Zeile 4", "Karte 2"), for messages; not data.
     source: str = field(default="", compare=False)
 
+    def __post_init__(self) -> None:
+        if self.email and not self.emails:
+            self.emails = [Point(self.email, "work", True)]
+        if self.phone and not self.phones:
+            self.phones = [Point(self.phone, "work", True)]
+        if not self.addresses and any((self.street, self.postal_code, self.city, self.country)):
+            street, _, extra = self.street.partition("\n")
+            self.addresses = [Address("work", street, extra, self.postal_code, self.city, self.country, True)]
+        self.sync()
+
+    def sync(self) -> None:
+        """Set the single fields from the lists' preferred entries (after changing a list)."""
+        email, phone, address = preferred_of(self.emails), preferred_of(self.phones), preferred_of(self.addresses)
+        self.email = email.value if email else ""
+        self.phone = phone.value if phone else ""
+        self.street, self.postal_code, self.city, self.country = address.parts() if address else ("", "", "", "")
+
     def has_own_address(self) -> bool:
-        return any((self.street, self.postal_code, self.city, self.country))
+        return any(not a.is_empty() for a in self.addresses)
 
     def has_company_address(self) -> bool:
         return any((self.company_street, self.company_postal_code, self.company_city, self.company_country))
 
     def cleaned(self) -> ContactRecord:
-        """Strip surrounding whitespace from every text field (a new record)."""
+        """Strip surrounding whitespace from every text field and entry; drop empty entries (a new record)."""
         values = dict(self.__dict__)
         for name in _TEXT_FIELDS:
             v = values[name]
             if v and (v[0].isspace() or v[-1].isspace()):
                 values[name] = v.strip()
+        for name in ("emails", "phones", "websites"):
+            # entries are shared with the original unless they need stripping (an import's hot path)
+            values[name] = [p if p.value == p.value.strip() else Point(p.value.strip(), p.kind, p.preferred)
+                            for p in values[name] if p.value.strip()]
+        values["addresses"] = [
+            Address(a.kind, a.street.strip(), a.extra.strip(), a.postal_code.strip(), a.city.strip(),
+                    a.country.strip(), a.preferred) for a in values["addresses"] if not a.is_empty()]
+        values["not_kept"] = list(self.not_kept)
         return ContactRecord(**values)
 
 
-DATA_FIELDS = tuple(f.name for f in fields(ContactRecord) if f.name != "source")
-_TEXT_FIELDS = tuple(f.name for f in fields(ContactRecord) if f.name not in ("source", "use_company_address"))
+DATA_FIELDS = tuple(f.name for f in fields(ContactRecord) if f.name not in ("source", "not_kept"))
+_TEXT_FIELDS = tuple(f.name for f in fields(ContactRecord) if f.type in ("str", str))
 
 
 class ExchangeError(Exception):
@@ -167,7 +278,7 @@ def read_records(data: bytes, *, fmt: str = "auto", mapping: str | None = None, 
 
 
 __all__ = [
-    "ContactRecord", "DATA_FIELDS", "ExchangeError", "GENDER_CODES", "detect_format", "dump_vcards",
-    "parse_bool", "parse_gender", "parse_language", "parse_vcards", "read_csv", "read_records", "split_prefix",
-    "write_csv",
+    "Address", "ContactRecord", "DATA_FIELDS", "PHONE_KINDS", "PLACE_KINDS", "Point", "preferred_of", "ExchangeError",
+    "GENDER_CODES", "detect_format", "dump_vcards", "parse_bool", "parse_date", "parse_gender", "parse_language",
+    "parse_vcards", "read_csv", "read_records", "split_prefix", "write_csv",
 ]

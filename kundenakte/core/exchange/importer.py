@@ -22,6 +22,20 @@ Addresses of foreign files (``use_company_address`` not given)
     same address: the contact uses the company address. Company with another address: the contact
     keeps its own address.
 
+Records without a last name (the services require one), in this order of rules
+    * a first name only: the first name becomes the last name ("Anna" -> Nachname "Anna");
+    * no person name but an organisation (an ORG-only card, vCard ``KIND:org``, a CSV row with only a
+      company): a *company* is created (action ``company``) with the record's e-mails, phones,
+      websites and addresses – no contact; an existing company of that name is left alone;
+    * else the nickname, else the e-mail address, else the phone number becomes the last name;
+    * nothing of these: skipped ("Nachname: Bitte einen Nachnamen angeben.").
+    Each rule applied is a warning of the record in the dry run and the report.
+
+Not kept
+    What a record's file carried but Kundenakte does not keep (``record.not_kept``: "PHOTO",
+    "X-ANNIVERSARY", "Kategorien") is listed per record ("nicht übernommen: PHOTO, X-ANNIVERSARY") in
+    the dry run, the CLI and the web report.
+
 Validation
     Every record is checked by the contact and company services' own rules
     (``core/services``: lengths from the columns, the e-mail and web rules, the required last
@@ -40,9 +54,10 @@ Writing
 
 from __future__ import annotations
 
+import re
 import sys
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
@@ -50,16 +65,28 @@ from typing import Any, Literal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kundenakte.core.exchange import ContactRecord
+from kundenakte.core.exchange import Address, ContactRecord, Point, preferred_of
 from kundenakte.core.models import Company, Contact, User, utcnow
 from kundenakte.core.services.companies import company_errors, insert_companies
-from kundenakte.core.services.contacts import LABELS, contact_errors, insert_contacts, update_contacts
+from kundenakte.core.services.contacts import (
+    CONTACT_LISTS,
+    LABELS,
+    contact_errors,
+    insert_contacts,
+    update_contacts,
+)
+from kundenakte.core.services.points import CHANNELS, points_of, value_key
 from kundenakte.core.text import fold as _fold
 
 # Names, cities and companies repeat a lot in a contact list; fold() is the planner's hot spot.
 fold = lru_cache(maxsize=1 << 16)(_fold)
 
-Action = Literal["create", "update", "skip"]
+Action = Literal["create", "update", "skip", "company"]
+# The lists the contact service stores (websites of a contact it does not take: the planner reports
+# them as not kept).
+CONTACT_LIST_KEYS = tuple(k for k in ("emails", "phones", "websites", "addresses") if k in CONTACT_LISTS)
+LIST_LABELS = {"emails": "E-Mail", "phones": "Telefon", "websites": "Website", "addresses": "Adresse"}
+EXTRA_LABELS = {"birthday": "Geburtstag", "nickname": "Spitzname", "department": "Abteilung", "notes": "Notizen"}
 
 TEXT_FIELDS = ("title", "first_name", "last_name", "salutation_override", "position", "email", "phone",
                "street", "postal_code", "city", "country")
@@ -86,12 +113,20 @@ class PlanItem:
     changes: list[str] = field(default_factory=list)  # labels of changed fields (updates)
     warnings: list[str] = field(default_factory=list)
 
+    @property
+    def not_kept(self) -> list[str]:
+        """The file's properties/columns of this record that are not kept."""
+        return self.record.not_kept
+
     def describe(self) -> str:
-        name = " ".join(x for x in (self.record.first_name, self.record.last_name) if x) or "(ohne Namen)"
-        verb = {"create": "neu", "update": "aktualisieren", "skip": "überspringen"}[self.action]
+        rec = self.record
+        name = (" ".join(x for x in (rec.first_name, rec.last_name) if x) or rec.company_name or "(ohne Namen)")
+        verb = {"create": "neu", "update": "aktualisieren", "skip": "überspringen", "company": "neue Firma"}[self.action]
         text = f"{self.source}: {name}: {verb} – {self.reason}"
         if self.warnings:
             text += " (" + "; ".join(self.warnings) + ")"
+        if self.not_kept:
+            text += " – nicht übernommen: " + ", ".join(self.not_kept)
         return text
 
 
@@ -107,8 +142,10 @@ class ImportPlan:
 
     def summary(self) -> str:
         c = self.counts
-        return (f"{len(self.items)} Datensätze: {c['create']} neu, {c['update']} aktualisieren, "
+        text = (f"{len(self.items)} Datensätze: {c['create']} neu, {c['update']} aktualisieren, "
                 f"{c['skip']} überspringen; {len(self.new_companies)} neue Firma(en).")
+        lossy = sum(1 for item in self.items if item.not_kept)
+        return text + (f" {lossy} Datensatz/-sätze mit nicht übernommenen Angaben." if lossy else "")
 
 
 @dataclass
@@ -134,15 +171,140 @@ def _same_address(a: tuple[str, str, str, str], b: tuple[str, str, str, str]) ->
 
 def _row_errors(errors: dict[str, str], labels: dict[str, str]) -> str:
     """Every field error of a record, labelled, in the services' words."""
-    return " ".join(f"{labels.get(key, key)}: {message}" for key, message in errors.items())
+    return " ".join(f"{_label(key, labels)}: {message}" for key, message in errors.items())
+
+
+_ENTRY_ERROR = re.compile(r"^(emails|phones|websites|addresses)\.(\d+)(\.|$)")
+
+
+def _drop_bad_entries(values: dict[str, Any], errors: dict[str, str], item: PlanItem) -> None:
+    bad: dict[str, set[int]] = {}
+    for key, message in errors.items():
+        match = _ENTRY_ERROR.match(key)
+        if match is None:
+            continue
+        name, index = match.group(1), int(match.group(2))
+        if index in bad.setdefault(name, set()):
+            continue
+        bad[name].add(index)
+        entry = values[name][index]
+        shown = entry.get("value") or ", ".join(x for x in (entry.get("street"), entry.get("city")) if x)
+        item.record.not_kept.append(f"{_label(key, {})} „{shown}“")
+        item.warnings.append(f"{_label(key, {})} „{shown}“ nicht übernommen: {message}")
+    for name, indexes in bad.items():
+        kept = [e for i, e in enumerate(values[name]) if i not in indexes]
+        if kept and not any(e.get("preferred") for e in kept):
+            kept[0] = dict(kept[0], preferred=True)
+        values[name] = kept
+
+
+def _plan_company(item: PlanItem, companies: dict[str, tuple[int, tuple[str, str, str, str]]], plan: ImportPlan,
+                  now: Any) -> None:
+    """An organisation-only record: a new company, unless one of that name exists (then left alone)."""
+    rec = item.record
+    key = fold(rec.company_name)
+    if key in companies:
+        item.reason = f"Firma „{rec.company_name}“ gibt es schon (#{companies[key][0]}) – nicht geändert"
+        return
+    if key in plan.new_companies:
+        item.reason = f"Firma „{rec.company_name}“ kommt in dieser Datei schon vor"
+        return
+    values = _company_from_record(rec)
+    cleaned, errors = company_errors(values, partial=True)
+    values.update({k: cleaned[k] for k in ("emails", "phones", "websites", "addresses") if k in cleaned})
+    problem = _row_errors(errors, {k: v for k, v in COMPANY_LABELS.items()})
+    if problem:
+        item.reason = problem
+        return
+    values.update(account_manager_id=None, created_at=now, updated_at=now)
+    plan.new_companies[key] = values
+    item.company_key = key
+    item.action, item.reason = "company", "Firma ohne Ansprechpartner – wird als Firma angelegt"
 
 
 def _compatible(email_a: str, email_b: str) -> bool:
     return not (email_a and email_b and email_a.casefold() != email_b.casefold())
 
 
-def plan_import(session: Session, records: Iterable[ContactRecord], *, update_existing: bool = True) -> ImportPlan:
-    """Decide what importing ``records`` would do; reads only (this is the dry run)."""
+def apply_name_rule(rec: ContactRecord) -> str:
+    """Give a record without a last name one by the documented rules (module doc); the warning or ""."""
+    if rec.last_name:
+        return ""
+    if rec.first_name:
+        rec.last_name, rec.first_name = rec.first_name, ""
+        return "kein Nachname: Vorname als Nachname übernommen"
+    if rec.company_name:
+        rec.is_company = True
+        return ""
+    for value, what in ((rec.nickname, "Spitzname"), (rec.email, "E-Mail-Adresse"), (rec.phone, "Telefonnummer")):
+        if value:
+            rec.last_name = value
+            return f"kein Name: {what} als Nachname übernommen"
+    return ""
+
+
+def _points(items: list[Point]) -> list[dict[str, Any]]:
+    best = preferred_of(items)
+    return [{"value": p.value, "kind": p.kind, "preferred": p is best} for p in items]
+
+
+def _addresses(items: list[Address]) -> list[dict[str, Any]]:
+    best = preferred_of(items)
+    return [{"kind": a.kind, "street": a.street, "extra": a.extra, "postal_code": a.postal_code, "city": a.city,
+             "country": a.country, "preferred": a is best} for a in items]
+
+
+def _company_candidate(rec: ContactRecord) -> Address | None:
+    """The record's address that may be its company's: the first business one, else the first untyped."""
+    return next((a for a in rec.addresses if a.kind == "work"), None) or next(
+        (a for a in rec.addresses if a.kind == "other"), None)
+
+
+def _label(key: str, labels: dict[str, str]) -> str:
+    """"emails.0.value" -> "E-Mail", "emails.1.value" -> "2. E-Mail", "company_phones.0.value" -> "Firma Telefon"."""
+    company = key.startswith("company_") and key.partition("_")[2].split(".")[0] in LIST_LABELS
+    head, _, rest = key.removeprefix("company_" if company else "").partition(".")
+    if head in LIST_LABELS:
+        number = rest.partition(".")[0]
+        label = LIST_LABELS[head]
+        if number.isdigit() and int(number) > 0:
+            label = f"{int(number) + 1}. {label}"
+        return f"Firma {label}" if company else label
+    return labels.get(key, EXTRA_LABELS.get(key, key))
+
+
+def _company_from_record(rec: ContactRecord) -> dict[str, Any]:
+    """A company's values from an organisation-only record (its lists; the service fills the columns)."""
+    address = preferred_of(rec.addresses)
+    street, code, city, country = address.parts() if address else ("", "", "", "")
+    return {"name": rec.company_name, "street": street, "postal_code": code, "city": city, "country": country,
+            "emails": _points(rec.emails), "phones": _points(rec.phones), "websites": _points(rec.websites),
+            "addresses": _addresses(rec.addresses), "notes": rec.notes, "vat_id": rec.company_vat_id}
+
+
+def _company_lists(values: dict[str, Any]) -> None:
+    """A company made from a contact's record: its single values as one-entry lists (the service keeps
+    the lists and copies the preferred entry into the columns, so the single keys go)."""
+    for key, column in (("emails", "email"), ("phones", "phone"), ("websites", "web")):
+        value = values.pop(column)
+        values[key] = [{"value": value, "kind": "work", "preferred": True}] if value else []
+    street, _, extra = (values.get("street") or "").partition("\n")
+    address = {"kind": "work", "street": street, "extra": extra, "postal_code": values.get("postal_code") or "",
+               "city": values.get("city") or "", "country": values.get("country") or "", "preferred": True}
+    values["addresses"] = [address] if any(address[k] for k in ("street", "extra", "postal_code", "city")) else []
+
+
+FindMatch = Callable[[Session, ContactRecord], "int | None"]
+
+
+def plan_import(session: Session, records: Iterable[ContactRecord], *, update_existing: bool = True,
+                find_match: FindMatch | None = None) -> ImportPlan:
+    """Decide what importing ``records`` would do; reads only (this is the dry run).
+
+    ``find_match`` is the seam for the duplicate finder (issue 17's ``services.duplicates.find_matches``):
+    asked for a record that the fast rules here (same e-mail, same name and company) do not match,
+    it returns the id of the existing contact the record is, or None. Without it only those rules apply.
+    """
     users = {login.casefold(): ident for ident, login in session.execute(select(User.id, User.login))}
     companies: dict[str, tuple[int, tuple[str, str, str, str]]] = {}
     company_folded: dict[int, str] = {}
@@ -174,6 +336,12 @@ def plan_import(session: Session, records: Iterable[ContactRecord], *, update_ex
         item = PlanItem(number=number, source=raw.source or f"Datensatz {number}", record=rec, action="skip",
                         reason="")
         plan.items.append(item)
+        rule = apply_name_rule(rec)
+        if rule:
+            item.warnings.append(rule)
+        if rec.is_company and not rec.last_name:
+            _plan_company(item, companies, plan, now)
+            continue
         if not rec.last_name:
             item.reason = _row_errors(contact_errors({"last_name": ""}, partial=True)[1], LABELS)
             continue
@@ -189,6 +357,8 @@ def plan_import(session: Session, records: Iterable[ContactRecord], *, update_ex
             continue
         # -- values
         values: dict[str, Any] = {k: getattr(rec, k) for k in TEXT_FIELDS}
+        own_addresses = list(rec.addresses)
+        values.update(nickname=rec.nickname, department=rec.department, notes=rec.notes, birthday=rec.birthday)
         values["gender"] = rec.gender or "unknown"
         values["language"] = rec.language or "de"
         manager_id = None
@@ -198,7 +368,8 @@ def plan_import(session: Session, records: Iterable[ContactRecord], *, update_ex
                 item.warnings.append(f"Kundenbetreuer „{rec.account_manager}“ unbekannt – nicht zugeordnet")
         values["account_manager_id"] = manager_id
         company_key = fold(rec.company_name)
-        own = (rec.street, rec.postal_code, rec.city, rec.country)
+        candidate = _company_candidate(rec)
+        own = candidate.parts() if candidate else ("", "", "", "")
         company_values: dict[str, Any] | None = None
         if company_key:
             if company_key in companies:
@@ -207,10 +378,14 @@ def plan_import(session: Session, records: Iterable[ContactRecord], *, update_ex
                 company_address = planned_company_address[company_key]
             else:
                 company_values = {col: getattr(rec, attr) for attr, col in COMPANY_FIELDS.items()}
-                if rec.use_company_address is None and not rec.has_company_address():
-                    # a foreign file: the contact's address seeds the new company
-                    company_values.update(street=rec.street, postal_code=rec.postal_code, city=rec.city,
-                                          country=rec.country or "Deutschland")
+                company_values.update(vat_id=rec.company_vat_id, notes="")  # every bulk row has the same keys
+                if rec.use_company_address is None and not rec.has_company_address() and candidate is not None:
+                    # a foreign file: the contact's business address seeds the new company
+                    company_values.update(street=own[0], postal_code=own[1], city=own[2],
+                                          country=own[3] or "Deutschland")
+                site = next((w for w in rec.websites if w.kind == "work"), None)
+                if not company_values["web"] and site is not None:
+                    company_values["web"] = site.value  # Outlook's "Web Page" of a business contact
                 company_address = (company_values["street"], company_values["postal_code"], company_values["city"],
                                    company_values["country"])
         else:
@@ -218,17 +393,39 @@ def plan_import(session: Session, records: Iterable[ContactRecord], *, update_ex
         if rec.use_company_address is None:
             if not company_key:
                 use_company = False
-            elif not rec.has_own_address() or _same_address(own, company_address):
+            elif not rec.has_own_address() or (candidate is not None and _same_address(own, company_address)):
                 use_company = True
-                values.update(street="", postal_code="", city="", country="")
+                if candidate is not None:
+                    own_addresses.remove(candidate)  # it is the company's address
             else:
                 use_company = False
         else:
             use_company = rec.use_company_address
         values["use_company_address"] = use_company
-        errors = contact_errors(values, partial=True)[1]
+        if use_company and company_key:  # the contact's columns hold the company's address (or nothing)
+            values.update(street="", postal_code="", city="", country="")
+        lists = {"emails": _points(rec.emails), "phones": _points(rec.phones), "websites": _points(rec.websites),
+                 "addresses": _addresses(own_addresses)}
+        values.update({k: v for k, v in lists.items() if k in CONTACT_LIST_KEYS})
+        for single in ("email", "phone"):  # the service copies the preferred entries into these
+            values.pop(single)
+        if "websites" not in CONTACT_LIST_KEYS:
+            seeded = company_values["web"] if company_values is not None else ""
+            if any(w.value != seeded for w in rec.websites):
+                rec.not_kept.append("Website (beim Kontakt nicht speicherbar)")
+        cleaned, errors = contact_errors(values, partial=True)
+        if any(_ENTRY_ERROR.match(k) for k in errors):
+            # A bad entry of a list (an odd second e-mail address) costs the entry, not the contact:
+            # it is named as not kept, with the service's reason.
+            _drop_bad_entries(values, errors, item)
+            cleaned, errors = contact_errors(values, partial=True)
+        values.update({k: cleaned[k] for k in CONTACT_LIST_KEYS if k in cleaned})  # checked, without repeats
         if company_values is not None:
-            errors |= {f"company_{k}": v for k, v in company_errors(company_values, partial=True)[1].items()}
+            _company_lists(company_values)
+            company_cleaned, company_problems = company_errors(company_values, partial=True)
+            errors |= {f"company_{k}": v for k, v in company_problems.items()}
+            company_values.update({k: company_cleaned[k] for k in ("emails", "phones", "websites", "addresses")
+                                   if k in company_cleaned})
         problem = _row_errors(errors, LABELS | {f"company_{k}": v for k, v in COMPANY_LABELS.items()})
         if problem:
             item.reason = problem
@@ -251,6 +448,8 @@ def plan_import(session: Session, records: Iterable[ContactRecord], *, update_ex
         if existing is None:
             existing = next((cid for cid, mail in by_name.get(name_key, []) if _compatible(mail, rec.email)), None)
             how = "gleicher Name und gleiche Firma"
+        if existing is None and find_match is not None:
+            existing, how = find_match(session, rec), "laut Dublettenprüfung derselbe Kontakt"
         if existing is not None:
             matches.append((item, existing, how))
             continue
@@ -273,10 +472,13 @@ def _plan_updates(session: Session, matches: list[tuple[PlanItem, int, str]],
         item.contact_id = cid
         changes: dict[str, Any] = {}
         for key in TEXT_FIELDS:
+            if key in SINGLE_COPIES:
+                continue  # copies of the lists' preferred entries: the lists are compared below
             new = item.values[key]
             old = getattr(contact, key) or ""
             if new and (fold(new) != fold(old) if key in LOOSE_FIELDS else new != old):
                 changes[key] = new
+        changes.update(_list_changes(contact, item.values))
         if rec.gender and rec.gender != "unknown" and rec.gender != contact.gender:
             changes["gender"] = rec.gender
         if rec.language and rec.language != contact.language:
@@ -294,12 +496,59 @@ def _plan_updates(session: Session, matches: list[tuple[PlanItem, int, str]],
         if not changes:
             item.action, item.reason = "skip", f"{base} – keine Änderungen"
             continue
-        item.changes = [LABELS[k] for k in changes]
+        item.changes = [LABELS.get(k) or LIST_LABELS.get(k) or EXTRA_LABELS.get(k, k) for k in changes]
         if not update_existing:
             item.action, item.reason = "skip", f"{base} – nicht aktualisiert ({', '.join(item.changes)})"
             continue
         item.values = changes
         item.action, item.reason = "update", f"{base} – ändert {', '.join(item.changes)}"
+
+
+SINGLE_COPIES = {"email", "phone", "street", "postal_code", "city", "country"}
+
+
+def _entry_key(key: str, entry: dict[str, Any]) -> tuple[str, ...]:
+    if key == "addresses":
+        return (fold(entry.get("street") or ""), (entry.get("postal_code") or "").replace(" ", ""),
+                fold(entry.get("city") or ""))
+    # as the model compares entries: e-mail casefolded, phone "+49 89 1" = "089 1", web without scheme
+    return (value_key(CHANNELS[key], entry.get("value") or ""),)
+
+
+def _company_address(company: Company) -> dict[str, Any]:
+    return {"street": company.street, "postal_code": company.postal_code, "city": company.city}
+
+
+def _covers(stored: dict[str, Any], new: dict[str, Any]) -> bool:
+    """A stored address says everything the new one says (same street, PLZ and city where it gives them)."""
+    fields = [k for k in ("street", "postal_code", "city") if new.get(k)]
+    return bool(fields) and all(_entry_key("addresses", {k: new[k]}) == _entry_key("addresses", {k: stored.get(k) or ""})
+                                for k in fields)
+
+
+def _list_changes(contact: Contact, values: dict[str, Any]) -> dict[str, Any]:
+    """An update adds what the record brings and the contact lacks; it never removes an entry.
+
+    A given list replaces the stored one (service rule), so the stored entries go first, unchanged.
+    Scalars (birthday, nickname, department, notes) change only when the record has a value.
+    """
+    stored = points_of(contact)
+    changes: dict[str, Any] = {}
+    for key in CONTACT_LIST_KEYS:
+        have = list(stored.get(key, []))
+        if key == "addresses":
+            known = have + ([_company_address(contact.company)] if contact.use_company_address and contact.company else [])
+            new = [dict(e, preferred=False) for e in values.get(key, []) if not any(_covers(k, e) for k in known)]
+        else:
+            seen = {_entry_key(key, e) for e in have}
+            new = [dict(e, preferred=False) for e in values.get(key, []) if _entry_key(key, e) not in seen]
+        if new:
+            changes[key] = have + new
+    for scalar in ("birthday", "nickname", "department", "notes"):
+        value = values.get(scalar)
+        if value and value != getattr(contact, scalar, None):
+            changes[scalar] = value
+    return changes
 
 
 def apply_import(ka: Any, plan: ImportPlan, *, progress: bool = False, chunk_size: int = 1000) -> ImportResult:

@@ -29,13 +29,19 @@ import quopri
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
 
 from kundenakte.core.exchange import (
     GENDER_CODES,
+    Address,
     ContactRecord,
+    Point,
     parse_bool,
+    parse_date,
     parse_gender,
     parse_language,
+    preferred_of,
     split_prefix,
 )
 
@@ -48,6 +54,9 @@ def decode_bytes(data: bytes) -> str:
         return data[3:].decode("utf-8", errors="replace")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16")
+    head = data[:200]
+    if len(head) >= 2 and head.count(0) * 3 >= len(head):  # UTF-16 without BOM (Roundcube's sample)
+        return data.decode("utf-16-be" if head[0] == 0 else "utf-16-le", errors="replace")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -63,18 +72,19 @@ class Property:
     params: dict[str, list[str]] = field(default_factory=dict)  # upper-case keys
     value: str = ""  # raw (still escaped) unless decoded from quoted-printable
     line: int = 0
+    group: str = ""  # "item1" of item1.EMAIL (Apple ties X-ABLabel to its entry so)
+    types: set[str] = field(default_factory=set)  # lower case TYPE values, set by parse_property
+    preferred: bool = False  # TYPE=pref (2.1/3.0) or a PREF parameter (4.0)
 
     @property
-    def types(self) -> set[str]:
-        return {t.lower() for t in self.params.get("TYPE", [])}
-
-    @property
-    def preferred(self) -> bool:
-        return "pref" in self.types or "PREF" in self.params
+    def text(self) -> str:
+        return unescape(self.value).strip()
 
 
 def _split_unquoted(text: str, sep: str) -> list[str]:
     """Split at ``sep`` outside double quotes."""
+    if '"' not in text:  # the common case, and the hot path of a large import
+        return text.split(sep)
     parts: list[str] = []
     buf: list[str] = []
     quoted = False
@@ -92,6 +102,9 @@ def _split_unquoted(text: str, sep: str) -> list[str]:
 
 
 def _find_value_colon(line: str) -> int:
+    first = line.find(":")
+    if first < 0 or '"' not in line[:first]:
+        return first
     quoted = False
     for i, ch in enumerate(line):
         if ch == '"':
@@ -108,23 +121,26 @@ def parse_property(line: str, lineno: int = 0) -> Property | None:
     head, value = line[:colon], line[colon + 1:]
     parts = _split_unquoted(head, ";")
     name = parts[0].strip().upper()
+    group = ""
     if "." in name:  # group prefix: item1.EMAIL
-        name = name.rsplit(".", 1)[1]
+        group, name = name.rsplit(".", 1)
     params: dict[str, list[str]] = {}
     for p in parts[1:]:
-        if not p.strip():
-            continue
-        if "=" in p:
-            key, _, raw = p.partition("=")
+        key, eq, raw = p.partition("=")
+        if eq:
             key = key.strip().upper()
-            values = [v.strip().strip('"') for v in _split_unquoted(raw, ",")]
+            values = [v.strip().strip('"') for v in _split_unquoted(raw, ",")] if "," in raw or '"' in raw else [raw.strip()]
+        elif not p.strip():
+            continue
         else:  # vCard 2.1 bare parameter: TEL;WORK;VOICE
             key, values = "TYPE", [p.strip()]
-        if key == "TYPE":
+        if key == "TYPE" and any("," in v for v in values):  # TYPE="work,voice"
             values = [v for raw_v in values for v in raw_v.split(",")]
         params.setdefault(key, []).extend(v for v in values if v)
-    prop = Property(name=name, params=params, value=value, line=lineno)
-    if "QUOTED-PRINTABLE" in {e.upper() for e in params.get("ENCODING", [])} or "quoted-printable" in prop.types:
+    types = {t.lower() for t in params.get("TYPE", ())}
+    prop = Property(name=name, params=params, value=value, line=lineno, group=group, types=types,
+                    preferred="pref" in types or "PREF" in params)
+    if "quoted-printable" in types or "QUOTED-PRINTABLE" in {e.upper() for e in params.get("ENCODING", ())}:
         charset = (params.get("CHARSET") or ["utf-8"])[0]
         raw_bytes = quopri.decodestring(value.encode("latin-1", errors="replace"))
         try:
@@ -135,6 +151,8 @@ def parse_property(line: str, lineno: int = 0) -> Property | None:
 
 
 def _is_qp_start(line: str) -> bool:
+    if "uoted" not in line and "UOTED" not in line:  # cheap test first: most lines are not quoted-printable
+        return False
     colon = _find_value_colon(line)
     return colon >= 0 and "QUOTED-PRINTABLE" in line[:colon].upper()
 
@@ -165,6 +183,8 @@ def unfold(text: str) -> Iterator[tuple[int, str]]:
 
 
 def unescape(value: str) -> str:
+    if "\\" not in value:
+        return value
     out: list[str] = []
     i = 0
     while i < len(value):
@@ -181,6 +201,8 @@ def unescape(value: str) -> str:
 
 def split_escaped(value: str, sep: str = ";") -> list[str]:
     """Split a raw value at unescaped ``sep``; the parts stay escaped."""
+    if "\\" not in value:
+        return value.split(sep)
     parts: list[str] = []
     buf: list[str] = []
     i = 0
@@ -217,11 +239,16 @@ def iter_cards(text: str) -> Iterator[tuple[int, list[Property]]]:
     props: list[Property] = []
     start = 0
     for lineno, line in unfold(text):
-        upper = line.strip().upper()
-        if upper.startswith("BEGIN:VCARD") or upper.endswith(":BEGIN:VCARD"):
+        # only the ends of a line can mark a card (a long NOTE is not upper-cased for that)
+        upper = line[:12].lstrip().upper()
+        if upper.startswith("BEGIN:VCARD") or line.rstrip()[-12:].upper() == ":BEGIN:VCARD":
+            upper = line.strip().upper()
             depth += 1
             if depth == 1:
                 props, start = [], lineno
+            elif depth == 2:  # a nested card (2.1 AGENT): not read, but reported as not kept
+                props.append(Property(name=upper.split(":", 1)[0].split(";")[0].rsplit(".", 1)[-1] or "AGENT",
+                                      value="BEGIN:VCARD", line=lineno))
             continue
         if upper.startswith("END:VCARD"):
             if depth == 1:
@@ -236,93 +263,179 @@ def iter_cards(text: str) -> Iterator[tuple[int, list[Property]]]:
         yield start, props
 
 
-def _pick(props: list[Property], name: str) -> Property | None:
-    """The ``work`` one, else the preferred one, else the first."""
-    found = [p for p in props if p.name == name and p.value.strip()]
-    if not found:
-        return None
-    for test in (lambda p: "work" in p.types and p.preferred, lambda p: "work" in p.types, lambda p: p.preferred):
-        for p in found:
-            if test(p):
-                return p
-    return found[0]
+# Properties that describe the file or the card, not the person: consumed without a report.
+META = {"VERSION", "PRODID", "REV", "X-MS-OL-DEFAULT-POSTAL-ADDRESS", "X-KUNDENAKTE-FORMAT"}
+# Written since the address lists: its absence marks an older export, whose ADR was the company's
+# address when the contact used it.
+FORMAT_MARK = "X-KUNDENAKTE-FORMAT:2"
+OWN_EXTENSIONS = {
+    "X-KUNDENAKTE-SALUTATION": "salutation_override", "X-KUNDENAKTE-ACCOUNT-MANAGER": "account_manager",
+    "X-KUNDENAKTE-COMPANY-TEL": "company_phone", "X-KUNDENAKTE-COMPANY-EMAIL": "company_email",
+    "X-KUNDENAKTE-COMPANY-URL": "company_web", "X-KUNDENAKTE-COMPANY-ACCOUNT-MANAGER": "company_account_manager",
+    "X-KUNDENAKTE-COMPANY-VAT-ID": "company_vat_id",
+}
+COMPANY_ROLE = "X-KUNDENAKTE-ROLE"  # ADR;X-KUNDENAKTE-ROLE=company: the company's address
 
 
-def _text(props: list[Property], *names: str) -> str:
-    for name in names:
-        for p in props:
-            if p.name == name and p.value.strip():
-                return unescape(p.value).strip()
-    return ""
+def _uri_value(text: str, scheme: str) -> str:
+    return text[len(scheme):] if text.lower().startswith(scheme) else text
 
 
-def _adr(prop: Property | None) -> tuple[str, str, str, str]:
-    if prop is None:
-        return "", "", "", ""
-    pobox, ext, street, city, _region, code, country = components(prop.value, 7)
-    street_full = "\n".join(x for x in (street, ext) if x) or pobox
-    return street_full, code, city, country
+def email_kind(types: set[str]) -> str:
+    return "work" if "work" in types else "home" if "home" in types else "other"
+
+
+def phone_kind(types: set[str]) -> str:
+    for key, kind in (("fax", "fax"), ("cell", "mobile"), ("pager", "pager"), ("work", "work"), ("home", "home")):
+        if key in types:
+            return kind
+    return "other"
+
+
+def _mark_preferred(items: list[Any]) -> None:
+    """Exactly one preferred entry: the first one the file marks, else the first business one, else the first."""
+    seen = False
+    for item in items:
+        item.preferred = item.preferred and not seen
+        seen = seen or item.preferred
+    if items and not seen:
+        next((x for x in items if x.kind == "work"), items[0]).preferred = True
+
+
+def _address(prop: Property, kind: str, not_kept: list[str]) -> Address:
+    pobox, ext, street, city, region, code, country = components_lines(prop.value, 7)
+    lines = [x.strip() for x in street.split("\n") if x.strip()]
+    extra = [x for x in (ext, *lines[1:], pobox) if x]
+    if region:
+        not_kept.append(f"{prop.name} (Region)")
+    return Address(kind, lines[0] if lines else "", ", ".join(extra), code, city, country, prop.preferred)
+
+
+def components_lines(value: str, count: int) -> list[str]:
+    """Like :func:`components`, but list parts joined by a comma and newlines kept (ADR street lines)."""
+    parts = split_escaped(value, ";")
+    parts += [""] * (count - len(parts))
+    return [", ".join(y for y in (unescape(x).strip() for x in split_escaped(part, ",")) if y) for part in parts[:count]]
 
 
 def card_to_record(props: list[Property], source: str = "") -> ContactRecord:
+    """Map one card; every property with a value is either kept or named in ``not_kept``."""
     rec = ContactRecord(source=source)
-    n = next((p for p in props if p.name == "N"), None)
+    used: set[int] = set()
+    not_kept: list[str] = []
+
+    by_name: dict[str, list[int]] = {}
+    for i, p in enumerate(props):
+        by_name.setdefault(p.name, []).append(i)
+
+    def take(*names: str) -> list[Property]:
+        """The not yet used properties of these names that have a value, in file order; now used."""
+        if len(names) == 1:
+            found = [i for i in by_name.get(names[0], ()) if i not in used and props[i].value.strip()]
+        else:
+            found = sorted(i for name in names for i in by_name.get(name, ()) if i not in used and props[i].value.strip())
+        used.update(found)
+        return [props[i] for i in found]
+
+    new_format = any(p.name == "X-KUNDENAKTE-FORMAT" for p in props)
+    take(*META)
+    n = next(iter(take("N")), None)
     if n is not None:
-        family, given, additional, prefix, _suffix = components(n.value, 5)
+        family, given, additional, prefix, suffix = components(n.value, 5)
         rec.last_name = family
         rec.first_name = " ".join(x for x in (given, additional) if x)
         hint, rec.title = split_prefix(prefix)
         rec.gender = hint
-    if not rec.last_name and not rec.first_name:
-        fn = _text(props, "FN")
+        if suffix:
+            not_kept.append("N (Namenszusatz)")
+    orgs = take("ORG")
+    if orgs:
+        org_parts = [x for x in components_lines(orgs[0].value, 8)]
+        rec.company_name = org_parts[0]
+        rec.department = ", ".join(x for x in org_parts[1:] if x)
+        not_kept.extend("ORG" for _ in orgs[1:])
+    kind = " ".join(p.text.lower() for p in take("KIND", "X-ABSHOWAS"))
+    fn = " ".join(p.text for p in take("FN"))
+    person = bool(rec.last_name or rec.first_name)
+    org_only = not person and rec.company_name and fn.casefold() in ("", rec.company_name.casefold())
+    if kind in ("org", "organization", "company") or org_only:
+        rec.is_company = bool(rec.company_name)
+        if rec.is_company:
+            rec.last_name = rec.first_name = ""
+    elif not person and fn:
         words = fn.split()
-        if words:
-            hint, title = split_prefix(" ".join(w for w in words[:-1] if w.endswith(".") or w.casefold() in ("herr", "frau")))
-            names = [w for w in words if not (w.endswith(".") or w.casefold() in ("herr", "frau"))]
-            if names:
-                rec.last_name = names[-1]
-                rec.first_name = " ".join(names[:-1])
-                rec.title = rec.title or title
-                rec.gender = rec.gender or hint
-    gender = _text(props, "GENDER", "X-GENDER", "X-KUNDENAKTE-GENDER")
+        hint, title = split_prefix(" ".join(w for w in words[:-1] if w.endswith(".") or w.casefold() in ("herr", "frau")))
+        names = [w for w in words if not (w.endswith(".") or w.casefold() in ("herr", "frau"))]
+        if names:
+            rec.last_name = names[-1]
+            rec.first_name = " ".join(names[:-1])
+            rec.title = rec.title or title
+            rec.gender = rec.gender or hint
+    genders = take("GENDER", "X-GENDER", "X-KUNDENAKTE-GENDER")
+    gender = genders[0].text if genders else ""
+    not_kept.extend(p.name for p in genders[1:] if p.text != gender)
     if gender:
         # GENDER is "sex;identity text": only the sex letter counts.
         parsed = parse_gender(split_escaped(gender, ";")[0]) or parse_gender(gender)
         rec.gender = parsed or rec.gender
-    lang = next((p for p in props if p.name in ("LANG", "X-KUNDENAKTE-LANG", "X-LANG") and p.preferred), None)
-    rec.language = parse_language(unescape(lang.value) if lang else _text(props, "LANG", "X-KUNDENAKTE-LANG", "X-LANG"))
-    org = next((p for p in props if p.name == "ORG" and p.value.strip()), None)
-    if org is not None:
-        rec.company_name = components(org.value, 1)[0]
-    rec.position = _text(props, "TITLE") or _text(props, "ROLE")
-    email = _pick(props, "EMAIL")
-    rec.email = unescape(email.value).strip() if email else ""
-    if rec.email.lower().startswith("mailto:"):
-        rec.email = rec.email[7:]
-    tel = _pick(props, "TEL")
-    rec.phone = unescape(tel.value).strip() if tel else ""
-    if rec.phone.lower().startswith("tel:"):
-        rec.phone = rec.phone[4:]
-    rec.salutation_override = _text(props, "X-KUNDENAKTE-SALUTATION")
-    rec.account_manager = _text(props, "X-KUNDENAKTE-ACCOUNT-MANAGER")
-    rec.company_phone = _text(props, "X-KUNDENAKTE-COMPANY-TEL")
-    rec.company_email = _text(props, "X-KUNDENAKTE-COMPANY-EMAIL")
-    rec.company_web = _text(props, "X-KUNDENAKTE-COMPANY-URL")
-    rec.company_account_manager = _text(props, "X-KUNDENAKTE-COMPANY-ACCOUNT-MANAGER")
-    flag = parse_bool(_text(props, "X-KUNDENAKTE-USE-COMPANY-ADDRESS") or None)
-    adr = _adr(_pick(props, "ADR"))
-    if flag is None:
-        rec.street, rec.postal_code, rec.city, rec.country = adr
-    else:
-        rec.use_company_address = flag
-        own = _adr(next((p for p in props if p.name == "X-KUNDENAKTE-ADR"), None))
-        company = _adr(next((p for p in props if p.name == "X-KUNDENAKTE-COMPANY-ADR"), None))
-        if flag and rec.company_name:
-            company, own = adr, own
+    langs = take("LANG", "X-KUNDENAKTE-LANG", "X-LANG")
+    lang = next((p for p in langs if p.preferred), langs[0] if langs else None)
+    rec.language = parse_language(unescape(lang.value) if lang else "")
+    not_kept.extend(p.name for p in langs if parse_language(p.text) != rec.language)
+    titles, roles = take("TITLE"), take("ROLE")
+    rec.position = (titles or roles)[0].text if (titles or roles) else ""
+    # one position: every further TITLE/ROLE that says something else is reported
+    not_kept.extend(p.name for p in (*titles, *roles) if p.text != rec.position)
+    rec.nickname = ", ".join(x for p in take("NICKNAME") for x in (unescape(v).strip() for v in split_escaped(p.value, ",")) if x)
+    rec.notes = "\n\n".join(p.text for p in take("NOTE") if p.text)
+    for p in take("BDAY"):
+        born = parse_date(p.text)
+        if isinstance(born, date) and rec.birthday is None:
+            rec.birthday = born
         else:
-            own = adr
-        rec.street, rec.postal_code, rec.city, rec.country = own
-        rec.company_street, rec.company_postal_code, rec.company_city, rec.company_country = company
+            not_kept.append("BDAY")
+    rec.emails = [Point(_uri_value(p.text, "mailto:"), email_kind(p.types), p.preferred) for p in take("EMAIL")]
+    rec.phones = [Point(_uri_value(p.text, "tel:"), phone_kind(p.types), p.preferred) for p in take("TEL")]
+    rec.websites = [Point(p.text, email_kind(p.types), p.preferred) for p in take("URL")]
+    for name, attr in OWN_EXTENSIONS.items():
+        found = take(name)
+        if found:
+            setattr(rec, attr, found[0].text)
+            not_kept.extend(p.name for p in found[1:] if p.text != found[0].text)
+    flag_props = take("X-KUNDENAKTE-USE-COMPANY-ADDRESS")
+    flag = parse_bool(flag_props[0].text) if flag_props else None
+    adrs = take("ADR")
+    company_adr = [p for p in adrs if (p.params.get(COMPANY_ROLE) or [""])[0].lower() == "company"]
+    old_own = take("X-KUNDENAKTE-ADR")  # exports before the address lists
+    company_extra = take("X-KUNDENAKTE-COMPANY-ADR")
+    if flag and rec.company_name and not new_format and not company_extra and adrs:
+        company_adr = [adrs[0]]  # an old export: the shown ADR was the company's
+    own = [p for p in adrs if p not in company_adr]
+    rec.addresses = [_address(p, email_kind(p.types), not_kept) for p in own + old_own]
+    for p in company_adr + company_extra:
+        a = _address(p, "work", not_kept)
+        rec.company_street, rec.company_postal_code, rec.company_city, rec.company_country = a.parts()
+        break
+    rec.use_company_address = flag
+    default_adr = [p.text for p in props if p.name == "X-MS-OL-DEFAULT-POSTAL-ADDRESS"]
+    if default_adr and not any(a.preferred for a in rec.addresses):
+        wanted = {"1": "home", "2": "work", "3": "other"}.get(default_adr[0], "")
+        for a in rec.addresses:
+            if a.kind == wanted:
+                a.preferred = True
+                break
+    for items in (rec.emails, rec.phones, rec.websites, rec.addresses):
+        _mark_preferred(items)
+    if rec.addresses:
+        take("LABEL")  # the printed form of an address kept above
+    # Apple's labels of grouped entries ("_$!<HomePage>!$_") are kept as the entry's kind.
+    kept_groups = {p.group for i, p in enumerate(props) if i in used and p.group}
+    used.update(i for i, p in enumerate(props) if p.name == "X-ABLABEL" and p.group in kept_groups)
+    for i, p in enumerate(props):
+        if i not in used and p.value.strip():
+            not_kept.append(p.name)
+    rec.not_kept = list(dict.fromkeys(not_kept))
+    rec.sync()
     return rec
 
 
@@ -368,49 +481,71 @@ def _structured(*parts: str) -> str:
     return ";".join(escape(p) for p in parts)
 
 
-def _adr_value(street: str, code: str, city: str, country: str) -> str:
-    return _structured("", "", street, city, "", code, country)
+_PHONE_TYPES = {"work": "work,voice", "home": "home,voice", "mobile": "cell", "fax": "fax", "pager": "pager",
+                "other": "voice"}
+
+
+def _typed(name: str, kind: str, preferred: bool, v4: bool, extra: str = "") -> str:
+    """``EMAIL;TYPE=work;PREF=1`` (4.0) or ``EMAIL;TYPE=WORK,PREF`` (3.0); kind "other" has no type."""
+    types = [t for t in (extra, "" if kind == "other" else kind) if t]
+    if v4:
+        head = name + (f";TYPE={','.join(types)}" if types else "") + (";PREF=1" if preferred else "")
+    else:
+        types += ["pref"] if preferred else []
+        head = name + (f";TYPE={','.join(types).upper()}" if types else "")
+    return head + ":"
+
+
+def _flags(items: list[Any]) -> list[tuple[Any, bool]]:
+    """Each entry with whether it is the preferred one (exactly one per non-empty list)."""
+    best = preferred_of(items)
+    return [(item, item is best) for item in items]
 
 
 def record_to_card(rec: ContactRecord, version: str = "4.0") -> str:
     if version not in ("3.0", "4.0"):
         raise ValueError(f"vCard-Version {version} wird nicht unterstützt (3.0 oder 4.0)")
     v4 = version == "4.0"
-    lines = ["BEGIN:VCARD", f"VERSION:{version}", "PRODID:-//Kundenakte//Kundenakte//DE"]
+    lines = ["BEGIN:VCARD", f"VERSION:{version}", "PRODID:-//Kundenakte//Kundenakte//DE", FORMAT_MARK]
     full = " ".join(x for x in (rec.title, rec.first_name, rec.last_name) if x) or rec.company_name or "-"
     lines.append("FN:" + escape(full))
     lines.append("N:" + _structured(rec.last_name, rec.first_name, "", rec.title, ""))
+    if rec.nickname:
+        lines.append("NICKNAME:" + escape(rec.nickname))
     gender = GENDER_CODES.get(rec.gender or "unknown", "U")
     lines.append(("GENDER:" if v4 else "X-GENDER:") + gender)
+    if rec.birthday:
+        lines.append("BDAY:" + (rec.birthday.strftime("%Y%m%d") if v4 else rec.birthday.isoformat()))
     if rec.language:
         lines.append(("LANG:" if v4 else "X-KUNDENAKTE-LANG:") + escape(rec.language))
-    if rec.company_name:
-        lines.append("ORG:" + escape(rec.company_name))
+    if rec.company_name or rec.department:
+        lines.append("ORG:" + _structured(rec.company_name, *([rec.department] if rec.department else [])))
     if rec.position:
         lines.append("TITLE:" + escape(rec.position))
-    work = "TYPE=work" if v4 else "TYPE=WORK"
-    if rec.email:
-        lines.append(f"EMAIL;{work}:" + escape(rec.email))
-    if rec.phone:
-        lines.append(f"TEL;{'TYPE=work,voice' if v4 else 'TYPE=WORK,VOICE'}:" + escape(rec.phone))
-    own = (rec.street, rec.postal_code, rec.city, rec.country)
+    for point, pref in _flags(rec.emails):
+        lines.append(_typed("EMAIL", point.kind, pref, v4, "" if v4 else "internet") + escape(point.value))
+    for point, pref in _flags(rec.phones):
+        types = _PHONE_TYPES.get(point.kind, "voice")
+        lines.append(_typed("TEL", "other", pref, v4, types) + escape(point.value))
+    for point, pref in _flags(rec.websites):
+        lines.append(_typed("URL", point.kind, pref, v4) + escape(point.value))
+    for adr, pref in _flags(rec.addresses):
+        lines.append(_typed("ADR", adr.kind, pref, v4)
+                     + _structured("", adr.extra, adr.street, adr.city, "", adr.postal_code, adr.country))
     company = (rec.company_street, rec.company_postal_code, rec.company_city, rec.company_country)
-    use_company = bool(rec.use_company_address) and bool(rec.company_name)
-    shown, hidden_name, hidden = (company, "X-KUNDENAKTE-ADR", own) if use_company else (own, "X-KUNDENAKTE-COMPANY-ADR", company)
-    if any(shown):
-        lines.append(f"ADR;{work}:" + _adr_value(*shown))
-    if any(hidden):
-        lines.append(f"{hidden_name}:" + _adr_value(*hidden))
+    if any(company):
+        street, _, extra = rec.company_street.partition("\n")
+        value = _structured("", extra, street, rec.company_city, "", rec.company_postal_code, rec.company_country)
+        use_company = bool(rec.use_company_address) and bool(rec.company_name)
+        # Other programs show the company's address as the contact's business address when it uses it.
+        lines.append((f"ADR;TYPE={'work' if v4 else 'WORK'};{COMPANY_ROLE}=company:" if use_company
+                      else "X-KUNDENAKTE-COMPANY-ADR:") + value)
+    if rec.notes:
+        lines.append("NOTE:" + escape(rec.notes))
     flag = rec.use_company_address if rec.use_company_address is not None else True
     lines.append("X-KUNDENAKTE-USE-COMPANY-ADDRESS:" + ("TRUE" if flag else "FALSE"))
-    for name, value in (
-        ("X-KUNDENAKTE-SALUTATION", rec.salutation_override),
-        ("X-KUNDENAKTE-ACCOUNT-MANAGER", rec.account_manager),
-        ("X-KUNDENAKTE-COMPANY-TEL", rec.company_phone),
-        ("X-KUNDENAKTE-COMPANY-EMAIL", rec.company_email),
-        ("X-KUNDENAKTE-COMPANY-URL", rec.company_web),
-        ("X-KUNDENAKTE-COMPANY-ACCOUNT-MANAGER", rec.company_account_manager),
-    ):
+    for name, attr in OWN_EXTENSIONS.items():
+        value = getattr(rec, attr)
         if value:
             lines.append(f"{name}:" + escape(value))
     lines.append("END:VCARD")
