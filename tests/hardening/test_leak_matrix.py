@@ -448,13 +448,17 @@ def test_api(matrix: Matrix, apis: dict[str, Api], login_name: str) -> None:
 def test_contact_export_carries_no_document_data(matrix: Matrix, tmp_path: Path) -> None:
     from kundenakte.core.exchange.exporter import export_contacts
 
-    for fmt in ("vcard", "csv"):
-        target = tmp_path / f"export.{fmt}"
-        assert export_contacts(matrix.ka, target, fmt=fmt) >= 1
-        body = target.read_text(encoding="utf-8-sig")
+    from kundenakte.core.exchange.csvio import LAYOUTS
+    from kundenakte.core.exchange.exporter import ENCODINGS
+
+    # vCard and every CSV layout, each read in its own encoding (Outlook's are cp1252).
+    for fmt, layout in [("vcard", ""), *(("csv", name) for name in LAYOUTS)]:
+        target = tmp_path / f"export-{layout or fmt}"
+        assert export_contacts(matrix.ka, target, fmt=fmt, **({"layout": layout} if layout else {})) >= 1
+        body = target.read_bytes().decode(ENCODINGS[layout] if layout else "utf-8").lstrip("\ufeff")
         assert "Matrix" in body
         for login_name in USERS:  # nobody may see document data in master data
-            check_body(matrix, login_name, f"export {fmt}", 200, body, cells=len(matrix.docs))
+            check_body(matrix, login_name, f"export {layout or fmt}", 200, body, cells=len(matrix.docs))
         assert COMMON not in body and "zq" not in body
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from kundenakte.core import acl
 from kundenakte.core.documents import DocumentInput, create_document
+from kundenakte.core.formatting import round_money
 from kundenakte.core.models import Company, Contact, Document, User
 from kundenakte.plugins.sales.finalise import finalise_voucher
 from kundenakte.plugins.sales.payments import record_payment
@@ -111,7 +112,8 @@ def _showcase(ka: Kundenakte, rnd: random.Random) -> int:
         finalise_voucher(ka, s, viewer, invoice_id)  # PDF with ZUGFeRD, read-only from now on
     made = 4
     # an open invoice (due in the future) and an overdue one, both finalised; a part payment on the overdue one
-    for title, age, paid in (("Supportpaket 2027", 3, None), ("Anpassung Vorlagen", 45, Decimal("500.00"))):
+    # The part payment is a share of the invoice's total (its random lines decide the amount).
+    for title, age, paid in (("Supportpaket 2027", 3, None), ("Anpassung Vorlagen", 45, Decimal("0.4"))):
         with ka.db.write() as s:
             doc = create_document(ka, s, viewer, "invoice", DocumentInput(
                 title=title, contact_id=contact.id, document_date=(today - dt.timedelta(days=age)).isoformat(),
@@ -122,6 +124,7 @@ def _showcase(ka: Kundenakte, rnd: random.Random) -> int:
         with ka.db.write() as s:
             finalise_voucher(ka, s, viewer, doc_id)
             if paid is not None:
-                record_payment(ka, s, viewer, doc_id, paid_on=today - dt.timedelta(days=10), amount=paid)
+                gross = Decimal(s.get(Document, doc_id).amount or 0)  # type: ignore[union-attr]
+                record_payment(ka, s, viewer, doc_id, paid_on=today - dt.timedelta(days=10), amount=round_money(gross * paid))
         made += 1
     return made
