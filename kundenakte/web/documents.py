@@ -56,7 +56,7 @@ from kundenakte.core.models import Attachment, Company, Contact, Document, Folde
 from kundenakte.core.storage import UploadTooLarge
 from kundenakte.web import formats, pickers, uploads
 from kundenakte.web.context import current_ka, db, language, login_required, viewer
-from kundenakte.web.errors import MESSAGES, render_error
+from kundenakte.web.errors import MESSAGES, message_text, render_error
 from kundenakte.web.menus import for_display, menu_url
 from kundenakte.web.uploads import PendingUpload
 
@@ -695,7 +695,7 @@ def _document_actions(doc: Document, editable: bool) -> tuple[list[Any], list[An
 def _notices(doc: Document | None) -> list[str]:
     """What plugins say the user must know about this document (page_notices)."""
     ka = current_ka()
-    return [str(n) for _p, n in ka.collect("page_notices", db(), ka=ka, viewer=viewer(), page="document", document=doc)
+    return [message_text(n) for _p, n in ka.collect("page_notices", db(), ka=ka, viewer=viewer(), page="document", document=doc)
             if n]
 
 

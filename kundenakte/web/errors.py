@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Mapping
+from typing import Any
 
 from flask import Flask, current_app, jsonify, render_template, request, session
 from flask.typing import ResponseReturnValue
@@ -24,6 +25,11 @@ MESSAGES = {
     429: ("Zu viele Versuche", "Bitte warten Sie einen Moment und versuchen Sie es erneut."),
     500: ("Interner Fehler", "Etwas ist schiefgegangen. Der Fehler wurde protokolliert."),
 }
+
+
+def message_text(text: Any) -> str:
+    """A core or plugin sentence in the request's language: a ``Message`` (``N_``) is translated."""
+    return _(text.msgid, **text.params) if isinstance(text, Message) else str(text)
 
 
 def field_messages(errors: Mapping[str, str]) -> dict[str, str]:

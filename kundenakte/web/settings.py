@@ -28,7 +28,7 @@ from kundenakte.core.users import (
 )
 from kundenakte.core.validation import ValidationError, email_error
 from kundenakte.web.context import current_ka, db, language, login_required, viewer
-from kundenakte.web.errors import field_messages
+from kundenakte.web.errors import field_messages, message_text
 from kundenakte.web.menus import for_display
 
 bp = Blueprint("settings", __name__, url_prefix="/einstellungen")
@@ -55,7 +55,7 @@ def index() -> ResponseReturnValue:
     for item in for_display(links, language()):
         grouped.setdefault(item.group, []).append(item)
     ka = current_ka()
-    notices = [str(n) for _p, n in ka.collect("page_notices", db(), ka=ka, viewer=viewer(), page="settings", document=None)
+    notices = [message_text(n) for _p, n in ka.collect("page_notices", db(), ka=ka, viewer=viewer(), page="settings", document=None)
                if n]
     return render_template("settings/index.html", plugin_links=list(grouped.items()), is_admin=viewer().sees_all,
                            notices=notices)

@@ -63,6 +63,16 @@ def test_xrechnung_in_a_mail_is_recognised_shown_and_found(ka: Any, people: Any,
     for expected in ("Gültige E-Rechnung", "123456XX", "[Seller name]", "04011000-12345-03", "Porto + Versandkosten", "336,90"):
         assert expected in readable, expected
 
+    # In English, the same notice in English with an English amount.
+    from kundenakte.core.models import User
+
+    with ka.db.write() as s:
+        s.get(User, people.users["owner"]).language = "en"
+    login(client, "owner")
+    page = client.get(f"/dokumente/{doc.id}").get_data(as_text=True)
+    assert "This e-mail contains an e-invoice: no. 123456XX from [Seller name] for €336.90" in page
+    assert "does not meet" not in page and "is an e-invoice in UBL format" in page
+
     ka.search.flush()
     with ka.db.read() as s:
         found = ka.search.search(s, people.viewer("owner"), "rechnungsnummer:123456XX")

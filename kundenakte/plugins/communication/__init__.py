@@ -10,6 +10,7 @@ from kundenakte.core.acl import Viewer
 from kundenakte.core.contributions import Category, MenuItem, OverviewFilter, OverviewSection
 from kundenakte.core.doctypes import DocumentType
 from kundenakte.core.models import Company, Contact, Document
+from kundenakte.core.validation import N_
 from kundenakte.plugins.communication.inbound import hooks as inbound_hooks
 from kundenakte.plugins.communication.types import COMM_KEYS, COMM_TYPES, EMAIL
 
@@ -112,9 +113,9 @@ def prepare_document(ka: Kundenakte, session: Any, document: Document, created: 
         raise ValidationError({"data.to_email": f"„{address}“ ist keine gültige E-Mail-Adresse."})
 
 
-NOT_SENDING = ("Es ist kein Mailserver (SMTP) eingerichtet: E-Mails werden nicht versendet, sondern nur als "
-               "Datei im Ausgangsordner der Instanz abgelegt (Status „als Datei abgelegt“). Die Verwaltung richtet "
-               "den Versand mit KUNDENAKTE_COMMUNICATION_SMTP_HOST ein.")
+NOT_SENDING = N_("Es ist kein Mailserver (SMTP) eingerichtet: E-Mails werden nicht versendet, sondern nur als "
+                 "Datei im Ausgangsordner der Instanz abgelegt (Status „als Datei abgelegt“). Die Verwaltung richtet "
+                 "den Versand mit KUNDENAKTE_COMMUNICATION_SMTP_HOST ein.")
 
 
 @hookimpl

@@ -141,12 +141,18 @@ def index_fields(document: Document) -> dict[str, str]:
 
 
 def notices(document: Document) -> list[str]:
-    """What the document's page says about the e-invoices among its attachments (``page_notices``)."""
+    """What the document's page says about the e-invoices among its attachments (``page_notices``).
+
+    Sentences are ``N_`` messages: the page shows them in the reader's language, the amount
+    formatted for it.
+    """
     from sqlalchemy import select
     from sqlalchemy.orm import object_session
 
     from kundenakte.core.formatting import format_money
+    from kundenakte.core.validation import N_
     from kundenakte.plugins.sales.models import ReceivedInvoiceRow
+    from kundenakte.web.formats import current_locale
 
     session = object_session(document)
     if session is None or document.id is None:
@@ -155,17 +161,23 @@ def notices(document: Document) -> list[str]:
                                                                   ReceivedInvoiceRow.kind != "none")
                                 .order_by(ReceivedInvoiceRow.attachment_id)))
     names = {a.id: a.filename for a in document.attachments}
-    what = "Diese E-Mail" if document.type_key == "email" else "Dieses Dokument"
-    out = []
+    out: list[str] = []
     for row in rows:
         name = names.get(row.attachment_id, "")
         if row.kind == "ubl":
-            out.append(f"„{name}“ ist eine E-Rechnung im UBL-Format; sie wird erkannt, aber noch nicht lesbar angezeigt.")
+            out.append(N_("„%(name)s“ ist eine E-Rechnung im UBL-Format; sie wird erkannt, aber noch nicht lesbar angezeigt.",
+                          name=name))
             continue
-        amount = f" über {format_money(row.amount, 'de')}" if row.amount is not None else ""
-        supplier = f" von {row.supplier}" if row.supplier else ""
-        text = f"{what} enthält eine E-Rechnung: Nr. {row.number}{supplier}{amount} („{name}“, „…“ → E-Rechnung lesen)."
-        if not row.valid:
-            text += " Sie erfüllt das Schema nicht; die Abweichungen zeigt „E-Rechnung lesen“."
+        params = {"number": row.number or "–", "supplier": row.supplier or "–", "name": name,
+                  "amount": format_money(row.amount, current_locale()) if row.amount is not None else "–"}
+        if document.type_key == "email":
+            text = N_("Diese E-Mail enthält eine E-Rechnung: Nr. %(number)s von %(supplier)s über %(amount)s "
+                      "(„%(name)s“, „…“ → E-Rechnung lesen).", **params)
+        else:
+            text = N_("Dieses Dokument enthält eine E-Rechnung: Nr. %(number)s von %(supplier)s über %(amount)s "
+                      "(„%(name)s“, „…“ → E-Rechnung lesen).", **params)
         out.append(text)
+        if not row.valid:
+            out.append(N_("„%(name)s“ erfüllt das Schema der E-Rechnung nicht; die Abweichungen zeigt „E-Rechnung lesen“.",
+                          name=name))
     return out
