@@ -63,7 +63,8 @@ class ListSpec:
         return str(row.get("country") or "").strip() in ("", DEFAULT_COUNTRY)
 
 
-CONTACT_LISTS = (ListSpec("emails", "work"), ListSpec("phones", "work"), ListSpec("addresses", "home"))
+CONTACT_LISTS = (ListSpec("emails", "work"), ListSpec("phones", "work"), ListSpec("websites", "work"),
+                 ListSpec("addresses", "home"))
 COMPANY_LISTS = (ListSpec("emails", "work"), ListSpec("phones", "work"), ListSpec("websites", "work"),
                  ListSpec("addresses", "work"))
 

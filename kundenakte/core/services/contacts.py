@@ -44,13 +44,14 @@ LANGUAGES = ("de", "en")
 CHOICES: dict[str, tuple[str, ...]] = {"gender": GENDERS, "language": LANGUAGES}
 DEFAULTS: dict[str, Any] = {"gender": "unknown", "language": "de", "use_company_address": True, "company_id": None,
                             "account_manager_id": None}
-CONTACT_FIELDS = tuple(f.name for f in CONTACT_TEXT) + tuple(DEFAULTS) + ("birthday", "emails", "phones", "addresses")
+CONTACT_FIELDS = tuple(f.name for f in CONTACT_TEXT) + tuple(DEFAULTS) + ("birthday", "emails", "phones", "websites",
+                                                                         "addresses")
 LABELS = {f.name: f.label for f in CONTACT_TEXT} | {
     "gender": "Geschlecht", "language": "Sprache", "use_company_address": "Firmenadresse verwenden",
     "company_id": "Firma", "account_manager_id": "Kundenbetreuer", "birthday": "Geburtstag",
-    "emails": "E-Mail-Adressen", "phones": "Telefonnummern", "addresses": "Adressen",
+    "emails": "E-Mail-Adressen", "phones": "Telefonnummern", "websites": "Webadressen", "addresses": "Adressen",
 }
-CONTACT_LISTS = ("emails", "phones", "addresses")
+CONTACT_LISTS = ("emails", "phones", "websites", "addresses")  # a contact has no single web column
 _CONTACT_CHANNELS = ("email", "phone")
 
 
@@ -89,7 +90,7 @@ def contact_errors(values: Mapping[str, Any], *, partial: bool = False) -> tuple
         if problem:
             errors["birthday"] = problem
         cleaned["birthday"] = birthday
-    if "phones" in values or "emails" in values or "addresses" in values:
+    if any(key in values for key in CONTACT_LISTS):
         lists = points.clean_lists({k: v for k, v in values.items() if k in CONTACT_LISTS}, errors)
         cleaned.update(lists)
     return cleaned, errors
