@@ -26,6 +26,7 @@ from kundenakte.core.models import GENDERS, Company, Contact, Document
 from kundenakte.core.services import ValidationError, clean_contact, create_contact, update_contact
 from kundenakte.core.services.contacts import CONTACT_FIELDS, CONTACT_TEXT
 from kundenakte.core.text import fold
+from kundenakte.core.validation import N_
 from kundenakte.web import entry_rows, pickers
 from kundenakte.web.context import current_ka, db, language, login_required, viewer
 from kundenakte.web.errors import field_messages
@@ -37,8 +38,8 @@ bp = Blueprint("contacts", __name__)
 
 PER_PAGE = 50
 DOCS_PER_PAGE = 20
-GENDER_LABELS = {"female": "Frau", "male": "Herr", "diverse": "Divers", "unknown": "keine Angabe"}
-LANGUAGES = (("de", "Deutsch"), ("en", "Englisch"))
+GENDER_LABELS = {"female": N_("Frau"), "male": N_("Herr"), "diverse": N_("Divers"), "unknown": N_("keine Angabe")}
+LANGUAGES = (("de", N_("Deutsch")), ("en", N_("Englisch")))
 # Menu items without a group are shown under this category (declared by the defaults plugin).
 MORE = "more"
 
@@ -281,8 +282,8 @@ def _form_page(contact: Contact | None, values: dict[str, Any], errors: dict[str
         lists={view.key: view for view in entry_rows.list_views(entry_rows.CONTACT_LISTS, values["rows"], errors,
                                                                    added=added)},
         users=account_managers(db()),
-        genders=[(g, GENDER_LABELS[g]) for g in GENDERS],
-        languages=LANGUAGES,
+        genders=[(g, _(GENDER_LABELS[g])) for g in GENDERS],
+        languages=[(key, _(label)) for key, label in LANGUAGES],
     ), (422 if errors else 200)
 
 

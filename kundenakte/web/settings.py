@@ -26,14 +26,18 @@ from kundenakte.core.users import (
     set_plugin_enabled,
     update_user,
 )
-from kundenakte.core.validation import ValidationError, email_error
+from kundenakte.core.validation import N_, ValidationError, email_error
 from kundenakte.web.context import current_ka, db, language, login_required, viewer
 from kundenakte.web.errors import field_messages, message_text
 from kundenakte.web.menus import for_display
 
 bp = Blueprint("settings", __name__, url_prefix="/einstellungen")
 
-LANGUAGES = (("de", "Deutsch"), ("en", "English"))
+LANGUAGES = (("de", N_("Deutsch")), ("en", N_("Englisch")))
+
+
+def _languages() -> list[tuple[str, str]]:
+    return [(key, _(label)) for key, label in LANGUAGES]
 MIN_PASSWORD = 8
 
 
@@ -151,7 +155,7 @@ def profile() -> ResponseReturnValue:
                 flash(_("Ihre Einstellungen wurden gespeichert."), "success")
                 return redirect(url_for("settings.profile"))
     return render_template("settings/profile.html", user=user, values=values, errors=errors,
-                           languages=LANGUAGES), (422 if errors else 200)
+                           languages=_languages()), (422 if errors else 200)
 
 
 # -- users -----------------------------------------------------------------------------------------
@@ -194,7 +198,7 @@ def _user_form(form: Mapping[str, str], *, creating: bool) -> tuple[dict[str, An
 
 def _user_page(user: User | None, values: dict[str, Any], errors: dict[str, str]) -> ResponseReturnValue:
     groups = list(db().scalars(select(Group).order_by(Group.name)))
-    return render_template("settings/user_form.html", user=user, values=values, errors=errors, languages=LANGUAGES,
+    return render_template("settings/user_form.html", user=user, values=values, errors=errors, languages=_languages(),
                            groups=groups), (422 if errors else 200)
 
 

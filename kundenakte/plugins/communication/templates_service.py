@@ -25,6 +25,7 @@ from kundenakte.core.html import html_to_text, sanitize_html
 from kundenakte.core.models import Company, Contact, Document, Folder, User
 from kundenakte.core.storage import StoredBlob
 from kundenakte.core.text import fold
+from kundenakte.core.validation import N_
 from kundenakte.plugins.communication.composition import compose, to_editor_html
 from kundenakte.plugins.communication.models import CommTemplate, CommTemplateFile
 from kundenakte.plugins.communication.rendering import (
@@ -41,8 +42,9 @@ from kundenakte.plugins.communication.types import DEFAULT_SENDER_FORMAT, TEMPLA
 if TYPE_CHECKING:
     from kundenakte.core.runtime import Kundenakte
 
-SENDER_FORMATS = {"name_address": "Name und Anschrift", "company": "Firma"}
-SENDER_MODES = {"current_user": "Angemeldeter Benutzer", "fixed": "Fester Absender"}
+# Labels are msgids: the form shows them in the reader's language.
+SENDER_FORMATS = {"name_address": N_("Name und Anschrift"), "company": N_("Firma")}
+SENDER_MODES = {"current_user": N_("Angemeldeter Benutzer"), "fixed": N_("Fester Absender")}
 TEMPLATE_FIELDS = ("subject", "body", "appendix", "display_title")
 VARIANT_FIELDS = ("subject", "body", "appendix")
 HTML_FIELDS = frozenset({"body", "appendix"})

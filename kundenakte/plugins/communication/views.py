@@ -7,20 +7,22 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 from sqlalchemy import select
 
 from kundenakte.core import acl
 from kundenakte.core.doctypes import ValidationError
 from kundenakte.core.documents import Forbidden, NotFound, ReadOnly, get_readable
-from kundenakte.core.models import Company, Contact, Folder, Group, User
+from kundenakte.core.models import Company, Contact, Folder, User
 from kundenakte.core.storage import UploadTooLarge
+from kundenakte.core.validation import N_
 from kundenakte.plugins.communication import outbox, retry
 from kundenakte.plugins.communication import templates_service as svc
 from kundenakte.plugins.communication.composition import AUTOMATIC_PARTS_HELP
 from kundenakte.plugins.communication.models import CommTemplate
 from kundenakte.plugins.communication.rendering import PLACEHOLDERS
 from kundenakte.plugins.communication.types import TEMPLATE_BASE_TYPES
-from kundenakte.web.context import current_ka, db, login_required, viewer
+from kundenakte.web.context import current_ka, db, language, login_required, viewer
 
 bp = Blueprint("communication", __name__, template_folder="templates", static_folder="static",
                static_url_path="/kommunikation/static")
@@ -52,7 +54,7 @@ def _recipient_choices() -> dict[str, Any]:
     return {"communication_recipients": lambda values: recipient_choices(db(), values)}
 
 
-BASE_TYPE_LABELS = {"email": "E-Mail", "letter": "Brief", "short_letter": "Kurzbrief"}
+BASE_TYPE_LABELS = {"email": N_("E-Mail"), "letter": N_("Brief"), "short_letter": N_("Kurzbrief")}
 LIST_FIELDS = ("folders", "doc_readers", "doc_editors", "readers", "editors")
 
 
@@ -105,17 +107,16 @@ def _form_values(template: CommTemplate | None) -> dict[str, Any]:
 
 
 def _principal_choices() -> list[tuple[str, str]]:
-    choices = [("*", "Alle Benutzer")]
-    choices += [(f"g:{g.id}", f"Gruppe {g.name}") for g in db().scalars(select(Group).order_by(Group.name))]
-    choices += [(f"u:{u.id}", u.display_name) for u in db().scalars(select(User).where(User.active.is_(True)).order_by(User.display_name))]
-    return choices
+    from kundenakte.plugins.communication.inbound.accounts import principal_choices
+
+    return principal_choices(db())
 
 
 @bp.route("/einstellungen/kommunikation")
 @login_required
 def template_list() -> ResponseReturnValue:
     templates = svc.visible_templates(db(), viewer())
-    kinds = {key: label for key, label, _group in svc.kind_choices(current_ka(), db())}
+    kinds = {key: label for key, label, _group in svc.kind_choices(current_ka(), db(), language())}
     return render_template("communication/template_list.html", templates=templates, labels=BASE_TYPE_LABELS,
                            kinds=kinds, languages=svc.LANGUAGES, variants=svc.template_variants,
                            can_change=lambda t: svc.can_change(viewer(), t))
@@ -162,7 +163,7 @@ def template_form(template_id: int | None = None) -> ResponseReturnValue:
             abort(403)
     folders = list(db().scalars(select(Folder).order_by(Folder.name)))
     users = list(db().scalars(select(User).where(User.active.is_(True)).order_by(User.display_name)))
-    kinds: list[tuple[str, str, str]] = list(svc.kind_choices(current_ka(), db()))
+    kinds: list[tuple[str, str, str]] = list(svc.kind_choices(current_ka(), db(), language()))
     kind = str(values.get("kind") or "")
     if kind and kind not in {k for k, _label, _group in kinds}:
         # An older template's free text that names no type: offered as it is, so saving keeps it.
@@ -172,7 +173,7 @@ def template_form(template_id: int | None = None) -> ResponseReturnValue:
     languages += [lang for lang in svc.LANGUAGES if lang not in languages]
     return render_template(
         "communication/template_form.html", template=template, values=values, errors=errors, editable=editable,
-        base_types=[(k, BASE_TYPE_LABELS[k]) for k in TEMPLATE_BASE_TYPES], sender_formats=svc.SENDER_FORMATS,
+        base_types=[(k, gettext(BASE_TYPE_LABELS[k])) for k in TEMPLATE_BASE_TYPES], sender_formats=svc.SENDER_FORMATS,
         sender_modes=svc.SENDER_MODES, folders=folders, users=users, principals=_principal_choices(),
         placeholders=_placeholders(), kinds=[(key, label) for key, label, _group in kinds], languages=languages,
         language_labels=svc.LANGUAGES,

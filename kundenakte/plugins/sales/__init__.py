@@ -74,7 +74,10 @@ def document_actions(document: Document, viewer: Viewer, can_edit: bool) -> list
                               group="sales", order=7, label_en="Record payment (paid on)"))
     items += _received_items(document)
     for target in allowed_followups(document.type_key):
-        items.append(MenuItem(f"Folgebeleg: {VOUCHER_TYPES[target]}", endpoint="sales.followup",
+        from kundenakte.plugins.sales.types import LABELS_EN
+
+        items.append(MenuItem(f"Folgebeleg: {VOUCHER_TYPES[target]}", label_en=f"Follow-up voucher: {LABELS_EN[target]}",
+                              endpoint="sales.followup",
                               values={"document_id": document.id, "target": target}, method="post", group="sales", order=20))
     return items
 

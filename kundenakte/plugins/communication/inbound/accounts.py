@@ -30,8 +30,11 @@ class AccountError(ValueError):
 
 
 def principal_choices(session: Session) -> list[tuple[str, str]]:
-    choices = [("*", "Alle Benutzer")]
-    choices += [(f"g:{g.id}", f"Gruppe {g.name}") for g in session.scalars(select(Group).order_by(Group.name))]
+    """Everyone, the groups and the active users, for ACL selects (labels in the request's language)."""
+    from flask_babel import gettext as _
+
+    choices = [("*", _("Alle Benutzer"))]
+    choices += [(f"g:{g.id}", _("Gruppe %(name)s", name=g.name)) for g in session.scalars(select(Group).order_by(Group.name))]
     choices += [(f"u:{u.id}", u.display_name)
                 for u in session.scalars(select(User).where(User.active.is_(True)).order_by(User.display_name))]
     return choices
