@@ -106,7 +106,25 @@ class Group(Base):
     parent: Mapped[Group | None] = relationship(remote_side="Group.id")
 
 
-class Company(Base):
+class _Entries:
+    """Views of a contact's or company's ``points`` by channel (the relationship is declared per class)."""
+
+    points: list[ContactPoint]
+
+    @property
+    def emails(self) -> list[ContactPoint]:
+        return [p for p in self.points if p.channel == "email"]
+
+    @property
+    def phones(self) -> list[ContactPoint]:
+        return [p for p in self.points if p.channel == "phone"]
+
+    @property
+    def websites(self) -> list[ContactPoint]:
+        return [p for p in self.points if p.channel == "web"]
+
+
+class Company(_Entries, Base):
     __tablename__ = "companies"
     __table_args__ = NEVER_REUSE_IDS
 
@@ -139,23 +157,11 @@ class Company(Base):
         order_by="PostalAddress.position", cascade="all, delete-orphan", passive_deletes=True,
         foreign_keys="PostalAddress.company_id")
 
-    @property
-    def emails(self) -> list[ContactPoint]:
-        return [p for p in self.points if p.channel == "email"]
-
-    @property
-    def phones(self) -> list[ContactPoint]:
-        return [p for p in self.points if p.channel == "phone"]
-
-    @property
-    def websites(self) -> list[ContactPoint]:
-        return [p for p in self.points if p.channel == "web"]
-
 
 GENDERS = ("female", "male", "diverse", "unknown")
 
 
-class Contact(Base):
+class Contact(_Entries, Base):
     __tablename__ = "contacts"
     __table_args__ = (
         Index("ix_contacts_filter", "postal_code", "company_id", "account_manager_id"),
@@ -203,18 +209,6 @@ class Contact(Base):
     def full_name(self) -> str:
         parts = [self.title, self.first_name, self.last_name]
         return " ".join(p for p in parts if p)
-
-    @property
-    def emails(self) -> list[ContactPoint]:
-        return [p for p in self.points if p.channel == "email"]
-
-    @property
-    def phones(self) -> list[ContactPoint]:
-        return [p for p in self.points if p.channel == "phone"]
-
-    @property
-    def websites(self) -> list[ContactPoint]:
-        return [p for p in self.points if p.channel == "web"]
 
 
 # A contact point or address belongs to exactly one contact or one company.
