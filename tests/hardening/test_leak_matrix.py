@@ -451,10 +451,10 @@ def test_api(matrix: Matrix, apis: dict[str, Api], login_name: str) -> None:
 def test_contact_export_carries_no_document_data(matrix: Matrix, tmp_path: Path) -> None:
     from kundenakte.core.exchange.exporter import export_contacts
 
-    for fmt in ("vcard", "csv"):
-        target = tmp_path / f"export.{fmt}"
-        assert export_contacts(matrix.ka, target, fmt=fmt) >= 1
-        body = target.read_text(encoding="utf-8-sig")
+    for fmt, layout, encoding in (("vcard", "", "utf-8"), ("csv", "outlook-de", "cp1252"), ("csv", "google", "utf-8")):
+        target = tmp_path / f"export-{layout}.{fmt}"
+        assert export_contacts(matrix.ka, target, fmt=fmt, layout=layout or "outlook-de") >= 1
+        body = target.read_text(encoding=encoding)
         assert "Matrix" in body
         for login_name in USERS:  # nobody may see document data in master data
             check_body(matrix, login_name, f"export {fmt}", 200, body, cells=len(matrix.docs))
