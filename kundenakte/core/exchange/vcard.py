@@ -515,7 +515,8 @@ def record_to_card(rec: ContactRecord, version: str = "4.0") -> str:
     gender = GENDER_CODES.get(rec.gender or "unknown", "U")
     lines.append(("GENDER:" if v4 else "X-GENDER:") + gender)
     if rec.birthday:
-        lines.append("BDAY:" + (rec.birthday.strftime("%Y%m%d") if v4 else rec.birthday.isoformat()))
+        born = rec.birthday  # machine format, not a display: 4.0 basic (19700401), 3.0 extended (1970-04-01)
+        lines.append("BDAY:" + (f"{born.year:04d}{born.month:02d}{born.day:02d}" if v4 else born.isoformat()))
     if rec.language:
         lines.append(("LANG:" if v4 else "X-KUNDENAKTE-LANG:") + escape(rec.language))
     if rec.company_name or rec.department:
