@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import email.utils
 import imaplib
+import os
 import resource
 import shutil
 import sys
@@ -92,9 +93,10 @@ def main() -> None:
                     account_id = account.id
                 raw_seconds = raw_download(server.host, server.port, "ablage", "ablage-pw")
                 rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-                start = time.perf_counter()
+                start, cpu_start = time.perf_counter(), time.process_time()
                 summary = fetch_account(ka, account_id)
                 seconds = time.perf_counter() - start
+                cpu = time.process_time() - cpu_start
                 while True:
                     with ka.db.read() as s:
                         if not ka.search.queue_length(s) and not s.scalar(UNEXTRACTED):
@@ -110,6 +112,7 @@ def main() -> None:
         proc.wait(10)
         shutil.rmtree(root, ignore_errors=True)
     print(f"messages={args.messages} seconds={seconds:.2f} messages/s={args.messages / seconds:.1f} "
+          f"(process CPU {cpu:.2f} s, load {os.getloadavg()[0]:.1f}) "
           f"findable_s={findable:.2f} (findable/s={args.messages / findable:.1f}) "
           f"baseline_raw_imap_download_s={raw_seconds:.2f} (messages/s={args.messages / raw_seconds:.1f}) "
           f"(attachment {len(pdf) // 1024} KB each, {summary.imported} filed) "

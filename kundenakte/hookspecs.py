@@ -244,8 +244,10 @@ def extra_index_fields(document: Document) -> dict[str, str]:
 def document_saved(ka: Kundenakte, document_id: int, created: bool, user_id: int | None) -> None:
     """Called after the transaction that created or changed a document has committed.
 
-    Never called for a rolled-back transaction. Open your own session through ``ka.db`` if you
-    need one.
+    Once per document and transaction, however many writes it had (a save with three new files is
+    one call; ``created`` is true if the transaction created the document). Never called for a
+    rolled-back transaction, nor for a released savepoint. Open your own session through ``ka.db``
+    if you need one.
     """
 
 

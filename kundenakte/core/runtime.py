@@ -32,6 +32,26 @@ def _disabled(session: Session) -> frozenset[str]:
     return frozenset(name for (name,) in rows)
 
 
+def _once_per_document(events: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, dict[str, Any]]]:
+    """``document_saved`` once per document and transaction (created if any of its saves created it).
+
+    A save that also attaches files queues one event per write; plugins want to hear about the
+    document once its transaction has committed, not about every step of it.
+    """
+    out: list[tuple[str, dict[str, Any]]] = []
+    saved: dict[Any, dict[str, Any]] = {}
+    for hook, kwargs in events:
+        if hook == "document_saved":
+            key = kwargs.get("document_id")
+            if key in saved:
+                saved[key]["created"] = bool(saved[key].get("created")) or bool(kwargs.get("created"))
+                continue
+            kwargs = dict(kwargs)
+            saved[key] = kwargs
+        out.append((hook, kwargs))
+    return out
+
+
 class Kundenakte:
     def __init__(self, settings: Settings, *, extra_plugins: Iterable[tuple[str, object]] = ()) -> None:
         self.settings = settings
@@ -131,7 +151,7 @@ class Kundenakte:
         if not events:
             return
         self.search.notify()
-        for hook, kwargs in events:
+        for hook, kwargs in _once_per_document(events):
             self.call(hook, ka=self, **kwargs)
 
     def _after_rollback(self, session: Session, previous: Any) -> None:

@@ -233,6 +233,10 @@ def embed_in_pdf(pdf: bytes, xml: bytes, *, title: str, author: str) -> bytes:
 
 def xml_from_pdf(pdf: bytes) -> tuple[str, bytes] | None:
     """The embedded e-invoice (file name, XML) of a Factur-X/ZUGFeRD PDF, or None."""
+    # An embedded file is a stream with /Type /EmbeddedFile; streams never sit inside compressed
+    # object streams, so a PDF without these bytes has no embedded file and needs no parsing.
+    if b"/EmbeddedFile" not in pdf:
+        return None
     import facturx
 
     try:
