@@ -84,7 +84,8 @@ def stored_rows(owner: Contact | Company, specs: Sequence[ListSpec]) -> dict[str
             if value:
                 entries = [{"value": value, "kind": spec.default_kind, "preferred": True}]
         elif not entries and _own_columns(owner):
-            entries = [{"kind": "work" if isinstance(owner, Company) else spec.default_kind, "street": owner.street or "", "extra": "", "postal_code": owner.postal_code or "",
+            kind = "work" if isinstance(owner, Company) else spec.default_kind
+            entries = [{"kind": kind, "street": owner.street or "", "extra": "", "postal_code": owner.postal_code or "",
                         "city": owner.city or "", "country": owner.country or "", "preferred": True}]
         rows[spec.key] = entries
     return rows
