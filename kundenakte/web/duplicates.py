@@ -36,6 +36,7 @@ from kundenakte.core.services.merge import (
     undo_merge,
 )
 from kundenakte.core.validation import N_
+from kundenakte.web import formats
 from kundenakte.web.context import current_ka, db, login_required, viewer
 from kundenakte.web.errors import field_messages
 from kundenakte.web.pages import Pager, int_arg
@@ -95,7 +96,7 @@ def _display(choice: FieldChoice, value: Any) -> str:
     if choice.name == "language":
         return str(_(LANGUAGE_LABELS.get(value, str(value))))
     if choice.name == "birthday":
-        return value.strftime("%d.%m.%Y") if value else ""
+        return formats.date(value) if value else ""
     if choice.name == "address":
         lines = [value["street"], " ".join(x for x in (value["postal_code"], value["city"]) if x), value["country"]]
         text = ", ".join(x for x in lines if x)
