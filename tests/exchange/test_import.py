@@ -317,3 +317,24 @@ def test_update_compares_entries_as_the_model_does(ka) -> None:  # type: ignore[
                           phones=[Point("089 123457", "work", True)])
     (item,) = _plan(ka, [other]).items
     assert item.action == "update" and item.changes == ["Telefonnummern"]
+
+
+def test_update_existing_finds_what_the_duplicate_finder_finds(ka) -> None:  # type: ignore[no-untyped-def]
+    """Spelled differently: the finder's rules (phonetic name + company) match where the fast ones do not."""
+    apply_import(ka, _plan(ka, [ContactRecord(last_name="Meier", first_name="Hans", company_name="Seewerk GmbH",
+                                              email="h.meier@seewerk.example", phone="07531 123")]))
+    plan = _plan(ka, [ContactRecord(last_name="Meyer", first_name="Hans", company_name="Seewerk GmbH",
+                                    phone="0171 555 0101")])
+    (item,) = plan.items
+    assert item.action == "update", item.reason
+    # The dry run names what would change, the spelling of the file included (the user decides).
+    assert "Dublettenprüfung" in item.reason and item.changes == ["Nachname", "Telefonnummern"]
+    # Both with e-mail addresses and none shared: more likely namesakes (the finder scores that low).
+    (namesake,) = _plan(ka, [ContactRecord(last_name="Meyer", first_name="Hans", company_name="Seewerk GmbH",
+                                           email="hans.meyer@privat.example")]).items
+    assert namesake.action == "create"
+    # A different person at the same company is no duplicate.
+    (other,) = _plan(ka, [ContactRecord(last_name="Schulz", first_name="Petra", company_name="Seewerk GmbH")]).items
+    assert other.action == "create"
+    with ka.db.read() as s:
+        assert s.scalar(select(func.count()).select_from(Contact)) == 1

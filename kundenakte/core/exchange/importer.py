@@ -295,16 +295,37 @@ def _company_lists(values: dict[str, Any]) -> None:
 
 
 FindMatch = Callable[[Session, ContactRecord], "int | None"]
+MATCH_SCORE = 80  # the finder's score from which an imported record is taken as that contact
+
+
+def duplicate_matcher(min_score: int = MATCH_SCORE) -> FindMatch:
+    """The duplicate finder as the importer's ``find_match``: one in-memory index per import."""
+    from kundenakte.core.services.duplicates import ContactIndex
+
+    index: ContactIndex | None = None
+
+    def find(session: Session, rec: ContactRecord) -> int | None:
+        nonlocal index
+        if index is None:
+            index = ContactIndex(session)
+        found = index.match(rec, min_score=min_score, limit=1)
+        return found[0].contact_id if found else None
+
+    return find
 
 
 def plan_import(session: Session, records: Iterable[ContactRecord], *, update_existing: bool = True,
                 find_match: FindMatch | None = None) -> ImportPlan:
     """Decide what importing ``records`` would do; reads only (this is the dry run).
 
-    ``find_match`` is the seam for the duplicate finder (issue 17's ``services.duplicates.find_matches``):
-    asked for a record that the fast rules here (same e-mail, same name and company) do not match,
-    it returns the id of the existing contact the record is, or None. Without it only those rules apply.
+    ``find_match`` is asked for a record that the fast rules here (same e-mail, same name and company)
+    do not match: it returns the id of the existing contact the record is, or None. By default it is
+    the duplicate finder's rules (``services.duplicates.ContactIndex``: every e-mail and phone, the
+    phonetic name with the company or a postcode), built once per import when first needed, and a
+    match counts from ``MATCH_SCORE`` — so "update existing" finds what the Dubletten page would.
     """
+    if find_match is None:
+        find_match = duplicate_matcher()
     users = {login.casefold(): ident for ident, login in session.execute(select(User.id, User.login))}
     companies: dict[str, tuple[int, tuple[str, str, str, str]]] = {}
     company_folded: dict[int, str] = {}
