@@ -184,7 +184,7 @@ def clean_choices(choices: Mapping[str, str]) -> dict[str, str]:
 
 
 def lists_of(contact: Contact) -> dict[str, list[dict[str, Any]]]:
-    """The contact's e-mails, phones and addresses in the service's input shape.
+    """The contact's e-mails, phones, websites and addresses in the service's input shape.
 
     A value only in the single column (a bulk import wrote no list entry for it) counts as the
     preferred entry, so a merge carries it over like any other.
@@ -203,6 +203,7 @@ def lists_of(contact: Contact) -> dict[str, list[dict[str, Any]]]:
                       "postal_code": contact.postal_code or "", "city": contact.city or "", "country": contact.country or "",
                       "preferred": True}]
     out["addresses"] = addresses
+    out["websites"] = [dict(e) for e in current["websites"]]  # a contact has no single web column
     return out
 
 
