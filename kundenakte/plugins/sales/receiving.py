@@ -161,8 +161,12 @@ def notices(document: Document) -> list[str]:
                                                                   ReceivedInvoiceRow.kind != "none")
                                 .order_by(ReceivedInvoiceRow.attachment_id)))
     names = {a.id: a.filename for a in document.attachments}
+    data = document.data or {}
+    own = {data.get("finalised_pdf"), data.get("finalised_xml")}  # a voucher's own e-invoice is not a received one
     out: list[str] = []
     for row in rows:
+        if row.attachment_id in own:
+            continue
         name = names.get(row.attachment_id, "")
         if row.kind == "ubl":
             out.append(N_("„%(name)s“ ist eine E-Rechnung im UBL-Format; sie wird erkannt, aber noch nicht lesbar angezeigt.",
