@@ -13,19 +13,19 @@ reachable, PostgreSQL (the ``_pg_ready`` fixture of tests/conftest.py).
 from __future__ import annotations
 
 import io
-import json
 import shutil
 import string
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from kundenakte.core import acl
+from kundenakte.core import acl, services
 from kundenakte.core.documents import DocumentInput, create_document, update_document
-from kundenakte.core.models import Company, Contact, Document, User
+from kundenakte.core.models import Document, User
 from kundenakte.core.users import add_members, create_user, remove_members
 from tests.api import Api, api_app_for, make_token
 from tests.conftest import PASSWORD, People, _truncate_pg, make_ka, password_hash
@@ -95,13 +95,11 @@ class Matrix:
         with ka.db.write() as s:
             users["lonely"] = create_user(s, "lonely", PASSWORD, display_name="Lonely", email="lonely@example.org",
                                           password_hash=password_hash()).id
-            company = Company(name="Matrix GmbH", city="Ravensburg")
-            s.add(company)
-            s.flush()
-            contact = Contact(first_name="Maria", last_name="Matrix", company_id=company.id, city="Ravensburg",
-                              email="maria@matrix.example")
-            s.add(contact)
-            s.flush()
+            # Through the services (the one writer): inbound mail finds the contact by its e-mail entries.
+            company = services.create_company(s, {"name": "Matrix GmbH", "city": "Ravensburg"}, by=None)
+            contact = services.create_contact(s, {"first_name": "Maria", "last_name": "Matrix", "company_id": company.id,
+                                                  "use_company_address": False, "city": "Ravensburg",
+                                                  "email": "maria@matrix.example"}, by=None)
             self.company_id, self.contact_id = company.id, contact.id
         self.docs: list[Doc] = []
         owner = self.people.viewer("owner")
