@@ -308,6 +308,8 @@ def duplicate_matcher(min_score: int = MATCH_SCORE) -> FindMatch:
         nonlocal index
         if index is None:
             index = ContactIndex(session)
+        if index.empty:
+            return None
         found = index.match(rec, min_score=min_score, limit=1)
         return found[0].contact_id if found else None
 

@@ -341,7 +341,7 @@ class Match:
 
 
 def _get(record: Any, name: str) -> Any:
-    if isinstance(record, Mapping):
+    if type(record) is dict or isinstance(record, Mapping):
         return record.get(name)
     return getattr(record, name, None)
 
@@ -423,6 +423,11 @@ class ContactIndex:
             self._companies[folded].append(ident)
         for p in _people(session):
             self.add(p)
+
+    @property
+    def empty(self) -> bool:
+        """No contact to match against (a first import into an empty file)."""
+        return not self._blocks
 
     def add(self, p: Person) -> None:
         for key in set(p.keys()):
