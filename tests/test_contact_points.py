@@ -55,10 +55,14 @@ def test_lists_are_kept_and_the_preferred_entry_is_the_single_column(ka: Any) ->
         assert [p["kind"] for p in stored["phones"]] == ["mobile", "work", "fax"]
         assert stored["addresses"][0]["kind"] == "home"
         assert stored["websites"] == []
-        services.update_contact(s, contact, {"websites": [{"value": "https://anna-vogel.example", "kind": "home"}]}, by=None)
-        assert points_of(contact)["websites"] == [{"value": "https://anna-vogel.example", "kind": "home", "preferred": True}]
         keys = set(s.scalars(select(ContactPoint.value_key).where(ContactPoint.contact_id == ident)))
         assert {"anna.vogel@dochouse.de", "01711234567", "07531123450"} <= keys
+    with ka.db.write() as s:  # contacts keep websites too (no single column: the list only)
+        services.update_contact(s, s.get(Contact, ident), {"websites": [{"value": "https://anna-vogel.example",
+                                                                          "kind": "home"}]}, by=None)
+    with ka.db.read() as s:
+        assert points_of(s.get(Contact, ident))["websites"] == [
+            {"value": "https://anna-vogel.example", "kind": "home", "preferred": True}]
 
 
 def test_company_address_use_keeps_the_private_address(ka: Any) -> None:

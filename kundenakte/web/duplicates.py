@@ -121,7 +121,9 @@ def _posted_choices() -> dict[str, str]:
 
 
 def _document_count(contact_id: int) -> int:
-    return int(db().scalar(select(func.count()).select_from(Document).where(Document.contact_id == contact_id)) or 0)
+    """The removed contact's documents the viewer may read (whoever may merge may read them all)."""
+    return int(db().scalar(select(func.count()).select_from(Document).where(
+        Document.contact_id == contact_id, acl.readable_clause(viewer()))) or 0)
 
 
 @bp.route("/kontakte/zusammenfuehren", methods=["GET", "POST"])

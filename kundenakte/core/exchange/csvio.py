@@ -112,6 +112,19 @@ _MARKERS = {
 }
 
 
+def _addresses_to_write(rec: ContactRecord, lost: list[str]) -> list[Address]:
+    """The contact's own addresses, the company's first when the contact uses it (then it is the
+    contact's business address in the target program); a company address it does not use is lost."""
+    addresses = list(rec.addresses)
+    if rec.use_company_address and rec.company_name and rec.has_company_address():
+        street, _, extra = rec.company_street.partition("\n")
+        addresses.insert(0, Address("work", street, extra, rec.company_postal_code, rec.company_city,
+                                    rec.company_country))
+    elif rec.has_company_address():
+        lost.append("Firmenadresse")
+    return addresses
+
+
 def _norm(header: str) -> str:
     return " ".join(header.replace("\ufeff", "").strip().strip('"').casefold().split())
 
@@ -436,13 +449,7 @@ def outlook_row(rec: ContactRecord, lang: str, lost: list[str]) -> dict[str, str
     if rec.birthday:
         b = rec.birthday
         row["Birthday"] = f"{b.day}.{b.month}.{b.year}" if lang == "de" else f"{b.month}/{b.day}/{b.year}"
-    addresses = list(rec.addresses)
-    if rec.use_company_address and rec.company_name and rec.has_company_address():
-        street, _, extra = rec.company_street.partition("\n")
-        addresses.insert(0, Address("work", street, extra, rec.company_postal_code, rec.company_city,
-                                    rec.company_country))
-    elif rec.has_company_address():
-        lost.append("Firmenadresse")
+    addresses = _addresses_to_write(rec, lost)
     free = {kind: prefix for prefix, kind in OUTLOOK_ADDRESSES}
     for adr in addresses:
         prefix = free.pop(adr.kind, None) or free.pop("other", None)
@@ -505,13 +512,7 @@ def google_row(rec: ContactRecord, lost: list[str]) -> dict[str, str]:
         for n, item in enumerate(items, 1):
             row[f"{what} {n} - Label"] = mark(labels.get(item.kind, "Other"), item is best)
             row[f"{what} {n} - Value"] = item.value
-    addresses = list(rec.addresses)
-    if rec.use_company_address and rec.company_name and rec.has_company_address():
-        street, _, extra = rec.company_street.partition("\n")
-        addresses.insert(0, Address("work", street, extra, rec.company_postal_code, rec.company_city,
-                                    rec.company_country))
-    elif rec.has_company_address():
-        lost.append("Firmenadresse")
+    addresses = _addresses_to_write(rec, lost)
     best_adr = preferred_of(rec.addresses)
     for n, adr in enumerate(addresses, 1):
         formatted = "\n".join(x for x in (adr.street, adr.extra, f"{adr.postal_code} {adr.city}".strip(), adr.country) if x)

@@ -297,8 +297,9 @@ def _require_rights(session: Session, viewer: acl.Viewer, document_ids: set[int]
         blocked += int(session.scalar(select(func.count()).select_from(Document).where(
             Document.id.in_(ids[start:start + 900]), not_(acl.editable_clause(viewer)))) or 0)
     if blocked:
-        raise Forbidden(N_("Zum Zusammenführen fehlen Ihnen Bearbeitungsrechte an %(n)s Dokument(en). Bitte wenden Sie "
-                           "sich an eine Administratorin oder einen Administrator.", n=blocked))
+        # No count: it would include documents the viewer may not even read (and so tell how many exist).
+        raise Forbidden(N_("Zum Zusammenführen fehlen Ihnen Bearbeitungsrechte an Dokumenten dieser Kontakte. Bitte "
+                           "wenden Sie sich an eine Administratorin oder einen Administrator."))
 
 
 def may_merge(ka: Kundenakte, session: Session, viewer: acl.Viewer, remove_id: int) -> bool:
